@@ -41,6 +41,20 @@ def is_transient(exc: BaseException) -> bool:
                          "RemoteProtocolError", "ReadTimeout", "ConnectTimeout", "TransientModelError"})
 
 
+@dataclass(frozen=True)
+class ToolSpec:
+    """An imported flow offered to a tool-calling model: `name(question=...)`, described by the flow."""
+    name: str
+    description: str
+    node: str                          # the flow node that runs it
+
+    def schema(self) -> dict:
+        return {"type": "function", "function": {
+            "name": self.name, "description": self.description or f"Run the {self.name} flow.",
+            "parameters": {"type": "object", "required": ["question"], "properties": {
+                "question": {"type": "string", "description": "one simple question to look up"}}}}}
+
+
 @dataclass
 class Context:
     node: str
@@ -51,11 +65,23 @@ class Context:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     stream: TextIO | None = field(default_factory=lambda: sys.stderr)
     services: dict[str, Any] = field(default_factory=dict)   # run-wide shared objects (caches, tools)
+    replies: Any = None                # engine.replies.ReplyCache, or None for no reply cache
+    tools: dict[str, "ToolSpec"] = field(default_factory=dict)  # imported-flow nodes of the same flow
 
     # -- models -------------------------------------------------------------------------------------
     def chat(self, prompt: str | list, *, system: str | None = None, **kwargs) -> str:
-        """Send one prompt (or a message list) to this node's model; return the reply's text."""
-        return text_of(self.invoke(prompt, system=system, **kwargs))
+        """Send one prompt (or a message list) to this node's model; return the reply's text.
+        Served from the run's reply cache when the same call was answered before."""
+        if self.replies is None:
+            return text_of(self.invoke(prompt, system=system, **kwargs))
+        key = self.replies.key(self.model_name, _messages(prompt, system), kwargs)
+        cached = self.replies.get(key)
+        if cached is not None:
+            self.record.count("cached_replies")
+            return cached
+        reply = text_of(self.invoke(prompt, system=system, **kwargs))
+        self.replies.put(key, reply)
+        return reply
 
     def invoke(self, prompt: str | list, *, system: str | None = None, tools: list | None = None,
                **kwargs) -> Any:

@@ -55,6 +55,7 @@ class NodeKind:
     doc: str
     uses_model: bool = False
     source: str = "builtin"
+    takes_ctx: bool = False
 
     @property
     def summary(self) -> str:
@@ -104,8 +105,9 @@ def describe(func, outputs, *, name=None, uses_model=False, param_docs=None) -> 
             if p.default is not p.empty:
                 optional.add(p.name)
     outs = dict(outputs) if isinstance(outputs, dict) else {o: "any" for o in outputs}
+    takes_ctx = "ctx" in inspect.signature(func).parameters
     return NodeKind(name or func.__name__, func, tuple(inputs), frozenset(optional), outs, params,
-                    inspect.getdoc(func) or "", uses_model, func.__module__)
+                    inspect.getdoc(func) or "", uses_model, func.__module__, takes_ctx)
 
 
 def type_name(tp: Any) -> str:

@@ -1,0 +1,180 @@
+"""engine: run, check and draw longflow flows.
+
+  engine run flows/lv1.yaml --doc book.txt --question "When were bicycles invented?"
+  engine run flows/lv3.yaml --doc book.txt --question "..." --model qwen2.5-7b-instruct \\
+      --base-url http://127.0.0.1:8000/v1
+  engine validate flows/*.yaml
+  engine graph flows/lv3.yaml --format png -o lv3.png
+  engine nodes
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+from .yamlsource import FlowErrors
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except FlowErrors as exc:
+        for error in exc.errors:
+            print(f"{error}", file=sys.stderr)
+        print(f"{len(exc.errors)} error(s)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to resume (finished model calls are cached)",
+              file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="engine", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a flow on documents and a question")
+    run.add_argument("flow", help="flow file, e.g. flows/lv2.yaml")
+    run.add_argument("--doc", action="append", required=True, metavar="PATH",
+                     help="a .txt or .md document (repeat for several)")
+    run.add_argument("--question", "-q", required=True)
+    run.add_argument("--model", help="model name at the endpoint, or local:0.5b / local:1.5b "
+                                     "(default: $LONGFLOW_MODEL, else the embedded local:0.5b)")
+    run.add_argument("--base-url", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL)")
+    run.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
+    run.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
+                     help="override a node parameter, e.g. read.concurrency=64 (value in YAML syntax)")
+    run.add_argument("--json", action="store_true", help="print the outputs and the run record as JSON")
+    run.add_argument("--no-cache", action="store_true",
+                     help="do not reuse model replies from earlier runs (they make a run resumable)")
+    run.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    run.set_defaults(handler=cmd_run)
+
+    validate = sub.add_parser("validate", help="check flow files; exit 1 on any error")
+    validate.add_argument("flows", nargs="+")
+    validate.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE")
+    validate.set_defaults(handler=cmd_validate)
+
+    graph = sub.add_parser("graph", help="draw a flow (offline): mermaid, dot, svg or png")
+    graph.add_argument("flow")
+    graph.add_argument("--format", "-f", default="mermaid", choices=["mermaid", "dot", "svg", "png"])
+    graph.add_argument("-o", "--output", help="file to write (default: stdout for text formats)")
+    graph.set_defaults(handler=cmd_graph)
+
+    nodes = sub.add_parser("nodes", help="list node kinds with inputs, outputs, parameters and docs")
+    nodes.add_argument("--markdown", action="store_true", help="as the README's node reference")
+    nodes.set_defaults(handler=cmd_nodes)
+    return parser
+
+
+def parse_sets(items: list[str]) -> dict:
+    overrides = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or "." not in key:
+            raise ValueError(f"--set {item!r}: expected NODE.PARAM=VALUE, e.g. read.concurrency=64")
+        overrides[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+    return overrides
+
+
+def cmd_run(args) -> int:
+    from .run import run_flow
+    from .spec import load_flow
+    flow = load_flow(args.flow, overrides=parse_sets(args.set))
+    stream = None if args.quiet else sys.stderr
+    result = run_flow(flow, documents=args.doc, question=args.question, model=args.model,
+                      base_url=args.base_url, api_key=args.api_key, stream=stream, cache=not args.no_cache)
+    record = result.record
+    if args.json:
+        print(json.dumps({"outputs": result.outputs, "record": record}, ensure_ascii=False, indent=2,
+                         default=str))
+    else:
+        print(result.answer)
+    print(summary(record), file=sys.stderr)
+    return 0
+
+
+def summary(record: dict) -> str:
+    """One line for stderr: what the run cost and whether anything failed or fell back."""
+    mapped = [n for n in record["nodes"] if n["items"]]
+    items = sum(n["items"] for n in mapped)
+    failed = len(record["failures"])
+    line = (f"{record['flow']}: {record['wall_seconds']:.1f}s, {record['model_calls']} model calls, "
+            f"{record['prompt_tokens']} prompt + {record['completion_tokens']} completion tokens")
+    if mapped:
+        line += f"; read {items - failed}/{items} items, {failed} failed"
+    if record["fallbacks"]:
+        line += f"; {len(record['fallbacks'])} fallback(s) (see --json)"
+    if record["counters"].get("cached_replies"):
+        line += f"; {record['counters']['cached_replies']} replies from cache"
+    return line
+
+
+def cmd_validate(args) -> int:
+    from .spec import load_flow
+    errors = []
+    for path in args.flows:
+        try:
+            flow = load_flow(path, overrides=parse_sets(args.set))
+        except FlowErrors as exc:
+            errors += exc.errors
+            continue
+        imports = f", imports {', '.join(flow.imports)}" if flow.imports else ""
+        print(f"ok: {path} (flow {flow.name}: {len(flow.nodes)} nodes, {len(flow.edges)} edges{imports})")
+    if errors:
+        raise FlowErrors(errors)
+    return 0
+
+
+def cmd_graph(args) -> int:
+    from .render import render
+    from .spec import load_flow
+    out = render(load_flow(args.flow), args.format)
+    if args.output:
+        Path(args.output).write_bytes(out if isinstance(out, bytes) else out.encode())
+        print(f"wrote {args.output}", file=sys.stderr)
+    elif isinstance(out, bytes):
+        raise ValueError(f"{args.format} is binary: give -o FILE")
+    else:
+        print(out)
+    return 0
+
+
+def cmd_nodes(args) -> int:
+    from .registry import load_registry
+    print(node_reference(load_registry(), markdown=args.markdown))
+    return 0
+
+
+def node_reference(registry, markdown: bool = False) -> str:
+    blocks = []
+    for kind in registry:
+        params = [f"{p.name}: {p.type_name} = {p.default!r}" + (f" -- {p.doc}" if p.doc else "")
+                  for p in kind.params.values()]
+        inputs = ", ".join(i + ("?" if i in kind.optional_inputs else "") for i in kind.inputs)
+        outputs = ", ".join(f"{k}: {v}" for k, v in kind.outputs.items())
+        if markdown:
+            blocks.append("\n".join([f"### `{kind.name}`", "", kind.doc, "",
+                                     f"- inputs: {inputs or 'none'} (`?` = optional)",
+                                     f"- outputs: {outputs}",
+                                     "- parameters:" + ("" if params else " none"),
+                                     *[f"  - `{p}`" for p in params]]))
+        else:
+            blocks.append("\n".join([f"{kind.name}  ({kind.source})", f"  {kind.summary}",
+                                     f"  inputs:  {inputs or '-'}", f"  outputs: {outputs}",
+                                     *[f"  param   {p}" for p in params]]))
+    return "\n\n".join(blocks)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

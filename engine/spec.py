@@ -1,0 +1,368 @@
+"""YAML text -> a checked `Flow`. Every problem is reported with file:line:col and what would be valid.
+
+The file format (README "YAML reference" has the full table):
+
+    flow: lv2                                  # name
+    description: ...
+    inputs: [documents, question]              # what the caller gives
+    outputs: [answer]                          # what the run returns
+    state: {evidence: append}                  # extra keys and how parallel writes merge
+    imports: {lv2: lv2.yaml}                   # other flows, usable as nodes (and as tools)
+    models: {small: {model: qwen2.5-0.5b}}     # named models a node may pick with `model:`
+    nodes:
+      read: {use: read_chunk, map: chunks, into: evidence, with: {concurrency: 32}}
+      ask:  {use: lv2, in: {question: subquestion}, out: {answer: memory}}
+    edges:
+      - [START, load, split, END]              # a chain
+      - {from: plan, to: ask, when: subquestion, limit: 6}   # a condition; a loop needs a limit
+      - {from: plan, to: final, otherwise: true}
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import difflib
+
+from .conditions import Condition, ConditionError, parse_condition
+from .registry import NodeKind, Param, Registry, check_type, load_registry
+from .yamlsource import FlowError, FlowErrors, Source, load_source, parse_yaml
+
+START, END = "START", "END"
+MERGES = ("replace", "append", "merge", "add")
+MAP_PARAMS = {"concurrency": Param("concurrency", int, 16, "how many items are processed at once"),
+              "batch": Param("batch", int, 0, "items per task; 0 picks a size that keeps tasks few")}
+TOP_LEVEL = {"flow", "description", "inputs", "outputs", "state", "imports", "models", "nodes", "edges"}
+NODE_FIELDS = {"use", "with", "map", "into", "in", "out", "model", "description"}
+EDGE_FIELDS = {"from", "to", "when", "otherwise", "limit"}
+
+
+@dataclass
+class NodeSpec:
+    name: str
+    use: str
+    kind: NodeKind | None                    # None when `use` names an imported flow
+    subflow: "Flow | None"
+    params: dict[str, Any]                   # `with:` merged over the kind's defaults
+    inputs: dict[str, str]                   # kind input -> state key
+    outputs: dict[str, str]                  # kind output -> state key
+    map: str | None = None
+    model: str | None = None
+    description: str = ""
+
+    @property
+    def declared_inputs(self) -> tuple[str, ...]:
+        return self.kind.inputs if self.kind else tuple(self.subflow.inputs)
+
+    @property
+    def optional_inputs(self) -> frozenset[str]:
+        return self.kind.optional_inputs if self.kind else frozenset()
+
+
+@dataclass
+class EdgeSpec:
+    source: str
+    target: str
+    when: Condition | None = None
+    otherwise: bool = False
+    limit: int | None = None
+    at: tuple = ()          # YAML paths of the source and target names, for error positions
+    to_at: tuple = ()
+
+    @property
+    def conditional(self) -> bool:
+        return self.when is not None or self.otherwise
+
+
+@dataclass
+class Flow:
+    name: str
+    file: str
+    description: str = ""
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    state: dict[str, str] = field(default_factory=dict)           # key -> merge
+    imports: dict[str, "Flow"] = field(default_factory=dict)
+    models: dict[str, dict] = field(default_factory=dict)
+    nodes: dict[str, NodeSpec] = field(default_factory=dict)
+    edges: list[EdgeSpec] = field(default_factory=list)
+
+    @property
+    def directory(self) -> Path:
+        return Path(self.file).resolve().parent
+
+    def merge_of(self, key: str) -> str:
+        return self.state.get(key, "replace")
+
+    def out_edges(self, name: str) -> list[EdgeSpec]:
+        return [e for e in self.edges if e.source == name]
+
+
+def load_flow(path: str | Path, registry: Registry | None = None,
+              overrides: dict[str, Any] | None = None) -> Flow:
+    """Read, parse and validate a flow file (and its imports). Raises FlowErrors listing every problem.
+    `overrides` maps "node.param" (or "node.subnode.param" for an imported flow) to a value."""
+    registry = registry or load_registry()
+    path = Path(path)
+    if not path.exists():
+        raise FlowErrors([FlowError(f"flow file not found; flows here: {_nearby(path)}", str(path), 1, 1)])
+    return _load(load_source(path), registry, overrides or {}, stack=())
+
+
+def parse_flow(text: str, file: str = "<flow>", registry: Registry | None = None,
+               overrides: dict[str, Any] | None = None) -> Flow:
+    return _load(parse_yaml(text, file), registry or load_registry(), overrides or {}, stack=())
+
+
+def _nearby(path: Path) -> str:
+    folder = path.parent if path.parent.exists() else Path(".")
+    return ", ".join(sorted(p.name for p in folder.glob("*.yaml"))) or "none"
+
+
+def _load(source: Source, registry: Registry, overrides: dict[str, Any], stack: tuple[str, ...]) -> Flow:
+    builder = _Builder(source, registry, stack)
+    flow = builder.build(overrides)
+    if builder.errors:
+        raise FlowErrors(builder.errors)
+    from .validate import check_flow   # graph-level checks need the whole flow built first
+    errors = check_flow(flow, source)
+    if errors:
+        raise FlowErrors(errors)
+    return flow
+
+
+class _Builder:
+    """Turns a Source into a Flow, collecting errors rather than stopping at the first."""
+
+    def __init__(self, source: Source, registry: Registry, stack: tuple[str, ...]):
+        self.src, self.registry, self.stack = source, registry, stack
+        self.errors: list[FlowError] = []
+
+    def err(self, message: str, *path: Any, key: bool = False) -> None:
+        self.errors.append(self.src.error(message, path, key))
+
+    def build(self, overrides: dict[str, Any]) -> Flow:
+        data = self.src.data
+        if not isinstance(data, dict):
+            self.err("a flow file is a mapping with at least `flow:`, `nodes:` and `edges:`")
+            return Flow("?", self.src.file)
+        for key in data:
+            if key not in TOP_LEVEL:
+                self.err(f"unknown field {key!r}{_suggest(key, TOP_LEVEL)}; a flow has: "
+                         f"{', '.join(sorted(TOP_LEVEL))}", key, key=True)
+        for required in ("flow", "nodes", "edges"):
+            if required not in data:
+                self.err(f"missing `{required}:`; a flow needs `flow:` (its name), `nodes:` and `edges:`")
+        flow = Flow(name=str(data.get("flow", Path(self.src.file).stem)), file=self.src.file,
+                    description=str(data.get("description", "") or ""),
+                    inputs=self.names(data, "inputs"), outputs=self.names(data, "outputs"),
+                    state=self.state(data.get("state") or {}),
+                    models=self.mapping(data, "models"))
+        flow.imports = self.imports(data.get("imports") or {})
+        for name, raw in self.mapping(data, "nodes").items():
+            node = self.node(flow, name, raw, overrides)
+            if node:
+                flow.nodes[name] = node
+        for key in overrides:
+            if key.split(".")[0] not in flow.nodes:
+                self.err(f"--set {key}: no node {key.split('.')[0]!r}; nodes are: {', '.join(flow.nodes)}")
+        flow.edges = self.edges(data.get("edges") or [])
+        return flow
+
+    # -- small shapes -------------------------------------------------------------------------------
+    def names(self, data: dict, key: str) -> list[str]:
+        value = data.get(key) or []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.err(f"`{key}:` is a list of state-key names, e.g. [documents, question]", key)
+            return []
+        return value
+
+    def mapping(self, data: dict, key: str, path: tuple = ()) -> dict:
+        value = data.get(key) or {}
+        if not isinstance(value, dict):
+            self.err(f"`{key}:` must be a mapping (name: value), not a {type(value).__name__}", *path, key)
+            return {}
+        return value
+
+    def state(self, raw: Any) -> dict[str, str]:
+        if not isinstance(raw, dict):
+            self.err("`state:` maps a key to how parallel writes merge, e.g. {evidence: append}", "state")
+            return {}
+        out = {}
+        for key, merge in raw.items():
+            merge = merge.get("merge", "replace") if isinstance(merge, dict) else merge
+            if merge not in MERGES:
+                self.err(f"state key {key!r}: unknown merge {merge!r}; use one of {', '.join(MERGES)}",
+                         "state", key)
+            out[key] = merge if merge in MERGES else "replace"
+        return out
+
+    def imports(self, raw: Any) -> dict[str, Flow]:
+        if not isinstance(raw, dict):
+            self.err("`imports:` maps a name to a flow file, e.g. {lv2: lv2.yaml}", "imports")
+            return {}
+        out = {}
+        for name, rel in raw.items():
+            path = (Path(self.src.file).parent / str(rel)).resolve()
+            if str(path) in self.stack + (str(Path(self.src.file).resolve()),):
+                chain = " -> ".join(Path(p).name for p in self.stack + (self.src.file, str(path)))
+                self.err(f"import cycle: {chain}; a flow cannot import itself, directly or not",
+                         "imports", name)
+            elif not path.exists():
+                self.err(f"imported flow {str(rel)!r} not found (looked at {path}); flows beside this "
+                         f"file: {_nearby(path)}", "imports", name)
+            else:
+                try:
+                    out[name] = _load(load_source(path), self.registry, {},
+                                      self.stack + (str(Path(self.src.file).resolve()),))
+                except FlowErrors as exc:
+                    self.errors.extend(exc.errors)
+        return out
+
+    # -- nodes --------------------------------------------------------------------------------------
+    def node(self, flow: Flow, name: str, raw: Any, overrides: dict[str, Any]) -> NodeSpec | None:
+        path = ("nodes", name)
+        if name in (START, END):
+            self.err(f"{name} is reserved for the graph's entry and exit; rename this node", *path, key=True)
+            return None
+        if not isinstance(raw, dict) or "use" not in raw:
+            self.err(f"node {name!r} needs `use:` (a node kind, see `engine nodes`, or an imported flow)",
+                     *path)
+            return None
+        for key in raw:
+            if key not in NODE_FIELDS:
+                self.err(f"node {name!r}: unknown field {key!r}{_suggest(key, NODE_FIELDS)}; a node has: "
+                         f"{', '.join(sorted(NODE_FIELDS))}", *path, key, key=True)
+        use = str(raw["use"])
+        kind, subflow = self.registry.get(use), flow.imports.get(use)
+        if kind is None and subflow is None:
+            options = self.registry.closest(use) + difflib.get_close_matches(use, list(flow.imports), 2)
+            hint = f"; did you mean {' or '.join(repr(o) for o in options)}?" if options else ""
+            self.err(f"node {name!r}: unknown node kind {use!r}{hint} (`engine nodes` lists them all"
+                     f"{'; imported flows: ' + ', '.join(flow.imports) if flow.imports else ''})",
+                     *path, "use")
+            return None
+        params = self.params(name, raw, kind, subflow, overrides)
+        inputs = kind.inputs if kind else tuple(subflow.inputs)
+        outputs = tuple(kind.outputs) if kind else tuple(subflow.outputs)
+        in_map = self.renames(name, raw, "in", inputs, "inputs")
+        out_map = self.renames(name, raw, "out", outputs, "outputs")
+        if raw.get("into"):
+            if len(outputs) != 1:
+                self.err(f"node {name!r}: `into:` needs a node with one output; {use} has "
+                         f"{', '.join(outputs)}: use `out:` instead", *path, "into")
+            else:
+                out_map[outputs[0]] = str(raw["into"])
+        model = raw.get("model")
+        if model is not None and model not in flow.models:
+            self.err(f"node {name!r}: model {model!r} is not declared under `models:`"
+                     f"{' (declared: ' + ', '.join(flow.models) + ')' if flow.models else ''}", *path, "model")
+        return NodeSpec(name, use, kind, subflow, params,
+                        {i: in_map.get(i, i) for i in inputs}, {o: out_map.get(o, o) for o in outputs},
+                        map=raw.get("map"), model=model, description=str(raw.get("description", "")))
+
+    def renames(self, name: str, raw: dict, field_: str, valid: tuple, what: str) -> dict[str, str]:
+        value = raw.get(field_) or {}
+        if not isinstance(value, dict):
+            self.err(f"node {name!r}: `{field_}:` maps the node's {what} to state keys, e.g. "
+                     f"{{question: subquestion}}", "nodes", name, field_)
+            return {}
+        for key in value:
+            if key not in valid:
+                self.err(f"node {name!r}: {key!r} is not one of its {what}{_suggest(key, valid)}; "
+                         f"{what} are: {', '.join(valid) or 'none'}", "nodes", name, field_, key, key=True)
+        return {k: str(v) for k, v in value.items() if k in valid}
+
+    def params(self, name: str, raw: dict, kind: NodeKind | None, subflow: Flow | None,
+               overrides: dict[str, Any]) -> dict[str, Any]:
+        given = raw.get("with") or {}
+        if not isinstance(given, dict):
+            self.err(f"node {name!r}: `with:` maps parameter names to values", "nodes", name, "with")
+            given = {}
+        given = {**given, **{k.split(".", 1)[1]: v for k, v in overrides.items()
+                             if k.split(".", 1)[0] == name and "." in k}}
+        if subflow is not None:  # dotted overrides for the imported flow's own nodes: {read.concurrency: 8}
+            for key, value in given.items():
+                inner, _, param = str(key).partition(".")
+                node = subflow.nodes.get(inner)
+                if not param or node is None:
+                    self.err(f"node {name!r}: parameters of an imported flow are set as NODE.PARAM; "
+                             f"{key!r} names no node of {subflow.name} ({', '.join(subflow.nodes)})",
+                             "nodes", name, "with", key, key=True)
+                else:
+                    self.check_param(name, key, value, _param_table(node).get(param), _param_table(node))
+            return dict(given)
+        table = {**kind.params, **(MAP_PARAMS if raw.get("map") else {})}
+        for key, value in given.items():
+            self.check_param(name, key, value, table.get(key), table)
+        return {**{k: p.default for k, p in table.items()}, **{k: v for k, v in given.items() if k in table}}
+
+    def check_param(self, name: str, key: str, value: Any, param: Param | None, table: dict) -> None:
+        where = ("nodes", name, "with", key)
+        if param is None:
+            listing = ", ".join(f"{p.name} ({p.type_name}, default {p.default!r})" for p in table.values())
+            self.err(f"node {name!r}: unknown parameter {key!r}{_suggest(str(key).split('.')[-1], table)}; "
+                     f"parameters are: {listing or 'none'}", *where, key=True)
+        elif not check_type(value, param.type):
+            self.err(f"node {name!r}: parameter {key!r} must be {param.type_name}, got {value!r} "
+                     f"({type(value).__name__})", *where)
+
+    # -- edges --------------------------------------------------------------------------------------
+    def edges(self, raw: Any) -> list[EdgeSpec]:
+        if not isinstance(raw, list):
+            self.err("`edges:` is a list of chains ([START, a, b, END]) and conditional edges "
+                     "({from: a, to: b, when: key})", "edges")
+            return []
+        out: list[EdgeSpec] = []
+        for i, item in enumerate(raw):
+            if isinstance(item, list):
+                if len(item) < 2:
+                    self.err("a chain needs at least two nodes, e.g. [START, load]", "edges", i)
+                out += [EdgeSpec(str(a), str(b), at=("edges", i, j), to_at=("edges", i, j + 1))
+                        for j, (a, b) in enumerate(zip(item, item[1:]))]
+            elif isinstance(item, dict):
+                edge = self.conditional_edge(i, item)
+                if edge:
+                    out.append(edge)
+            else:
+                self.err("an edge is a chain [a, b, ...] or a mapping {from: a, to: b, ...}", "edges", i)
+        return out
+
+    def conditional_edge(self, i: int, item: dict) -> EdgeSpec | None:
+        for key in item:
+            if key not in EDGE_FIELDS:
+                self.err(f"unknown edge field {key!r}{_suggest(key, EDGE_FIELDS)}; an edge has: "
+                         f"{', '.join(sorted(EDGE_FIELDS))}", "edges", i, key, key=True)
+        if "from" not in item or "to" not in item:
+            self.err("a mapping edge needs `from:` and `to:`", "edges", i)
+            return None
+        when = None
+        if "when" in item:
+            try:
+                when = parse_condition(item["when"])
+            except ConditionError as exc:
+                line, col = self.src.where(("edges", i, "when"))
+                self.errors.append(FlowError(str(exc), self.src.file, line, col + exc.col))
+        limit = item.get("limit")
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+            self.err(f"`limit:` is how many times the edge may be taken: a whole number >= 1, got {limit!r}",
+                     "edges", i, "limit")
+            limit = None
+        if "when" in item and item.get("otherwise"):
+            self.err("an edge has `when:` or `otherwise: true`, not both", "edges", i)
+        return EdgeSpec(str(item["from"]), str(item["to"]), when, bool(item.get("otherwise")), limit,
+                        at=("edges", i, "from"), to_at=("edges", i, "to"))
+
+
+def _param_table(node: NodeSpec) -> dict[str, Param]:
+    if node.kind is None:
+        return {}
+    return {**node.kind.params, **(MAP_PARAMS if node.map else {})}
+
+
+def _suggest(name: str, options) -> str:
+    close = difflib.get_close_matches(str(name), [str(o) for o in options], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -1,0 +1,99 @@
+"""YAML that remembers where each value came from, so that every error can say file:line:col."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Path_ = tuple  # a path into the document: ("nodes", "read", "with", "concurrency")
+
+
+@dataclass
+class FlowError(Exception):
+    """One problem in a flow file, with its place and what would be valid."""
+    message: str
+    file: str = "<flow>"
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+
+
+class FlowErrors(Exception):
+    """All the problems found in a flow (validation reports every one, not just the first)."""
+
+    def __init__(self, errors: list[FlowError]):
+        super().__init__("\n".join(map(str, errors)))
+        self.errors = errors
+
+
+@dataclass
+class Source:
+    """A parsed YAML file: plain Python data plus the line:col (1-based) of every key and value."""
+    file: str
+    data: Any
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: Path_, key: bool = False) -> tuple[int, int]:
+        """Position of the value (or of its key) at `path`, else of the nearest enclosing value."""
+        table = self.keys if key else self.values
+        if path in table:
+            return table[path]
+        while path:
+            path = path[:-1]
+            if path in self.values:
+                return self.values[path]
+        return (1, 1)
+
+    def error(self, message: str, path: Path_ = (), key: bool = False) -> FlowError:
+        line, col = self.where(tuple(path), key)
+        return FlowError(message, self.file, line, col)
+
+
+def parse_yaml(text: str, file: str = "<flow>") -> Source:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        started = ""
+        if exc.context and exc.context_mark and exc.problem_mark:
+            started = (f" ({exc.context} that starts at line {exc.context_mark.line + 1}, column "
+                       f"{exc.context_mark.column + 1})")
+        raise FlowErrors([FlowError(f"invalid YAML: {exc.problem or exc.context}{started}. Check the "
+                                    f"brackets, indentation and quoting (strings with ': ' or ' #' need "
+                                    f"quotes).", file, line, col)]) from None
+    source = Source(file, None)
+    source.data = _build(root, (), source) if root is not None else {}
+    return source
+
+
+def load_source(path: str | Path) -> Source:
+    path = Path(path)
+    return parse_yaml(path.read_text(encoding="utf-8"), str(path))
+
+
+def _build(node: yaml.Node, path: Path_, source: Source) -> Any:
+    source.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node)
+            if key in out:
+                line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                raise FlowErrors([FlowError(f"duplicate key {key!r}: each key may appear once here",
+                                            source.file, line, col)])
+            source.keys[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = _build(value_node, path + (key,), source)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, path + (i,), source) for i, item in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    return yaml.SafeLoader("").construct_object(node, deep=True)

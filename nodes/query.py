@@ -1,0 +1,85 @@
+"""Understanding the question: split it into information and instructions; turn it into keywords."""
+from __future__ import annotations
+
+import re
+
+from engine.context import Context
+from engine.registry import node
+
+from .llm import ask_json
+from .parsing import string_list
+from .tokens import count_tokens, encode, language_of, tokenizer
+
+_EN_STOP = set("""a an the of to in on at by for with from and or but not no is are was were be been being do
+does did what when where who whom whose which why how that this these those it its as into about than then
+there their they them he she his her him i me my we our you your please tell find give answer say says said
+document text book story question questions can could would should will shall may might must one""".split())
+_ZH_STOP = set("的 了 是 在 和 与 及 或 吗 呢 吧 啊 什么 哪 哪里 哪个 谁 怎么 如何 为什么 多少 几 请 问 这 那 一个 有 没有 中 里".split())
+
+
+@node(outputs={"information": "list[str]", "instructions": "list[str]", "language": "str"}, uses_model=True,
+      param_docs={"prompt": "template file overriding the built-in one (relative to the flow; may use {lang})"})
+def split_query(question: str, *, prompt: str = "", ctx: Context) -> dict:
+    """Split the question into the information to find and the instructions on how to answer.
+
+    Small models sometimes return no usable JSON: then the whole question is the information, there are
+    no instructions, and the run record says so (`fallbacks`). `language` is 'en' or 'zh', from the
+    question's script, not from the model.
+    """
+    lang = language_of(question)
+    reply = ask_json(ctx, ctx.prompt("split_query", lang, prompt, question=question),
+                     ("information", "instruction", "instructions"), lang)
+    information = string_list(reply.get("information")) if reply else []
+    instructions = string_list(reply.get("instruction", reply.get("instructions"))) if reply else []
+    if not information:
+        ctx.record.fallback(ctx.node, "no information in the reply: using the whole question", reply=reply)
+        information = [question]
+    return {"information": information, "instructions": instructions, "language": lang}
+
+
+@node(outputs={"keywords": "list[str]"}, uses_model=True,
+      param_docs={"max_input_tokens": "cap on the text sent to the model (evidence can be long)",
+                  "query_words": "also search for the question's own content words",
+                  "prompt": "template file overriding the built-in one"})
+def extract_keywords(question: str, information: list | None = None, *, max_input_tokens: int = 2000,
+                     query_words: bool = True, prompt: str = "", ctx: Context) -> dict:
+    """Keywords in English and Chinese for BM25, from the information part of the question.
+
+    The question's own content words are added too (`query_words`), so that a model that returns poor or
+    no keywords still leaves a usable query; with no usable reply at all, those words are the query and
+    the run record says so.
+    """
+    text = "\n".join(string_list(information)) or question
+    text = _cap_tokens(text, max_input_tokens)
+    lang = language_of(question)
+    reply = ask_json(ctx, ctx.prompt("extract_keywords", lang, prompt, text=text),
+                     ("keywords_en", "keywords_zh", "keywords"), lang)
+    keywords = []
+    if reply:
+        for key in ("keywords_en", "keywords_zh", "keywords"):
+            keywords += string_list(reply.get(key))
+    own = content_words(question)
+    if not keywords:
+        ctx.record.fallback(ctx.node, "no keywords in the reply: using the question's words", reply=reply)
+    return {"keywords": _unique(keywords + (own if query_words or not keywords else []))}
+
+
+def content_words(text: str) -> list[str]:
+    """The question's words that carry meaning (stop words out); CJK runs kept whole for BM25 to segment."""
+    words = re.findall(r"[\u3400-\u9fff]+|[A-Za-z0-9][A-Za-z0-9'\-]*", text)
+    return [w for w in words if w.lower() not in _EN_STOP and w not in _ZH_STOP]
+
+
+def _cap_tokens(text: str, limit: int) -> str:
+    if count_tokens(text) <= limit:
+        return text
+    return tokenizer().decode(encode(text)[:limit])
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen, out = set(), []
+    for item in items:
+        if item.lower() not in seen:
+            seen.add(item.lower())
+            out.append(item)
+    return out

@@ -1,0 +1,100 @@
+"""Lv3: step-by-step reasoning. `next_subquestion` decides what to look up next (or that it is done);
+the flow runs the lookup (an imported flow, e.g. lv2) and `remember` adds the reply to the memory."""
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from engine.context import Context, ModelError
+from engine.registry import node
+
+from .llm import ask_json, bullet_list
+from .parsing import parse_json
+from .tokens import language_of
+
+_SYSTEM = {
+    "en": "You answer a question that may need several steps. Call the tool {tool} to look up one simple "
+          "question at a time in the document. When the facts found so far answer the question, reply "
+          "DONE and call no tool.",
+    "zh": "你要回答一个可能需要多步推理的问题。调用工具 {tool} 在文档中查找，每次只问一个简单问题。"
+          "当已找到的事实足以回答问题时，回复 DONE，不要调用工具。",
+}
+_NOTHING_YET = {"en": "(nothing yet)", "zh": "（暂无）"}
+
+
+@node(outputs={"subquestion": "str | None", "asked": "str | None"}, uses_model=True,
+      param_docs={"tool": "the flow node (an imported flow) that answers sub-questions; it is offered to "
+                          "the model as a tool",
+                  "mode": "'tools': native tool calling; 'json': a JSON reply (models without tool "
+                          "calling); 'auto': tools, reading JSON or <tool_call> text too, and switching to "
+                          "'json' if the endpoint rejects tools",
+                  "prompt": "template file overriding the built-in one (json mode)"})
+def next_subquestion(question: str, memory: list | None = None, *, tool: str = "",
+                     mode: Literal["auto", "tools", "json"] = "auto", prompt: str = "",
+                     ctx: Context) -> dict:
+    """The next simple question to look up for a multi-hop question, or none when the memory suffices.
+
+    Give the loop edge into the lookup a `limit:`, so that a model that never says it is done still
+    stops. `asked` is the sub-question again, for a state key that collects every question asked.
+    """
+    lang = language_of(question)
+    found = bullet_list([f"{m['question']} -> {m['answer']}" if isinstance(m, dict) else m
+                         for m in memory or []]) or _NOTHING_YET[lang]
+    spec = ctx.tools.get(tool)
+    if mode != "json" and spec is not None:
+        try:
+            sub = _by_tool(ctx, spec, question, found, lang)
+        except ModelError as exc:
+            if mode == "tools" or "400" not in str(exc) and "tool" not in str(exc).lower():
+                raise
+            ctx.record.fallback(ctx.node, "the endpoint rejected tools: asking for JSON instead",
+                                error=str(exc)[:200])
+            sub = _by_json(ctx, question, found, lang, prompt)
+    else:
+        sub = _by_json(ctx, question, found, lang, prompt)
+    asked = {m.get("question") for m in memory or [] if isinstance(m, dict)}
+    if sub and sub in asked:
+        ctx.record.note(ctx.node, "the model asked a question it had asked before: stopping", subquestion=sub)
+        sub = None
+    return {"subquestion": sub, "asked": sub}
+
+
+def _by_tool(ctx: Context, spec, question: str, found: str, lang: str) -> str | None:
+    reply = ctx.invoke([("system", _SYSTEM[lang].format(tool=spec.name)),
+                        ("human", f"{question}\n\n{'Found so far' if lang == 'en' else '目前已找到'}:\n{found}")],
+                       tools=[spec.schema()])
+    for call in getattr(reply, "tool_calls", None) or []:
+        value = (call.get("args") or {}).get("question")
+        if value:
+            return str(value).strip()
+    return _from_text(str(reply.content or ""))
+
+
+def _by_json(ctx: Context, question: str, found: str, lang: str, prompt: str) -> str | None:
+    reply = ask_json(ctx, ctx.prompt("next_subquestion", lang, prompt, question=question, memory=found),
+                     ("subquestion", "done", "question", "arguments"), lang)
+    if reply is None:
+        ctx.record.fallback(ctx.node, "no usable reply: treating the question as answered")
+        return None
+    return _from_value(reply)
+
+
+def _from_text(text: str) -> str | None:
+    """Tool calls written as text (`<tool_call>{...}</tool_call>` from Qwen templates) or JSON."""
+    value = parse_json(text)
+    return _from_value(value) if isinstance(value, dict) else None
+
+
+def _from_value(value: dict) -> str | None:
+    if isinstance(value.get("arguments"), dict):
+        value = value["arguments"]
+    sub = value.get("subquestion") or value.get("question")
+    if not sub or value.get("done") is True:
+        return None
+    return re.sub(r"\s+", " ", str(sub)).strip() or None
+
+
+@node(outputs={"memory": "Memory"})
+def remember(subquestion: str, subanswer: str) -> dict:
+    """One memory entry, `{"question", "answer"}`, for a state key declared with `merge: append`."""
+    return {"memory": {"question": subquestion, "answer": subanswer}}

@@ -1,0 +1,274 @@
+"""Every kind of flow error, with the line and column it must point at."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from engine.spec import load_flow, parse_flow
+from engine.yamlsource import FlowErrors
+
+GOOD = """\
+flow: toy
+inputs: [text]
+outputs: [joined]
+nodes:
+  split: {use: split}
+  shout: {use: shout, map: items, into: outs, with: {bang: true}}
+  join:  {use: join}
+edges:
+  - [START, split, shout, join, END]
+"""
+
+
+def errors_of(text: str, registry, **kwargs):
+    with pytest.raises(FlowErrors) as info:
+        parse_flow(textwrap.dedent(text), "flow.yaml", registry=registry, **kwargs)
+    return info.value.errors
+
+
+def only_error(text: str, registry, **kwargs):
+    errors = errors_of(text, registry, **kwargs)
+    assert len(errors) == 1, [str(e) for e in errors]
+    return errors[0]
+
+
+def test_good_flow_parses(toy_registry):
+    flow = parse_flow(GOOD, "flow.yaml", registry=toy_registry)
+    assert list(flow.nodes) == ["split", "shout", "join"]
+    assert flow.nodes["shout"].outputs == {"out": "outs"}
+    assert flow.nodes["shout"].params == {"bang": True, "concurrency": 16, "batch": 0}
+    assert [(e.source, e.target) for e in flow.edges] == [
+        ("START", "split"), ("split", "shout"), ("shout", "join"), ("join", "END")]
+
+
+def test_invalid_yaml_points_at_the_problem(toy_registry):
+    error = only_error(GOOD.replace("{use: join}", "{use: join"), toy_registry)
+    assert (error.line, error.col) == (8, 6)
+    assert str(error).startswith("flow.yaml:8:6: invalid YAML: expected ',' or '}'")
+    assert "flow mapping that starts at line 7, column 10" in error.message
+
+
+def test_unknown_node_kind_suggests_the_closest(toy_registry):
+    error = only_error(GOOD.replace("{use: split}", "{use: splt}"), toy_registry)
+    assert (error.line, error.col) == (5, 16)
+    assert "unknown node kind 'splt'" in error.message and "did you mean 'split'" in error.message
+
+
+def test_unknown_parameter_lists_the_valid_ones(toy_registry):
+    error = only_error(GOOD.replace("{bang: true}", "{bangg: true}"), toy_registry)
+    assert (error.line, error.col) == (6, 54)
+    assert "unknown parameter 'bangg'" in error.message
+    assert "did you mean 'bang'" in error.message and "concurrency (int, default 16)" in error.message
+
+
+def test_wrong_parameter_type(toy_registry):
+    error = only_error(GOOD.replace("{bang: true}", "{bang: loud}"), toy_registry)
+    assert (error.line, error.col) == (6, 60)
+    assert "parameter 'bang' must be bool, got 'loud'" in error.message
+
+
+def test_unknown_state_key(toy_registry):
+    text = GOOD.replace("{use: join}", "{use: join, in: {outs: shouts}}")
+    error = only_error(text, toy_registry)
+    assert (error.line, error.col) == (7, 33)
+    assert "reads state key 'shouts', which no node writes" in error.message and "'outs'" in error.message
+
+
+def test_output_no_node_writes(toy_registry):
+    error = only_error(GOOD.replace("outputs: [joined]", "outputs: [joined, summary]"), toy_registry)
+    assert (error.line, error.col) == (3, 19)
+    assert "flow output 'summary' is written by no node" in error.message
+
+
+def test_unreachable_node(toy_registry):
+    text = GOOD.replace("  join:  {use: join}\n", "  join:  {use: join}\n  lost:  {use: count}\n")
+    error = only_error(text, toy_registry)
+    assert (error.line, error.col) == (8, 3)
+    assert "node 'lost' is unreachable" in error.message
+
+
+def test_loop_without_limit(toy_registry):
+    text = """\
+    flow: loop
+    outputs: [n]
+    nodes:
+      count: {use: count}
+    edges:
+      - [START, count]
+      - {from: count, to: count, when: "n < 3"}
+      - {from: count, to: END, otherwise: true}
+    """
+    error = only_error(text, toy_registry)
+    assert (error.line, error.col) == (7, 12)
+    assert "loop count -> count has no limit" in error.message and "limit: N" in error.message
+
+
+def test_limit_on_a_plain_edge(toy_registry):
+    text = """\
+    flow: loop
+    nodes:
+      count: {use: count}
+    edges:
+      - [START, count]
+      - {from: count, to: END, limit: 2}
+    """
+    error = only_error(text, toy_registry)
+    assert (error.line, error.col) == (6, 35)
+    assert "`limit:` belongs on a `when:` edge" in error.message
+
+
+def test_conditional_edges_need_one_otherwise(toy_registry):
+    text = """\
+    flow: branch
+    nodes:
+      count: {use: count}
+    edges:
+      - [START, count]
+      - {from: count, to: END, when: "n > 1"}
+    """
+    error = only_error(text, toy_registry)
+    assert (error.line, error.col) == (6, 5)
+    assert "exactly one `otherwise: true`" in error.message
+
+
+def test_condition_syntax_error_points_into_the_expression(toy_registry):
+    text = GOOD.replace("  - [START, split, shout, join, END]\n",
+                        "  - [START, split, shout, join]\n"
+                        "  - {from: join, to: END, when: \"joined ==\"}\n"
+                        "  - {from: join, to: split, otherwise: true, limit: 2}\n")
+    errors = errors_of(text, toy_registry)
+    assert any(e.line == 10 and e.col >= 33 and "cannot parse condition 'joined =='" in e.message
+               for e in errors)
+
+
+def test_condition_rejects_unsafe_code(toy_registry):
+    text = GOOD.replace("  - [START, split, shout, join, END]\n",
+                        "  - [START, split, shout, join]\n"
+                        "  - {from: join, to: END, when: \"__import__('os').system('x')\"}\n"
+                        "  - {from: join, to: END, otherwise: true}\n")
+    errors = errors_of(text, toy_registry)
+    assert any("not allowed in a condition" in e.message or "may be called" in e.message for e in errors)
+
+
+def test_condition_names_unknown_key(toy_registry):
+    text = GOOD.replace("  - [START, split, shout, join, END]\n",
+                        "  - [START, split, shout, join]\n"
+                        "  - {from: join, to: END, when: \"len(joind) > 0\"}\n"
+                        "  - {from: join, to: END, otherwise: true}\n")
+    error = only_error(text, toy_registry)
+    assert (error.line, error.col) == (10, 33) and "unknown state key 'joind'" in error.message
+
+
+def test_edge_to_unknown_node(toy_registry):
+    error = only_error(GOOD.replace("join, END]", "jion, END]"), toy_registry)
+    assert (error.line, error.col) == (9, 27)
+    assert "unknown node 'jion'" in error.message and "did you mean 'join'" in error.message
+
+
+def test_unknown_top_level_field(toy_registry):
+    error = only_error("nodez: {}\n" + GOOD, toy_registry)
+    assert (error.line, error.col) == (1, 1) and "unknown field 'nodez'" in error.message
+
+
+def test_duplicate_key(toy_registry):
+    error = only_error(GOOD.replace("  join:  {use: join}\n", "  join:  {use: join}\n  join:  {use: join}\n"),
+                       toy_registry)
+    assert (error.line, error.col) == (8, 3) and "duplicate key 'join'" in error.message
+
+
+def test_set_override_is_type_checked(toy_registry):
+    error = only_error(GOOD, toy_registry, overrides={"shout.concurrency": "many"})
+    assert "parameter 'concurrency' must be int" in error.message
+    flow = parse_flow(GOOD, "flow.yaml", registry=toy_registry, overrides={"shout.concurrency": 64})
+    assert flow.nodes["shout"].params["concurrency"] == 64
+
+
+def test_set_override_of_unknown_node(toy_registry):
+    error = only_error(GOOD, toy_registry, overrides={"shoot.bang": True})
+    assert "--set shoot.bang: no node 'shoot'" in error.message
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+SUB = """\
+flow: sub
+inputs: [text]
+outputs: [joined]
+nodes:
+  split: {use: split}
+  shout: {use: shout, map: items, into: outs}
+  join:  {use: join}
+edges:
+  - [START, split, shout, join, END]
+"""
+
+
+def test_imported_flow_is_a_node(tmp_path, toy_registry):
+    write(tmp_path, "sub.yaml", SUB)
+    main = write(tmp_path, "main.yaml", """\
+    flow: main
+    imports: {sub: sub.yaml}
+    inputs: [words]
+    outputs: [result]
+    nodes:
+      run: {use: sub, in: {text: words}, out: {joined: result}, with: {shout.bang: true}}
+    edges:
+      - [START, run, END]
+    """)
+    flow = load_flow(main, registry=toy_registry)
+    assert flow.nodes["run"].subflow.name == "sub"
+    assert flow.nodes["run"].inputs == {"text": "words"} and flow.nodes["run"].outputs == {"joined": "result"}
+
+
+def test_missing_import(tmp_path, toy_registry):
+    main = write(tmp_path, "main.yaml", "flow: m\nimports: {sub: nowhere.yaml}\nnodes: {}\nedges: []\n")
+    with pytest.raises(FlowErrors) as info:
+        load_flow(main, registry=toy_registry)
+    error = info.value.errors[0]
+    assert (error.line, error.col) == (2, 16) and "imported flow 'nowhere.yaml' not found" in error.message
+
+
+def test_import_cycle(tmp_path, toy_registry):
+    write(tmp_path, "a.yaml", "flow: a\nimports: {b: b.yaml}\nnodes: {}\nedges: []\n")
+    write(tmp_path, "b.yaml", "flow: b\nimports: {a: a.yaml}\nnodes: {}\nedges: []\n")
+    with pytest.raises(FlowErrors) as info:
+        load_flow(tmp_path / "a.yaml", registry=toy_registry)
+    error = info.value.errors[0]
+    assert error.file.endswith("b.yaml") and (error.line, error.col) == (2, 14)
+    assert "import cycle: a.yaml -> b.yaml -> a.yaml" in error.message
+
+
+def test_error_inside_an_import_names_the_imported_file(tmp_path, toy_registry):
+    write(tmp_path, "sub.yaml", SUB.replace("{use: join}", "{use: jion}"))
+    main = write(tmp_path, "main.yaml", "flow: m\nimports: {sub: sub.yaml}\nnodes: {}\nedges: []\n")
+    with pytest.raises(FlowErrors) as info:
+        load_flow(main, registry=toy_registry)
+    assert str(info.value.errors[0]).startswith(f"{tmp_path / 'sub.yaml'}:7:")
+
+
+def test_dotted_parameter_of_an_imported_flow_is_checked(tmp_path, toy_registry):
+    write(tmp_path, "sub.yaml", SUB)
+    main = write(tmp_path, "main.yaml", """\
+    flow: main
+    imports: {sub: sub.yaml}
+    inputs: [text]
+    nodes:
+      run: {use: sub, with: {shout.bangg: true}}
+    edges:
+      - [START, run, END]
+    """)
+    with pytest.raises(FlowErrors) as info:
+        load_flow(main, registry=toy_registry)
+    assert "unknown parameter 'shout.bangg'" in info.value.errors[0].message
+
+
+def test_missing_flow_file_lists_the_flows_there(tmp_path, toy_registry):
+    write(tmp_path, "lv1.yaml", GOOD)
+    with pytest.raises(FlowErrors) as info:
+        load_flow(tmp_path / "lv9.yaml", registry=toy_registry)
+    assert "flow file not found; flows here: lv1.yaml" in info.value.errors[0].message
