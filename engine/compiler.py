@@ -48,7 +48,10 @@ def _count(old: dict | None, new: dict | None) -> dict:
     return out
 
 
-REDUCERS: dict[str, Callable] = {"append": _append, "merge": _merge, "add": _add}
+# The annotated type matters: langgraph starts the channel at type() and applies the reducer to every
+# write, the first included (with `Any` it would store the first write as it came).
+REDUCERS: dict[str, tuple[type, Callable]] = {"append": (list, _append), "merge": (dict, _merge),
+                                               "add": (float, _add)}
 
 
 def state_schema(flow: Flow) -> type:
@@ -57,7 +60,7 @@ def state_schema(flow: Flow) -> type:
     fields: dict[str, Any] = {RUNS: Annotated[dict, _count]}
     for key in sorted(state_keys(flow)):
         merge = flow.state.get(key) or ("append" if key in mapped_outputs else "replace")
-        fields[key] = Annotated[Any, REDUCERS[merge]] if merge in REDUCERS else Any
+        fields[key] = Annotated[REDUCERS[merge][0], REDUCERS[merge][1]] if merge in REDUCERS else Any
     return TypedDict(f"{flow.name}_state", fields, total=False)  # type: ignore[operator]
 
 
