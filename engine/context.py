@@ -89,7 +89,11 @@ class Context:
         if self.model is None:
             raise ModelError(f"node {self.node!r} needs a model, and the run has none configured")
         messages = _messages(prompt, system)
-        model = self.model.bind_tools(tools) if tools else self.model
+        try:
+            model = self.model.bind_tools(tools) if tools else self.model
+        except NotImplementedError:
+            raise ModelError(f"{self.model_name or 'model'} in node {self.node!r} does not support tool "
+                             f"calling") from None
         last: BaseException | None = None
         for attempt in range(self.retry.attempts):
             started = time.perf_counter()

@@ -41,12 +41,13 @@ def next_subquestion(question: str, memory: list | None = None, *, tool: str = "
     found = bullet_list([f"{m['question']} -> {m['answer']}" if isinstance(m, dict) else m
                          for m in memory or []]) or _NOTHING_YET[lang]
     spec = ctx.tools.get(tool)
-    if mode != "json" and spec is not None:
+    if mode != "json" and spec is not None and not ctx.services.get("tools rejected"):
         try:
             sub = _by_tool(ctx, spec, question, found, lang)
         except ModelError as exc:
             if mode == "tools" or "400" not in str(exc) and "tool" not in str(exc).lower():
                 raise
+            ctx.services["tools rejected"] = True  # for the rest of the run: no call wasted on tools
             ctx.record.fallback(ctx.node, "the endpoint rejected tools: asking for JSON instead",
                                 error=str(exc)[:200])
             sub = _by_json(ctx, question, found, lang, prompt)

@@ -1,0 +1,252 @@
+"""A scripted OpenAI-compatible chat server on 127.0.0.1, for tests and benchmarks.
+
+It answers each longflow task the way a competent model would, by rule instead of by weights, after a
+configurable latency, and counts what it served:
+
+    with ScriptedServer(Script(needles=["The bicycle was invented in 1817."]), latency=0.0) as server:
+        run_flow("flows/lv2.yaml", model="scripted", base_url=server.base_url, ...)
+        server.stats.calls, server.stats.prompt_tokens, server.stats.peak_concurrency
+
+Tasks are recognised by the built-in prompts' wording (en and zh): split the query, keywords, read a
+chunk (the needle sentences it holds, else None), answer (the passage sentence that best matches the
+question, or "the document does not say"), and plan the next sub-question (from `Script.plan`, as a
+native tool call when the request offers tools, else as JSON).
+
+    python -m engine.scripted_server --port 8011 --latency 1.0 --needle "..."   # for benchmarks
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_WORD = re.compile(r"[\u3400-\u9fff]|[A-Za-z0-9]+")
+_STOP = set("a an the of to in on at by for with from and or is are was were be what when where who which "
+            "why how that this it as same did do does".split())
+
+
+@dataclass
+class Script:
+    needles: list[str] = field(default_factory=list)     # sentences a reader should find relevant
+    plan: list[str] = field(default_factory=list)        # Lv3 sub-questions, asked in this order
+    tool_calling: bool = True                            # False: a request with tools gets HTTP 400
+    fail_first: int = 0                                  # the first N requests fail ...
+    fail_status: int = 500                               # ... with this status
+    malformed_first: int = 0                             # the first N JSON tasks get prose, not JSON
+
+
+@dataclass
+class Stats:
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    peak_concurrency: int = 0
+    active: int = 0
+    tasks: dict[str, int] = field(default_factory=dict)
+    last_prompt: dict[str, str] = field(default_factory=dict)   # task -> the latest prompt, for tests
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+class Responder:
+    """Request messages -> (reply text, tool call or None, task name)."""
+
+    def __init__(self, script: Script):
+        self.script = script
+        self._malformed = script.malformed_first
+        self._lock = threading.Lock()
+
+    def reply(self, messages: list[dict], tools: list | None) -> tuple[str, dict | None, str]:
+        text = "\n".join(str(m.get("content") or "") for m in messages)
+        last = str(messages[-1].get("content") or "") if messages else ""
+        if "Call the tool" in text or "调用工具" in text:
+            sub = self._next_sub(last)
+            if sub and tools:
+                return "", {"name": tools[0]["function"]["name"], "arguments": {"question": sub}}, "plan"
+            return ("DONE" if not sub else json.dumps({"subquestion": sub})), None, "plan"
+        if "may need several steps" in last or "多步推理" in last:
+            return self._json(json.dumps({"subquestion": s} if (s := self._next_sub(last)) else {"done": True})), \
+                None, "plan"
+        if last.startswith("Split the request") or last.startswith("把请求分成"):
+            return self._json(self._split(_after(last, ("Request: ", "请求："))[-1])), None, "split"
+        if last.startswith("Give keywords") or last.startswith("给出用于"):
+            words = _content_words(_after(last, ("Text: ", "文本："))[-1])
+            return self._json(json.dumps({"keywords_en": [w for w in words if w.isascii()],
+                                          "keywords_zh": [w for w in words if not w.isascii()]},
+                                         ensure_ascii=False)), None, "keywords"
+        if "Copy the sentences above" in last or "摘抄上文" in last:
+            chunk, question = (re.split(r"\n\n(?:Question: |问题：)", last, maxsplit=1) + [""])[:2]
+            wanted = set(_content_words(question.split("\n")[0]))
+            found = [n for n in self.script.needles
+                     if n in chunk and 2 * len(wanted & set(_content_words(n))) > len(wanted)]
+            return (" ".join(found) if found else "None"), None, "read"
+        if last.startswith("Answer the question using only") or last.startswith("只根据下面的材料"):
+            return self._answer(last), None, "answer"
+        return "I am a scripted model.", None, "other"
+
+    def _json(self, reply: str) -> str:
+        with self._lock:
+            if self._malformed > 0:
+                self._malformed -= 1
+                return "Sure! Here is what you asked for, I think."
+        return f"```json\n{reply}\n```"
+
+    def _next_sub(self, prompt: str) -> str | None:
+        steps = len(re.findall(r"^- .+ -> ", prompt, re.M))
+        return self.script.plan[steps] if steps < len(self.script.plan) else None
+
+    @staticmethod
+    def _split(request: str) -> str:
+        parts = re.split(r"(?<=[.?!。？！])\s*", request.strip())
+        instructions = [p for p in parts if re.match(r"(answer|reply|respond)\b|请?用.+回答", p, re.I)]
+        information = [p for p in parts if p and p not in instructions]
+        return json.dumps({"information": information or [request], "instruction": instructions},
+                          ensure_ascii=False)
+
+    @staticmethod
+    def _answer(prompt: str) -> str:
+        """The passage sentence sharing most words with the question, or a refusal."""
+        question = _after(prompt, ("Question: ", "问题："))[-1].split("\n")[0]
+        passages = re.split(r"\n(?:Passages:|材料：)\n", prompt, maxsplit=1)[-1]
+        passages = re.split(r"\n\n(?:Question: |问题：)", passages)[0]
+        hops = re.findall(r"^A: (.+)$", passages, re.M)
+        if hops:  # Lv3 memory: the last hop's answer is the answer to the whole question
+            return hops[-1].strip()
+        wanted = set(_content_words(question))
+        best, best_score = "", 0
+        for sentence in re.split(r"(?<=[.!?。！？])\s+|\n", passages):
+            score = len(wanted & set(_content_words(sentence)))
+            if score > best_score and not sentence.startswith("["):
+                best, best_score = sentence.strip().removeprefix("A: "), score
+        return best if best_score >= 1 else "The document does not say."
+
+
+def _after(text: str, markers: tuple[str, ...]) -> list[str]:
+    for marker in markers:
+        if marker in text:
+            return text.split(marker)
+    return [text]
+
+
+def _content_words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text) if w.lower() not in _STOP]
+
+
+def _tokens(text: str) -> int:
+    from nodes.tokens import count_tokens
+    return count_tokens(text)
+
+
+class ScriptedServer:
+    def __init__(self, script: Script | None = None, *, latency: float = 0.0, per_token: float = 0.0,
+                 port: int = 0):
+        self.script = script or Script()
+        self.latency, self.per_token = latency, per_token
+        self.responder, self.stats = Responder(self.script), Stats()
+        self._failures = self.script.fail_first
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> "ScriptedServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def complete(self, body: dict) -> tuple[int, dict]:
+        with self.stats.lock:
+            self.stats.active += 1
+            self.stats.peak_concurrency = max(self.stats.peak_concurrency, self.stats.active)
+            failing = self._failures > 0
+            self._failures -= failing
+        try:
+            messages = body.get("messages") or []
+            prompt_tokens = sum(_tokens(str(m.get("content") or "")) for m in messages)
+            time.sleep(self.latency + self.per_token * prompt_tokens)
+            if failing:
+                return self.script.fail_status, {"error": {"message": "scripted failure", "type": "server_error"}}
+            if body.get("tools") and not self.script.tool_calling:
+                return 400, {"error": {"message": "tools are not supported by this model", "type": "invalid_request_error"}}
+            text, call, task = self.responder.reply(messages, body.get("tools"))
+            completion_tokens = _tokens(text) + (8 if call else 0)
+            with self.stats.lock:
+                self.stats.calls += 1
+                self.stats.prompt_tokens += prompt_tokens
+                self.stats.completion_tokens += completion_tokens
+                self.stats.tasks[task] = self.stats.tasks.get(task, 0) + 1
+                self.stats.last_prompt[task] = str(messages[-1].get("content") or "") if messages else ""
+            message: dict[str, Any] = {"role": "assistant", "content": text}
+            if call:
+                message["tool_calls"] = [{"id": f"call_{self.stats.calls}", "type": "function", "function": {
+                    "name": call["name"], "arguments": json.dumps(call["arguments"])}}]
+            return 200, {"id": f"chatcmpl-{self.stats.calls}", "object": "chat.completion",
+                         "created": int(time.time()), "model": body.get("model", "scripted"),
+                         "choices": [{"index": 0, "message": message,
+                                      "finish_reason": "tool_calls" if call else "stop"}],
+                         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                                   "total_tokens": prompt_tokens + completion_tokens}}
+        finally:
+            with self.stats.lock:
+                self.stats.active -= 1
+
+
+def _handler(server: ScriptedServer):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):  # quiet
+            pass
+
+        def _send(self, status: int, payload: dict) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            if self.path.rstrip("/").endswith("/models"):
+                self._send(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+            else:
+                self._send(404, {"error": {"message": "not found"}})
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                self._send(404, {"error": {"message": "not found"}})
+                return
+            self._send(*server.complete(body))
+    return Handler
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="scripted OpenAI-compatible server for longflow")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=1.0, help="seconds per call")
+    parser.add_argument("--per-token", type=float, default=0.0, help="extra seconds per prompt token")
+    parser.add_argument("--needle", action="append", default=[])
+    parser.add_argument("--plan", action="append", default=[], help="Lv3 sub-questions, in order")
+    args = parser.parse_args(argv)
+    with ScriptedServer(Script(needles=args.needle, plan=args.plan), latency=args.latency,
+                        per_token=args.per_token, port=args.port) as server:
+        print(server.base_url, flush=True)
+        try:
+            server.thread.join()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""lv1, lv2 and lv3 end to end on real text with needles: (a) with langchain-core's fake chat models,
+(b) through langchain-openai against the scripted OpenAI-compatible server on 127.0.0.1."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from engine.context import ModelError, RetryPolicy
+from engine.run import run_flow
+from engine.runtime import Runtime
+from engine.scripted_server import Script, ScriptedServer
+from nodes.documents import chunk, load_document
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOWS = ROOT / "flows"
+HAYSTACK = (Path(__file__).parent / "data" / "moby_dick_excerpt.txt").read_text()
+BICYCLE = "The bicycle, a two-wheeled vehicle, was invented in 1817 by Karl Drais, in the 19th century."
+SYMPHONY = "Beethoven composed his Fifth Symphony between 1804 and 1808, early in the 19th century."
+TWO_HOP = "What vehicle was invented in the same century as the Fifth Symphony was composed?"
+PLAN = ["When was the Fifth Symphony composed?", "What vehicle was invented in the 19th century?"]
+
+
+def haystack_with(tmp_path, *needles: str) -> str:
+    """The excerpt with each needle on its own line at evenly spread depths."""
+    text, lines = HAYSTACK, []
+    cut = 0
+    for i, needle in enumerate(needles, 1):
+        at = text.index("\n", len(text) * i // (len(needles) + 1))
+        lines += [text[cut:at], "\n" + needle]
+        cut = at
+    path = tmp_path / "doc.txt"
+    path.write_text("".join(lines) + text[cut:])
+    return str(path)
+
+
+def fast_runtime() -> Runtime:
+    return Runtime(stream=None, retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02))
+
+
+def chunk_count(doc: str) -> int:
+    return len(chunk(load_document([doc])["documents"], tokens=512)["chunks"])
+
+
+# -- (a) langchain-core fake chat models ------------------------------------------------------------
+
+def test_lv1_with_a_fake_model(tmp_path):
+    doc = haystack_with(tmp_path, BICYCLE)
+    model = FakeListChatModel(responses=[
+        '{"information": ["When was the bicycle invented?"], "instruction": []}',
+        '```json\n{"keywords_en": ["bicycle", "invented"], "keywords_zh": ["自行车"]}\n```',
+        "It was invented in 1817.",
+    ])
+    result = run_flow(FLOWS / "lv1.yaml", documents=[doc], question="When was the bicycle invented?",
+                      model=model, runtime=fast_runtime())
+    assert result.answer == "It was invented in 1817."
+    assert any(BICYCLE in c["text"] for c in result.outputs["context"])
+    assert result.record["model_calls"] == 3 and not result.record["fallbacks"]
+
+
+def test_lv2_with_a_fake_model_reads_every_chunk(tmp_path):
+    doc = haystack_with(tmp_path, BICYCLE)
+    n = chunk_count(doc)
+    reads = ["None"] * n
+    model = FakeListChatModel(responses=['{"information": ["When was the bicycle invented?"]}', *reads,
+                                         '{"keywords_en": ["bicycle"]}', "In 1817."])
+    result = run_flow(FLOWS / "lv2.yaml", documents=[doc], question="When was the bicycle invented?",
+                      model=model, runtime=fast_runtime(), overrides={"read.concurrency": 1})
+    assert result.answer == "In 1817."
+    assert result.record["model_calls"] == n + 3
+    assert result.outputs["evidence"] == []
+    assert any("nothing relevant" in n_["message"] for n_ in result.record["notes"])
+
+
+def test_lv3_with_a_fake_model_asks_two_subquestions(tmp_path):
+    doc = haystack_with(tmp_path, SYMPHONY, BICYCLE)
+    n = chunk_count(doc)
+
+    def lv2_replies(question: str, evidence: str) -> list[str]:
+        return [f'{{"information": ["{question}"]}}', *(["None"] * (n - 1)), evidence,
+                '{"keywords_en": ["x"]}', evidence]
+    model = FakeListChatModel(responses=[
+        f'{{"subquestion": "{PLAN[0]}"}}', *lv2_replies(PLAN[0], SYMPHONY),
+        f'{{"subquestion": "{PLAN[1]}"}}', *lv2_replies(PLAN[1], BICYCLE),
+        '{"done": true}', "The bicycle."])
+    result = run_flow(FLOWS / "lv3.yaml", documents=[doc], question=TWO_HOP, model=model,
+                      runtime=fast_runtime(), overrides={"ask.read.concurrency": 1})
+    assert result.answer == "The bicycle."
+    assert [m["question"] for m in result.outputs["memory"]] == PLAN
+    assert [m["answer"] for m in result.outputs["memory"]] == [SYMPHONY, BICYCLE]
+    # the fake model has no tool calling: the planner said so and used JSON
+    assert any("tool" in f["reason"] for f in result.record["fallbacks"])
+
+
+# -- (b) the scripted OpenAI-compatible server ------------------------------------------------------
+
+def run_scripted(server: ScriptedServer, flow: str, doc: str, question: str, **kwargs):
+    return run_flow(FLOWS / flow, documents=[doc], question=question, model="scripted",
+                    base_url=server.base_url, api_key="test", runtime=kwargs.pop("runtime", fast_runtime()),
+                    **kwargs)
+
+
+@pytest.mark.parametrize("flow", ["lv1.yaml", "lv2.yaml"])
+def test_lv1_lv2_through_the_openai_client(tmp_path, flow):
+    doc = haystack_with(tmp_path, BICYCLE)
+    with ScriptedServer(Script(needles=[BICYCLE])) as server:
+        result = run_scripted(server, flow, doc, "When was the bicycle invented?")
+    assert "1817" in result.answer
+    assert result.record["prompt_tokens"] == server.stats.prompt_tokens  # usage came from the server
+    if flow == "lv2.yaml":
+        assert server.stats.tasks["read"] == chunk_count(doc)
+        assert [e["text"] for e in result.outputs["evidence"]] == [BICYCLE]
+
+
+@pytest.mark.parametrize("tool_calling", [True, False], ids=["native tools", "no tools"])
+def test_lv3_two_hops_through_the_openai_client(tmp_path, tool_calling):
+    doc = haystack_with(tmp_path, SYMPHONY, BICYCLE)
+    with ScriptedServer(Script(needles=[SYMPHONY, BICYCLE], plan=PLAN, tool_calling=tool_calling)) as server:
+        result = run_scripted(server, "lv3.yaml", doc, TWO_HOP)
+    assert "bicycle" in result.answer.lower()
+    assert [m["question"] for m in result.outputs["memory"]] == PLAN
+    assert "1804" in result.outputs["memory"][0]["answer"]
+    assert server.stats.tasks["plan"] == 3  # sub-question, sub-question, done
+    rejected = [f for f in result.record["fallbacks"] if "rejected tools" in f["reason"]]
+    assert len(rejected) == (0 if tool_calling else 1)
+
+
+def test_lv3_loop_stops_at_its_limit(tmp_path):
+    doc = haystack_with(tmp_path, BICYCLE)
+    endless = [f"Question number {i}?" for i in range(20)]
+    with ScriptedServer(Script(needles=[BICYCLE], plan=endless)) as server:
+        result = run_scripted(server, "lv3.yaml", doc, "Why?", overrides={"ask.read.concurrency": 4})
+    assert len(result.outputs["memory"]) == 5  # the limit on plan -> ask in flows/lv3.yaml
+    assert server.stats.tasks["plan"] == 6
+
+
+def test_transient_errors_are_retried(tmp_path):
+    doc = haystack_with(tmp_path, BICYCLE)
+    with ScriptedServer(Script(needles=[BICYCLE], fail_first=2, fail_status=503)) as server:
+        result = run_scripted(server, "lv1.yaml", doc, "When was the bicycle invented?")
+    assert "1817" in result.answer and result.record["retries"] == 2 and not result.record["failures"]
+
+
+def test_rate_limits_are_retried(tmp_path):
+    doc = haystack_with(tmp_path, BICYCLE)
+    with ScriptedServer(Script(needles=[BICYCLE], fail_first=1, fail_status=429)) as server:
+        result = run_scripted(server, "lv1.yaml", doc, "When was the bicycle invented?")
+    assert "1817" in result.answer and result.record["retries"] == 1
+
+
+def test_a_chunk_whose_read_keeps_failing_is_reported(tmp_path):
+    doc = haystack_with(tmp_path, BICYCLE)
+    # split takes 1 request; with 3 attempts per call, 3 more failures sink exactly one chunk's read
+    with ScriptedServer(Script(needles=[BICYCLE], fail_first=0)) as server:
+        server._failures = 0
+        runtime = fast_runtime()
+        original = server.complete
+
+        def fail_reads_of_first_chunk(body):
+            prompt = str(body["messages"][-1]["content"])
+            if "Copy the sentences above" in prompt and prompt.startswith(HAYSTACK[:40]):
+                return 500, {"error": {"message": "scripted failure"}}
+            return original(body)
+        server.complete = fail_reads_of_first_chunk
+        result = run_scripted(server, "lv2.yaml", doc, "When was the bicycle invented?", runtime=runtime)
+    failures = result.record["failures"]
+    assert len(failures) == 1 and failures[0]["node"] == "read" and failures[0]["id"] == "doc0#0"
+    assert "after 3 attempt(s)" in failures[0]["error"]
+    assert "1817" in result.answer  # the other chunks were read and used
+
+
+def test_a_dead_endpoint_fails_with_a_clear_error(tmp_path):
+    doc = haystack_with(tmp_path, BICYCLE)
+    with pytest.raises(ModelError, match=r"failed in node 'split' after 3 attempt\(s\): .*Connection"):
+        run_flow(FLOWS / "lv1.yaml", documents=[doc], question="When?", model="m",
+                 base_url="http://127.0.0.1:9/v1", runtime=fast_runtime())
+
+
+def test_malformed_json_falls_back_and_says_so(tmp_path):
+    doc = haystack_with(tmp_path, BICYCLE)
+    with ScriptedServer(Script(needles=[BICYCLE], malformed_first=2)) as server:
+        result = run_scripted(server, "lv1.yaml", doc, "When was the bicycle invented?")
+    assert "1817" in result.answer
+    fallback, = result.record["fallbacks"]
+    assert fallback["node"] == "split" and "whole question" in fallback["reason"]
+
+
+def test_instructions_reach_the_answer_prompt(tmp_path):
+    doc = haystack_with(tmp_path, BICYCLE)
+    with ScriptedServer(Script(needles=[BICYCLE])) as server:
+        run_scripted(server, "lv1.yaml", doc, "When was the bicycle invented? Answer in French.")
+    prompt = server.stats.last_prompt["answer"]
+    assert "Follow these instructions:\n- Answer in French." in prompt
+    assert "Question: When was the bicycle invented? Answer in French." in prompt
+
+
+def test_absent_information_is_not_invented(tmp_path):
+    doc = haystack_with(tmp_path, BICYCLE)
+    with ScriptedServer(Script(needles=[BICYCLE])) as server:
+        result = run_scripted(server, "lv2.yaml", doc, "Who painted the Mona Lisa?")
+    assert result.answer == "The document does not say."
+    assert "do not guess" in server.stats.last_prompt["answer"]
+    assert any("nothing relevant" in n["message"] for n in result.record["notes"])
+    assert server.stats.tasks["read"] == chunk_count(doc)  # the map ran once, not again
+
+
+def test_chinese_question_uses_chinese_prompts(tmp_path):
+    text = (Path(__file__).parent / "data" / "journey_to_the_west_excerpt.txt").read_text()
+    needle = "自行车是在1817年由卡尔·德莱斯发明的。"
+    path = tmp_path / "zh.txt"
+    path.write_text(text[:3000] + "\n" + needle + "\n" + text[3000:])
+    with ScriptedServer(Script(needles=[needle])) as server:
+        result = run_scripted(server, "lv2.yaml", str(path), "自行车是哪一年发明的？")
+    assert "1817" in result.answer
+    assert server.stats.last_prompt["answer"].startswith("只根据下面的材料回答问题")
