@@ -6,6 +6,7 @@
   engine validate flows/*.yaml
   engine graph flows/lv3.yaml --format png -o lv3.png
   engine nodes
+  engine model prepare
 """
 from __future__ import annotations
 
@@ -70,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--format", "-f", default="mermaid", choices=["mermaid", "dot", "svg", "png"])
     graph.add_argument("-o", "--output", help="file to write (default: stdout for text formats)")
     graph.set_defaults(handler=cmd_graph)
+
+    model = sub.add_parser("model", help="the embedded model: `engine model prepare [--size 1.5b]`")
+    model.add_argument("action", choices=["prepare"], help="assemble and verify the weights (once)")
+    model.add_argument("--size", default="0.5b", choices=["0.5b", "1.5b"])
+    model.set_defaults(handler=cmd_model)
 
     nodes = sub.add_parser("nodes", help="list node kinds with inputs, outputs, parameters and docs")
     nodes.add_argument("--markdown", action="store_true", help="as the README's node reference")
@@ -147,6 +153,16 @@ def cmd_graph(args) -> int:
         raise ValueError(f"{args.format} is binary: give -o FILE")
     else:
         print(out)
+    return 0
+
+
+def cmd_model(args) -> int:
+    import time
+    from .local_model import prepare_weights
+    started = time.perf_counter()
+    path = prepare_weights(args.size)
+    print(f"local:{args.size}: {path} ({path.stat().st_size:,} bytes, sha256 verified) in "
+          f"{time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0
 
 

@@ -1,0 +1,170 @@
+"""bm25_retrieve and its analyser, on real text (tests/data excerpts) with planted needles."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.context import Context
+from nodes.bm25_text import analyze, term_ids
+from nodes.documents import CHUNK_CACHE, chunk, load_arrays, load_document
+from nodes.retrieve import INDEX_CACHE, bm25_retrieve
+from nodes.tokens import count_tokens
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+NEEDLE_EN = "The lighthouse keeper hid the brass telescope under the loose floorboard."
+NEEDLE_ZH = "小明把金色的钥匙藏在了石狮子的嘴里。"
+
+
+@pytest.fixture(autouse=True)
+def cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("LONGFLOW_CACHE", str(tmp_path / "cache"))
+    INDEX_CACHE.clear()
+    CHUNK_CACHE.clear()
+    yield tmp_path / "cache"
+    INDEX_CACHE.clear()
+    CHUNK_CACHE.clear()
+
+
+@pytest.fixture
+def ctx():
+    return Context(node="retrieve", stream=None)
+
+
+def planted(name: str, needle: str) -> str:
+    text = (DATA / name).read_text(encoding="utf-8").replace("\r\n", "\n")
+    middle = text.index("\n\n", len(text) // 2) + 2
+    return text[:middle] + needle + "\n\n" + text[middle:]
+
+
+@pytest.fixture(scope="module")
+def book_chunks():
+    """Moby Dick and Journey to the West excerpts with a needle each, in ~128-token chunks."""
+    c = Context(node="chunk", stream=None)
+    docs = load_document([planted("moby_dick_excerpt.txt", NEEDLE_EN),
+                          planted("journey_to_the_west_excerpt.txt", NEEDLE_ZH)], ctx=c)["documents"]
+    return chunk(docs, tokens=128, ctx=c)["chunks"]
+
+
+def make_chunks(*texts: str, doc: str = "d", tokens: list[int] | None = None) -> list[dict]:
+    out, start = [], 0
+    for i, text in enumerate(texts):
+        out.append({"id": f"{doc}#{i}", "doc": doc, "index": i, "start": start, "end": start + len(text),
+                    "text": text, "tokens": tokens[i] if tokens else count_tokens(text)})
+        start += len(text)
+    return out
+
+
+def ids(result: dict) -> list[str]:
+    return [c["id"] for c in result["context"]]
+
+
+# -- analysis -------------------------------------------------------------------------------------------
+
+def test_analyzer_stems_drops_stop_words_and_segments_chinese():
+    assert analyze("bicycles") == analyze("Bicycle") == ["bicycl"]
+    assert analyze("The whale and the sea") == ["whale", "sea"]
+    assert analyze("of the, and; a") == []
+    mixed = analyze("孙悟空大闹天宫 with the Monkey King的故事")
+    assert {"孙悟空", "悟空", "大闹天宫", "monkey", "king", "故事"} <= set(mixed)
+    assert "的" not in mixed and "，" not in analyze("你好，世界")
+    vocab: dict[str, int] = {}
+    texts = ["Whales swim. 白鲸游泳。", "whale songs"]
+    numbered = term_ids(texts, vocab)
+    names = {i: t for t, i in vocab.items()}
+    assert [sorted(names[i] for i in row) for row in numbered] == [sorted(analyze(t)) for t in texts]
+
+
+# -- ranking ----------------------------------------------------------------------------------------------
+
+def test_english_needle_ranks_first(book_chunks, ctx):
+    needle = next(c for c in book_chunks if "brass telescope" in c["text"])
+    out = bm25_retrieve(book_chunks, ["lighthouse keeper", "brass telescopes"],
+                        budget_tokens=needle["tokens"], ctx=ctx)
+    assert ids(out) == [needle["id"]]
+    assert {"index", "retrieve"} <= set(ctx.record.timings)
+
+
+def test_chinese_needle_ranks_first(book_chunks, ctx):
+    needle = next(c for c in book_chunks if "金色的钥匙" in c["text"])
+    out = bm25_retrieve(book_chunks, ["金色钥匙", "石狮子"], budget_tokens=needle["tokens"], ctx=ctx)
+    assert ids(out) == [needle["id"]]
+
+
+def test_stemming_matches_other_word_forms(ctx):
+    chunks = make_chunks("He rode a bicycle to town.", "The whale swam.", "Nothing here at all.")
+    assert ids(bm25_retrieve(chunks, ["bicycles", "riding"], ctx=ctx)) == ["d#0"]
+
+
+def test_budget_filled_best_first_and_returned_in_document_order(ctx):
+    chunks = make_chunks("whale whale whale harpoon", "a harpoon story", "the whale", "ships at sea",
+                         "whale harpoon whale", tokens=[100, 30, 30, 30, 40])
+    everything = bm25_retrieve(chunks, ["whale", "harpoon"], budget_tokens=1000, ctx=ctx)
+    assert ids(everything) == ["d#0", "d#1", "d#2", "d#4"]    # score 0 ("ships at sea") is left out
+    # best is d#0 (100 tokens: does not fit), then d#4 (40), then the 30-token ones while they fit
+    assert ids(bm25_retrieve(chunks, ["whale", "harpoon"], budget_tokens=75, ctx=ctx)) == ["d#2", "d#4"]
+    # document order is by document, then by position
+    two_docs = make_chunks("the whale", doc="a") + make_chunks("whale whale harpoon", doc="b")
+    two_docs.reverse()                                         # b comes first in the list
+    assert ids(bm25_retrieve(two_docs, ["whale"], ctx=ctx)) == ["b#0", "a#0"]
+
+
+def test_evidence_chunks_come_first(ctx):
+    chunks = make_chunks("the whale and the harpoon and the whale", "a quiet harbour where the whale slept",
+                         tokens=[50, 50])
+    evidence = [{"chunk": "d#1", "text": "the whale slept"}]
+    assert ids(bm25_retrieve(chunks, ["whale", "harpoon"], evidence, budget_tokens=50, ctx=ctx)) == ["d#1"]
+    plain = bm25_retrieve(chunks, ["harpoon"], evidence, budget_tokens=50, prefer_evidence=False, ctx=ctx)
+    assert ids(plain) == ["d#0"]
+    # evidence alone is a query
+    assert ids(bm25_retrieve(chunks, [], [{"chunk": "x", "text": "harbour"}], budget_tokens=50,
+                             ctx=ctx)) == ["d#1"]
+
+
+def test_no_keywords_falls_back_to_the_question(ctx):
+    chunks = make_chunks("He rode a bicycle to town.", "The whale swam.")
+    out = bm25_retrieve(chunks, [], None, "Where did he ride his bicycles?", ctx=ctx)
+    assert ids(out) == ["d#0"]
+    assert ctx.record.fallbacks and "question" in ctx.record.fallbacks[0]["reason"]
+    # keywords that are all stop words are no query either
+    assert ids(bm25_retrieve(chunks, ["the", "of"], None, "bicycle?", ctx=ctx)) == ["d#0"]
+    assert len(ctx.record.fallbacks) == 2
+
+
+def test_nothing_matches_returns_the_start_and_notes_it(ctx):
+    chunks = make_chunks("one", "two", "three", tokens=[10, 10, 10])
+    out = bm25_retrieve(chunks, ["zzyzx"], budget_tokens=20, ctx=ctx)
+    assert ids(out) == ["d#0", "d#1"]
+    assert any("no chunk matches" in n["message"] for n in ctx.record.notes)
+    assert bm25_retrieve([], ["whale"], ctx=ctx) == {"context": []}
+
+
+# -- the index cache ------------------------------------------------------------------------------------
+
+def test_second_query_uses_the_cached_index(book_chunks, ctx, cache):
+    bm25_retrieve(book_chunks, ["whale"], ctx=ctx)
+    assert "index_cache_hits" not in ctx.record.counters
+    bm25_retrieve(book_chunks, ["孙悟空"], ctx=ctx)
+    assert ctx.record.counters["index_cache_hits"] == 1
+    INDEX_CACHE.clear()                                        # from disk now
+    out = bm25_retrieve(book_chunks, ["lighthouse", "telescope"], budget_tokens=200, ctx=ctx)
+    assert ctx.record.counters["index_cache_hits"] == 2
+    assert any("brass telescope" in c["text"] for c in out["context"])
+    # changed chunks get their own index
+    changed = [dict(c, text=c["text"] + " extra") if i == 0 else c for i, c in enumerate(book_chunks)]
+    bm25_retrieve(changed, ["whale"], ctx=ctx)
+    assert ctx.record.counters["index_cache_hits"] == 2
+    assert len(list((cache / "bm25").iterdir())) == 2
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_corrupt_index_file_is_rebuilt(ctx, cache, damage):
+    chunks = make_chunks("He rode a bicycle to town.", "The whale swam.", "Ships at sea.")
+    assert ids(bm25_retrieve(chunks, ["whale"], ctx=ctx)) == ["d#1"]
+    (path,) = (cache / "bm25").iterdir()
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2] if damage == "truncate" else raw[:40] + b"\xff" * 8 + raw[48:])
+    INDEX_CACHE.clear()
+    assert ids(bm25_retrieve(chunks, ["whale"], ctx=ctx)) == ["d#1"]
+    assert "index_cache_hits" not in ctx.record.counters
+    assert load_arrays(path) is not None                      # rewritten whole
