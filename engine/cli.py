@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{error}", file=sys.stderr)
         print(f"{len(exc.errors)} error(s)", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `engine graph ... | head`
+        return 0
     except KeyboardInterrupt:
         print("interrupted: run the same command again to resume (finished model calls are cached)",
               file=sys.stderr)
@@ -68,14 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     graph = sub.add_parser("graph", help="draw a flow (offline): mermaid, dot, svg or png")
     graph.add_argument("flow")
-    graph.add_argument("--format", "-f", default="mermaid", choices=["mermaid", "dot", "svg", "png"])
+    graph.add_argument("--format", "-f", choices=["mermaid", "dot", "svg", "png"],
+                       help="default: from the -o suffix (.mmd .md .dot .gv .svg .png), else mermaid")
     graph.add_argument("-o", "--output", help="file to write (default: stdout for text formats)")
+    graph.add_argument("--direction", default="TB", choices=["TB", "LR"], help="top-down or left-right")
     graph.set_defaults(handler=cmd_graph)
 
     model = sub.add_parser("model", help="the embedded model: `engine model prepare [--size 1.5b]`")
     model.add_argument("action", choices=["prepare"], help="assemble and verify the weights (once)")
     model.add_argument("--size", default="0.5b", choices=["0.5b", "1.5b"])
     model.set_defaults(handler=cmd_model)
+
+    from .bench import add_parser as add_bench
+    add_bench(sub)
 
     nodes = sub.add_parser("nodes", help="list node kinds with inputs, outputs, parameters and docs")
     nodes.add_argument("--markdown", action="store_true", help="as the README's node reference")
@@ -143,16 +150,16 @@ def cmd_validate(args) -> int:
 
 
 def cmd_graph(args) -> int:
-    from .render import render
+    from .render import render, write
     from .spec import load_flow
-    out = render(load_flow(args.flow), args.format)
+    flow = load_flow(args.flow)
     if args.output:
-        Path(args.output).write_bytes(out if isinstance(out, bytes) else out.encode())
+        write(flow, args.format, args.output, rankdir=args.direction)
         print(f"wrote {args.output}", file=sys.stderr)
-    elif isinstance(out, bytes):
-        raise ValueError(f"{args.format} is binary: give -o FILE")
+    elif args.format == "png":
+        raise ValueError("png is binary: give -o FILE")
     else:
-        print(out)
+        print(render(flow, args.format or "mermaid", rankdir=args.direction))
     return 0
 
 

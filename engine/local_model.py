@@ -386,7 +386,10 @@ def _free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether a server could listen on 127.0.0.1:port now (SO_REUSEADDR, as servers bind)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        if os.name == "posix":
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -559,10 +562,6 @@ class LocalServer:
                     self._signal(proc, signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
                     with contextlib.suppress(subprocess.TimeoutExpired):
                         proc.wait(timeout)
-            # The group may hold nothing else, but make sure: llama_cpp.server forks no workers.
-            if os.name == "posix":
-                with contextlib.suppress(OSError):
-                    os.killpg(proc.pid, signal.SIGKILL)
 
     @staticmethod
     def _signal(proc: subprocess.Popen, sig: int) -> None:

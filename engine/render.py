@@ -190,7 +190,8 @@ _MM_ESCAPES = {'"': "#quot;", "#": "#35;", "&": "#amp;", "<": "#lt;", ">": "#gt;
 
 def _mermaid(flow: Flow, rankdir: str = "TB") -> str:
     top = _model(flow)
-    lines = ["---", f"title: {json.dumps(flow.name)}", "---", f"flowchart {'TD' if rankdir == 'TB' else rankdir}"]
+    direction = "TD" if rankdir == "TB" else rankdir
+    lines = ["---", f"title: {json.dumps(flow.name)}", "---", f"flowchart {direction}"]
     edges: list[_Edge] = []
 
     def emit(cluster: _Cluster, indent: str) -> None:

@@ -53,4 +53,5 @@ class Runtime:
         with self._lock:
             if map_id not in self._progress:
                 self._progress[map_id] = Progress(label, total, "items", self.stream)
+                self.record.count("maps")
             return self._progress[map_id]

@@ -78,7 +78,7 @@ class Responder:
             return self._json(json.dumps({"keywords_en": [w for w in words if w.isascii()],
                                           "keywords_zh": [w for w in words if not w.isascii()]},
                                          ensure_ascii=False)), None, "keywords"
-        if "Copy the sentences above" in last or "摘抄上文" in last:
+        if "Quote the sentences above" in last or "引用上文" in last:
             chunk, question = (re.split(r"\n\n(?:Question: |问题：)", last, maxsplit=1) + [""])[:2]
             wanted = set(_content_words(question.split("\n")[0]))
             found = [n for n in self.script.needles
@@ -217,7 +217,12 @@ def _handler(server: ScriptedServer):
             self.wfile.write(data)
 
         def do_GET(self):
-            if self.path.rstrip("/").endswith("/models"):
+            if self.path.rstrip("/").endswith("/stats"):  # for benchmarks running us in another process
+                with server.stats.lock:
+                    self._send(200, {"calls": server.stats.calls, "prompt_tokens": server.stats.prompt_tokens,
+                                     "peak_concurrency": server.stats.peak_concurrency,
+                                     "tasks": dict(server.stats.tasks)})
+            elif self.path.rstrip("/").endswith("/models"):
                 self._send(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
             else:
                 self._send(404, {"error": {"message": "not found"}})

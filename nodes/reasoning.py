@@ -53,8 +53,8 @@ def next_subquestion(question: str, memory: list | None = None, *, tool: str = "
             sub = _by_json(ctx, question, found, lang, prompt)
     else:
         sub = _by_json(ctx, question, found, lang, prompt)
-    asked = {m.get("question") for m in memory or [] if isinstance(m, dict)}
-    if sub and sub in asked:
+    asked = {_normal(m.get("question")) for m in memory or [] if isinstance(m, dict)}
+    if sub and _normal(sub) in asked:
         ctx.record.note(ctx.node, "the model asked a question it had asked before: stopping", subquestion=sub)
         sub = None
     return {"subquestion": sub, "asked": sub}
@@ -92,7 +92,12 @@ def _from_value(value: dict) -> str | None:
     sub = value.get("subquestion") or value.get("question")
     if not sub or value.get("done") is True:
         return None
-    return re.sub(r"\s+", " ", str(sub)).strip() or None
+    sub = str(sub).split(" -> ")[0]  # small models echo the memory's "question -> answer" lines
+    return re.sub(r"\s+", " ", sub).strip() or None
+
+
+def _normal(question: str | None) -> str:
+    return re.sub(r"[\W_]+", " ", str(question or "")).strip().lower()
 
 
 @node(outputs={"memory": "Memory"})

@@ -159,7 +159,7 @@ def test_a_chunk_whose_read_keeps_failing_is_reported(tmp_path):
 
         def fail_reads_of_first_chunk(body):
             prompt = str(body["messages"][-1]["content"])
-            if "Copy the sentences above" in prompt and prompt.startswith(HAYSTACK[:40]):
+            if "Quote the sentences above" in prompt and prompt.startswith(HAYSTACK[:40]):
                 return 500, {"error": {"message": "scripted failure"}}
             return original(body)
         server.complete = fail_reads_of_first_chunk

@@ -159,8 +159,8 @@ def test_mermaid_escapes_labels_and_ids(odd_flow):
     assert 'n_end["end<br/>answer"]:::step' in text
     assert "check #lt;x#gt;" in text
     assert "a#91;1#93; #40;b#41; #123;c#125;" in text
-    assert ('|"when: subquestion == #quot;a#124;b#quot; and<br/>len#40;question#41; #gt; 3 or question #lt;<br/>'
-            '#quot;#35;#amp;#59;#quot;"| n_end') in text     # a long condition wraps at spaces
+    assert ('|"when: subquestion == #quot;a#124;b#quot; and<br/>'           # a long condition wraps
+            'len#40;question#41; #gt; 3 or question #lt;<br/>#quot;#35;#amp;#59;#quot;"| n_end') in text
     for label in _mermaid_labels(text.split("---", 2)[2]):
         without_breaks = label.replace("<br/>", "")
         assert not re.search(r"[<>\[\](){}|`&]", without_breaks), label

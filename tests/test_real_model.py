@@ -1,0 +1,53 @@
+"""The flows with the real embedded model (Qwen2.5-Coder-0.5B-Instruct on llama.cpp): slow, and the
+proof that the whole path works for a user with no endpoint. One server serves the whole module."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.run import run_flow
+
+pytestmark = pytest.mark.real_model
+ROOT = Path(__file__).resolve().parent.parent
+NEEDLE = "The bicycle, a two-wheeled vehicle, was invented in 1817 by Karl Drais, in the 19th century."
+
+
+@pytest.fixture(scope="module")
+def server():
+    pytest.importorskip("llama_cpp", reason="the embedded model needs `pip install 'longflow[local]'`")
+    from engine.local_model import LocalServer
+    with LocalServer("0.5b") as running:
+        yield running
+
+
+@pytest.fixture
+def haystack(tmp_path) -> str:
+    """~2.8k tokens of Moby-Dick with the needle in the middle."""
+    text = (ROOT / "tests" / "data" / "moby_dick_excerpt.txt").read_text()[:11000]
+    middle = text.index("\n", len(text) // 2)
+    path = tmp_path / "haystack.txt"
+    path.write_text(f"{text[:middle]}\n{NEEDLE}\n{text[middle:]}")
+    return str(path)
+
+
+def run(server, flow: str, doc: str, question: str):
+    return run_flow(ROOT / "flows" / flow, documents=[doc], question=question, model=server.model_name,
+                    base_url=server.base_url, api_key="local", stream=None)
+
+
+@pytest.mark.parametrize("flow", ["lv1.yaml", "lv2.yaml"])
+def test_single_fact(server, haystack, flow):
+    result = run(server, flow, haystack, "When was the bicycle invented?")
+    assert "1817" in result.answer
+    assert not result.record["failures"]
+    assert result.record["prompt_tokens"] > 0 and result.record["completion_tokens"] > 0
+
+
+def test_lv3_two_hops_on_the_sample(server):
+    result = run(server, "lv3.yaml", str(ROOT / "samples" / "inventions.txt"),
+                 "What vehicle was invented in the same century as the Fifth Symphony was composed?")
+    assert result.outputs["memory"], "the planner asked nothing"
+    assert all(m["answer"] for m in result.outputs["memory"])
+    assert "bicycle" in result.answer.lower()
+    assert not result.record["failures"]
