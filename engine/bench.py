@@ -171,10 +171,10 @@ def _import_everything() -> None:
 
 def _forget_memory_caches() -> None:
     """Cold means cold: drop the in-process chunk and index caches (the disk cache dir is fresh too)."""
-    from nodes.documents import CHUNK_CACHE
+    from nodes.documents import CHUNK_CACHE, FILE_CACHE, NORMALISED_CACHE
     from nodes.retrieve import INDEX_CACHE
-    CHUNK_CACHE.clear()
-    INDEX_CACHE.clear()
+    for cache in (CHUNK_CACHE, FILE_CACHE, NORMALISED_CACHE, INDEX_CACHE):
+        cache.clear()
 
 
 def markdown_table(rows: list[Row]) -> str:

@@ -101,8 +101,8 @@ def load_document(documents: str | list | dict, *, encoding: str = "utf-8", ctx:
                                 f"path, raw text or a document dict")
         if any(d["id"] == doc_id for d in out):
             raise DocumentError(f"load_document: two documents have the id {doc_id!r}")
-        text = normalise_text(text)
-        out.append(Document(id=doc_id, source=source, text=text, sha256=sha256_of(text)))
+        text, digest = _normalised(text)
+        out.append(Document(id=doc_id, source=source, text=text, sha256=digest))
     ctx.record.time("load", time.perf_counter() - started)
     return {"documents": out}
 
@@ -118,6 +118,21 @@ def sha256_of(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _normalised(text: str) -> tuple[str, str]:
+    """(normalised text, its sha256), remembered for the last few large texts: hashing 4 MB on every
+    Lv3 sub-question is work we can skip."""
+    if len(text) < 100_000:
+        text = normalise_text(text)
+        return text, sha256_of(text)
+    key = id(text), len(text)
+    cached = NORMALISED_CACHE.get(key)
+    if cached is not None and cached[0] is text:
+        return cached[1], cached[2]
+    clean = normalise_text(text)
+    NORMALISED_CACHE.put(key, (text, clean, sha256_of(clean)))
+    return clean, NORMALISED_CACHE.get(key)[2]
+
+
 def _read_item(item: str, encoding: str, ctx: Context) -> tuple[str, str]:
     """(source, text) for a string that is a path or raw text."""
     path = _existing(item, ctx)
@@ -131,9 +146,17 @@ def _read_item(item: str, encoding: str, ctx: Context) -> tuple[str, str]:
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise DocumentError(f"load_document: {item!r} has an unsupported suffix {path.suffix or '(none)'!r};"
                             f" supported: {', '.join(SUPPORTED_SUFFIXES)} (plain text files)")
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, encoding)
+    cached = FILE_CACHE.get(key)
+    if cached is not None:  # Lv3 loads the same file for every sub-question: read it once
+        ctx.record.count("load_cache_hits")
+        return str(path), cached
     data = path.read_bytes()
     try:
-        return str(path), data.decode(encoding)
+        text = data.decode(encoding)
+        FILE_CACHE.put(key, text)
+        return str(path), text
     except LookupError:
         raise DocumentError(f"load_document: unknown encoding {encoding!r} (try utf-8, gb18030, "
                             f"utf-16, latin-1)") from None
@@ -239,7 +262,9 @@ class LRU:
             self._items.clear()
 
 
-CHUNK_CACHE = LRU(16)   # (sha256, tokens, CHUNKER_VERSION) -> (ends, token counts)
+CHUNK_CACHE = LRU(16)
+FILE_CACHE = LRU(16)        # (path, size, mtime_ns, encoding) -> decoded text
+NORMALISED_CACHE = LRU(16)  # id of a raw text -> (raw text, normalised text, sha256)   # (sha256, tokens, CHUNKER_VERSION) -> (ends, token counts)
 
 
 def _cached_spans(text: str, tokens: int, ctx: Context) -> tuple[list[int], list[int]]:

@@ -22,6 +22,19 @@ def run(text: str, registry, inputs: dict, runtime: Runtime | None = None):
     return state, [n.node for n in runtime.record.nodes], runtime
 
 
+BRANCH = """\
+        flow: branch
+        inputs: [n]
+        nodes:
+          count: {use: count}
+          big:   {use: count, with: {step: 100}}
+        edges:
+          - [START, count]
+          - {from: count, to: big, when: "n >= 2"}
+          - {from: count, to: END, otherwise: true}
+          - [big, END]
+        """
+
 SHAPES = {
     "chain": ("""\
         flow: chain
@@ -33,30 +46,8 @@ SHAPES = {
         edges:
           - [START, split, shout, join, END]
         """, {"text": "a b"}, ["split", "shout", "shout", "join"], {"joined": "A B"}),
-    "branch taken": ("""\
-        flow: branch
-        inputs: [n]
-        nodes:
-          count: {use: count}
-          big:   {use: count, with: {step: 100}}
-        edges:
-          - [START, count]
-          - {from: count, to: big, when: "n >= 2"}
-          - {from: count, to: END, otherwise: true}
-          - [big, END]
-        """, {"n": 1}, ["count", "big"], {"n": 102}),
-    "branch not taken": ("""\
-        flow: branch
-        inputs: [n]
-        nodes:
-          count: {use: count}
-          big:   {use: count, with: {step: 100}}
-        edges:
-          - [START, count]
-          - {from: count, to: big, when: "n >= 2"}
-          - {from: count, to: END, otherwise: true}
-          - [big, END]
-        """, {"n": 0}, ["count"], {"n": 1}),
+    "branch taken": (BRANCH, {"n": 1}, ["count", "big"], {"n": 102}),
+    "branch not taken": (BRANCH, {"n": 0}, ["count"], {"n": 1}),
     "loop stops at its limit": ("""\
         flow: loop
         nodes:

@@ -233,3 +233,18 @@ def test_array_files_roundtrip(tmp_path):
     assert meta == {"k": [1, "x"]} and arrays["a"].tolist() == [0, 1, 2, 3, 4]
     assert arrays["b"].dtype == np.float32 and load_arrays(tmp_path / "missing") is None
     assert [p.name for p in tmp_path.iterdir()] == ["a.lfa"]   # no temp files left behind
+
+
+def test_a_file_is_read_once_until_it_changes(tmp_path):
+    from engine.context import Context
+    from nodes.documents import FILE_CACHE, load_document
+    FILE_CACHE.clear()
+    path = tmp_path / "book.txt"
+    path.write_text("first version\n")
+    ctx = Context(node="load", stream=None)
+    assert load_document([str(path)], ctx=ctx)["documents"][0]["text"] == "first version\n"
+    assert load_document([str(path)], ctx=ctx)["documents"][0]["text"] == "first version\n"
+    assert ctx.record.counters["load_cache_hits"] == 1
+    path.write_text("second, longer version\n")
+    doc = load_document([str(path)], ctx=ctx)["documents"][0]
+    assert doc["text"] == "second, longer version\n" and ctx.record.counters["load_cache_hits"] == 1
