@@ -51,7 +51,8 @@ class Row:
     def cells(self) -> list[str]:
         t = self.timings
         outside = sum(t.get(k, 0.0) for k in ("load", "chunk", "index", "retrieve"))
-        return [self.level, self.phase, f"{self.wall:.2f}", f"{self.bound:.2f}", f"{self.wall / self.bound:.3f}",
+        return [self.level, self.phase, f"{self.wall:.2f}", f"{self.bound:.2f}",
+                f"{self.wall / self.bound:.3f}" if self.bound else "-",
                 str(self.calls), f"{self.prompt_tokens / self.doc_tokens:.3f}", f"{outside:.3f}",
                 *(f"{t.get(k, 0.0):.3f}" for k in ("load", "chunk", "index", "retrieve")),
                 f"{self.rss_mb:.0f}", "yes" if self.answer_ok else "NO"]
