@@ -47,6 +47,12 @@ class Row:
     timings: dict
     rss_mb: float
     answer_ok: bool
+    hits: dict
+
+    def reuse(self) -> str:
+        names = {"load_cache_hits": "load", "chunk_cache_hits": "chunk", "index_cache_hits": "index",
+                 "cached_replies": "replies"}
+        return ", ".join(f"{short} {self.hits.get(key, 0)}" for key, short in names.items())
 
     def cells(self) -> list[str]:
         t = self.timings
@@ -55,11 +61,11 @@ class Row:
                 f"{self.wall / self.bound:.3f}" if self.bound else "-",
                 str(self.calls), f"{self.prompt_tokens / self.doc_tokens:.3f}", f"{outside:.3f}",
                 *(f"{t.get(k, 0.0):.3f}" for k in ("load", "chunk", "index", "retrieve")),
-                f"{self.rss_mb:.0f}", "yes" if self.answer_ok else "NO"]
+                f"{self.rss_mb:.0f}", self.reuse(), "yes" if self.answer_ok else "NO"]
 
 
 HEADER = ["level", "run", "wall s", "bound s", "wall/bound", "calls", "prompt/doc", "outside s", "load",
-          "chunk", "index", "retrieve", "peak RSS MB", "answer ok"]
+          "chunk", "index", "retrieve", "peak RSS MB", "cache hits", "answer ok"]
 
 
 def build_documents(tokens: int, count: int, folder: Path) -> tuple[list[str], int]:
@@ -124,7 +130,7 @@ def run_level(level: str, docs: list[str], doc_tokens: int, server: ServerProces
     expected = "1804" if (phase == "warm" and level != "lv3") else "1817"
     return Row(level, phase, wall, bound, calls, after["prompt_tokens"] - before["prompt_tokens"], doc_tokens,
                result.record["timings"], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-               expected in result.answer)
+               expected in result.answer, result.record["counters"])
 
 
 def perf(args) -> int:
