@@ -2,7 +2,7 @@
 
     python scripts/measure_local_model.py --cold            # rebuilds the joined weights file first
     python scripts/measure_local_model.py                   # warm: weights already verified
-    python scripts/measure_local_model.py --n-batch 1024 --flash-attn --runs 3   # try other flags
+    python scripts/measure_local_model.py --n-batch 1024 --no-flash-attn --runs 3   # try other flags
 
 Prints: weights preparation time (cold = join + hash of the parts, warm = stamp check), server start
 time (process start to a healthy GET /v1/models), and for each run a chat completion with a
@@ -107,7 +107,8 @@ def main() -> None:
     ap.add_argument("--n-ctx", type=int, default=8192)
     ap.add_argument("--n-batch", type=int, default=512)
     ap.add_argument("--n-ubatch", type=int)
-    ap.add_argument("--flash-attn", action="store_true")
+    ap.add_argument("--no-flash-attn", dest="flash_attn", action="store_false",
+                    help="turn off flash attention (on by default in LocalServer)")
     ap.add_argument("--extra", nargs=argparse.REMAINDER, default=[],
                     help="further llama_cpp.server flags, e.g. --extra --logits_all true")
     args = ap.parse_args()

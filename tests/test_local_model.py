@@ -184,6 +184,20 @@ def test_server_flags_and_unstarted_state(tmp_path):
     server.stop()  # harmless when not started
 
 
+def test_loopback_bypasses_proxy(monkeypatch):
+    for v in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+              "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(v, raising=False)
+    lm.bypass_proxy_for_loopback()
+    assert "NO_PROXY" not in os.environ  # no proxy, nothing touched
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy:3128")
+    monkeypatch.setenv("no_proxy", "example.org")
+    lm.bypass_proxy_for_loopback()
+    assert os.environ["NO_PROXY"] == os.environ["no_proxy"] == "example.org,127.0.0.1,localhost"
+    lm.bypass_proxy_for_loopback()
+    assert os.environ["no_proxy"] == "example.org,127.0.0.1,localhost"
+
+
 # ------------------------------------------------------------------------------------- real model
 
 def _llama_cpp_importable() -> bool:
