@@ -23,7 +23,9 @@ def read_chunk(chunk: dict, question: str, information: list | None = None, *,
     """
     asked = " ".join(string_list(information)) or question
     lang = language_of(question)
-    reply = ctx.chat(ctx.prompt("read_chunk", lang, prompt, chunk=chunk["text"], question=asked))
+    # A reader that rambles costs a whole chunk's time again on a CPU: stop it just past the cap.
+    reply = ctx.chat(ctx.prompt("read_chunk", lang, prompt, chunk=chunk["text"], question=asked),
+                     max_tokens=max_evidence_tokens + 32)
     if is_none_reply(reply) or _says_none(reply):
         return {"evidence": None}
     return {"evidence": {"chunk": chunk["id"], "doc": chunk.get("doc"), "start": chunk.get("start"),
