@@ -1,6 +1,8 @@
 """Lv2's reader: one chunk in, the sentences relevant to the question out (or nothing)."""
 from __future__ import annotations
 
+import re
+
 from engine.context import Context
 from engine.registry import node
 
@@ -34,5 +36,5 @@ def read_chunk(chunk: dict, question: str, information: list | None = None, *,
 
 def _says_none(reply: str) -> bool:
     """'None.' followed by an explanation, as small models like to write."""
-    first = reply.strip().split("\n", 1)[0].strip().rstrip(".。")
+    first = re.split(r"[.。!！\n]", reply.strip(), maxsplit=1)[0].strip()
     return first.lower() in ("none", "<none>", "无", "没有")

@@ -214,3 +214,18 @@ def test_chinese_question_uses_chinese_prompts(tmp_path):
         result = run_scripted(server, "lv2.yaml", str(path), "自行车是哪一年发明的？")
     assert "1817" in result.answer
     assert server.stats.last_prompt["answer"].startswith("只根据下面的材料回答问题")
+
+
+def test_a_node_can_have_its_own_model(tmp_path):
+    doc = haystack_with(tmp_path, BICYCLE)
+    with ScriptedServer(Script(needles=[BICYCLE])) as main_server, \
+            ScriptedServer(Script(needles=[BICYCLE])) as small_server:
+        flow = tmp_path / "lv2_small_reader.yaml"
+        flow.write_text((FLOWS / "lv2.yaml").read_text()
+                        .replace("nodes:\n", f"models:\n  small: {{model: small-model, base_url: "
+                                             f"'{small_server.base_url}'}}\nnodes:\n", 1)
+                        .replace("into: evidence,", "into: evidence, model: small,"))
+        result = run_scripted(main_server, str(flow), doc, "When was the bicycle invented?")
+    assert "1817" in result.answer
+    assert small_server.stats.tasks == {"read": chunk_count(doc)}
+    assert "read" not in main_server.stats.tasks and main_server.stats.tasks["answer"] == 1

@@ -1,0 +1,186 @@
+"""The model-facing nodes, each with a scripted fake model: what they send, what they make of replies,
+and how they fall back when a small model's reply is unusable."""
+from __future__ import annotations
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel, FakeMessagesListChatModel
+from langchain_core.messages import AIMessage
+
+from engine.context import Context, ToolSpec
+from nodes.answer import answer, format_context
+from nodes.parsing import is_none_reply, parse_json, string_list
+from nodes.query import content_words, extract_keywords, split_query
+from nodes.read import read_chunk
+from nodes.reasoning import next_subquestion, remember
+
+
+class ToolFake(FakeMessagesListChatModel):
+    """Takes tools and ignores them, as a fake for a model with native tool calling."""
+
+    def bind_tools(self, tools, **kwargs):
+        return self
+
+
+def ctx_with(*replies: str, **kwargs) -> Context:
+    return Context(node="n", model=FakeListChatModel(responses=list(replies)), stream=None, **kwargs)
+
+
+# -- parsing ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ('{"a": 1}', {"a": 1}),
+    ('Sure!\n```json\n{"a": [1, 2],}\n```\nHope it helps.', {"a": [1, 2]}),
+    ("{'a': 'single quotes', 'b': True}", {"a": "single quotes", "b": True}),
+    ('The keywords are {"keywords_en": ["x", "y"', {"keywords_en": ["x", "y"]}),   # cut off
+    ('I think {name} is {"a": 1}', {"a": 1}),
+    ("no json here", None),
+    ("", None),
+])
+def test_parse_json(text, expected):
+    assert parse_json(text) == expected
+
+
+@pytest.mark.parametrize("text", ["None", "<None>", "none.", "", "  ", "无", "没有。", "```\nNone\n```", "NONE!"])
+def test_none_replies(text):
+    assert is_none_reply(text)
+
+
+@pytest.mark.parametrize("text", ["The bicycle was invented in 1817.", "None of the sailors knew."])
+def test_relevant_replies_are_not_none(text):
+    assert not is_none_reply(text)
+
+
+def test_string_list_accepts_what_models_give():
+    assert string_list(["a", " b ", None, ""]) == ["a", "b"]
+    assert string_list("bicycle, invention；自行车、发明") == ["bicycle", "invention", "自行车", "发明"]
+    assert string_list(None) == []
+
+
+# -- split_query ------------------------------------------------------------------------------------
+
+def test_split_query_separates_instructions():
+    ctx = ctx_with('{"information": ["When was the bicycle invented?"], "instruction": ["Answer in French"]}')
+    out = split_query("When was the bicycle invented? Answer in French.", ctx=ctx)
+    assert out == {"information": ["When was the bicycle invented?"], "instructions": ["Answer in French"],
+                   "language": "en"}
+
+
+def test_split_query_asks_again_then_falls_back():
+    ctx = ctx_with("I cannot do that.", "Still no JSON.")
+    out = split_query("自行车是什么时候发明的？", ctx=ctx)
+    assert out == {"information": ["自行车是什么时候发明的？"], "instructions": [], "language": "zh"}
+    assert ctx.record.model_calls == 2 and ctx.record.fallbacks[0]["node"] == "n"
+
+
+# -- extract_keywords -------------------------------------------------------------------------------
+
+def test_keywords_merge_languages_and_query_words():
+    ctx = ctx_with('{"keywords_en": ["bicycle", "Invention"], "keywords_zh": ["自行车"]}')
+    out = extract_keywords("When were bicycles invented?", ["When were bicycles invented?"], ctx=ctx)
+    assert out["keywords"] == ["bicycle", "Invention", "自行车", "bicycles", "invented"]
+
+
+def test_keywords_fall_back_to_the_question_words():
+    ctx = ctx_with("", "")
+    out = extract_keywords("Who wrote the Fifth Symphony?", ctx=ctx)
+    assert out["keywords"] == ["wrote", "Fifth", "Symphony"]
+    assert "question's words" in ctx.record.fallbacks[0]["reason"]
+
+
+def test_keywords_input_is_capped():
+    ctx = ctx_with('{"keywords_en": ["x"]}')
+    extract_keywords("q", ["word " * 5000], max_input_tokens=50, ctx=ctx)
+    assert ctx.record.prompt_tokens < 300
+
+
+def test_content_words_drop_stop_words():
+    assert content_words("What is the name of the ship's captain? 船长叫什么") == ["name", "ship's", "captain",
+                                                                                  "船长叫什么"]
+
+
+# -- read_chunk -------------------------------------------------------------------------------------
+
+CHUNK = {"id": "doc0#3", "doc": "doc0", "start": 10, "end": 60, "text": "Call me Ishmael. The bicycle..."}
+
+
+@pytest.mark.parametrize("reply", ["None", "<None>", "", "无", "None. The passage is about whales."])
+def test_read_chunk_irrelevant(reply):
+    assert read_chunk(CHUNK, "When was the bicycle invented?", ctx=ctx_with(reply)) == {"evidence": None}
+
+
+def test_read_chunk_keeps_relevant_text_capped():
+    reply = "The bicycle was invented in 1817. " * 100
+    ctx = ctx_with(reply)
+    out = read_chunk(CHUNK, "When was the bicycle invented?", ["bicycle invention date"],
+                     max_evidence_tokens=20, ctx=ctx)
+    evidence = out["evidence"]
+    assert {k: evidence[k] for k in ("chunk", "doc", "start", "end")} == \
+        {"chunk": "doc0#3", "doc": "doc0", "start": 10, "end": 60}
+    assert evidence["text"].startswith("The bicycle was invented in 1817.") and len(evidence["text"]) < 120
+
+
+def test_read_chunk_prompt_holds_the_chunk_and_the_information():
+    model = FakeListChatModel(responses=["None"])
+    seen = []
+    model.__class__ = type("Spy", (FakeListChatModel,), {
+        "_call": lambda self, messages, *a, **k: seen.append(messages[-1].content) or "None"})
+    read_chunk(CHUNK, "When? Answer in French.", ["When was the bicycle invented?"],
+               ctx=Context(node="read", model=model, stream=None))
+    assert seen[0].startswith(CHUNK["text"]) and "Question: When was the bicycle invented?" in seen[0]
+    assert "French" not in seen[0]  # instructions are for the answer, not the reader
+
+
+# -- answer -----------------------------------------------------------------------------------------
+
+def test_answer_formats_chunks_and_memory():
+    chunks = [{"id": "doc0#1", "text": "First."}, {"id": "doc0#2", "text": "Second."}]
+    assert format_context(chunks) == "[doc0#1]\nFirst.\n\n[doc0#2]\nSecond."
+    assert format_context([{"question": "Q1", "answer": "A1"}]) == "Q: Q1\nA: A1"
+    assert format_context([]) == "(nothing relevant was found)"
+
+
+def test_answer_obeys_instructions_and_language():
+    ctx = ctx_with(" Il a été inventé en 1817. ")
+    out = answer("When was it invented?", [{"id": "d#0", "text": "Invented in 1817."}], ["Answer in French"],
+                 ctx=ctx)
+    assert out == {"answer": "Il a été inventé en 1817."}
+
+
+# -- next_subquestion and remember ------------------------------------------------------------------
+
+def test_next_subquestion_json_mode():
+    ctx = ctx_with('{"subquestion": "When was the Fifth Symphony composed?"}')
+    out = next_subquestion("two-hop?", [], mode="json", ctx=ctx)
+    assert out == {"subquestion": "When was the Fifth Symphony composed?",
+                   "asked": "When was the Fifth Symphony composed?"}
+
+
+def test_next_subquestion_done():
+    out = next_subquestion("two-hop?", [{"question": "a", "answer": "b"}], mode="json",
+                           ctx=ctx_with('{"done": true}'))
+    assert out == {"subquestion": None, "asked": None}
+
+
+def test_next_subquestion_native_tool_call():
+    model = ToolFake(responses=[AIMessage(content="", tool_calls=[
+        {"name": "lv2", "args": {"question": "Who invented the bicycle?"}, "id": "1"}])])
+    ctx = Context(node="plan", model=model, stream=None, tools={"ask": ToolSpec("lv2", "Lv2", "ask")})
+    assert next_subquestion("q", tool="ask", mode="tools", ctx=ctx)["subquestion"] == "Who invented the bicycle?"
+
+
+def test_next_subquestion_reads_tool_calls_written_as_text():
+    model = ToolFake(responses=[AIMessage(
+        content='<tool_call>\n{"name": "lv2", "arguments": {"question": "Who?"}}\n</tool_call>')])
+    ctx = Context(node="plan", model=model, stream=None, tools={"ask": ToolSpec("lv2", "Lv2", "ask")})
+    assert next_subquestion("q", tool="ask", ctx=ctx)["subquestion"] == "Who?"
+
+
+def test_next_subquestion_stops_on_a_repeated_question():
+    memory = [{"question": "When was it composed?", "answer": "1808"}]
+    ctx = ctx_with('{"subquestion": "when was it composed -> 1808"}')
+    assert next_subquestion("q", memory, mode="json", ctx=ctx)["subquestion"] is None
+    assert "asked before" in ctx.record.notes[0]["message"]
+
+
+def test_remember():
+    assert remember("Q?", "A.") == {"memory": {"question": "Q?", "answer": "A."}}
