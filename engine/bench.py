@@ -197,6 +197,7 @@ def local(args) -> int:
     """Wall time of the flows with the embedded model on a document of --tokens tokens."""
     from .local_model import LocalServer
     from .run import run_flow
+    from .runtime import Runtime
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["LONGFLOW_CACHE"] = str(Path(tmp) / "cache")  # no reply from an earlier run
         docs, doc_tokens = build_documents(args.tokens, 1, Path(tmp))
@@ -208,7 +209,8 @@ def local(args) -> int:
             for level in [lv.strip() for lv in args.levels.split(",") if lv.strip()]:
                 started = time.perf_counter()
                 result = run_flow(FLOWS / f"{level}.yaml", documents=docs, question=QUESTIONS["cold"],
-                                  model=server.model_name, base_url=server.base_url, stream=None)
+                                  model=server.model_name, base_url=server.base_url, stream=None,
+                                  runtime=Runtime(stream=None, concurrency_cap=server.max_concurrency))
                 wall, rec = time.perf_counter() - started, result.record
                 ok &= "1817" in result.answer
                 print(f"{level}: {wall:.1f}s wall, {rec['model_calls']} calls, {rec['prompt_tokens']:,} prompt "

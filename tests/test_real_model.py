@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.run import run_flow
+from engine.runtime import Runtime
 
 pytestmark = pytest.mark.real_model
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,8 +33,10 @@ def haystack(tmp_path) -> str:
 
 
 def run(server, flow: str, doc: str, question: str):
+    # One call at a time, as run_flow does for the embedded model it starts itself.
     return run_flow(ROOT / "flows" / flow, documents=[doc], question=question, model=server.model_name,
-                    base_url=server.base_url, api_key="local", stream=None)
+                    base_url=server.base_url, api_key="local", stream=None,
+                    runtime=Runtime(stream=None, concurrency_cap=server.max_concurrency))
 
 
 @pytest.mark.parametrize("flow", ["lv1.yaml", "lv2.yaml"])
