@@ -84,7 +84,7 @@ def compile_flow(flow: Flow, runtime: Runtime, prefix: str = ""):
         builder.add_node(node.name, _node_runner(flow, node, runtime, prefix))
     for source in [START, *flow.nodes]:
         _add_edges(builder, flow, source, flow.out_edges(source))
-    graph = builder.compile(checkpointer=runtime.checkpointer if not prefix else None, name=flow.name)
+    graph = builder.compile(name=flow.name)
     return graph.with_config(max_concurrency=map_concurrency(flow, runtime.concurrency_cap),
                              recursion_limit=recursion_limit(flow))
 

@@ -1,4 +1,4 @@
-"""What one run shares across its nodes: the record, the models, progress lines, caches, the checkpointer."""
+"""What one run shares across its nodes: the record, the models, progress lines and caches."""
 from __future__ import annotations
 
 import sys
@@ -21,7 +21,6 @@ class Runtime:
     stream: TextIO | None = field(default_factory=lambda: sys.stderr)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     concurrency_cap: int = 0                # what the model server can serve at once (0: unbounded)
-    checkpointer: Any = None
     replies: Any = None                     # engine.replies.ReplyCache: resume and Lv3 re-reads
     services: dict[str, Any] = field(default_factory=dict)
     _progress: dict[str, Progress] = field(default_factory=dict)
