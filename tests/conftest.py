@@ -44,3 +44,24 @@ def toy_registry() -> Registry:
     for func, outputs in TOY_KINDS.items():
         reg.add(describe(func, outputs))
     return reg
+
+
+SUB_FLOW = """\
+flow: sub
+inputs: [text]
+outputs: [joined]
+nodes:
+  split: {use: split}
+  shout: {use: shout, map: items, into: outs}
+  join:  {use: join}
+edges:
+  - [START, split, shout, join, END]
+"""
+
+
+@pytest.fixture
+def sub_flow_file(tmp_path):
+    """sub.yaml in tmp_path: split text into words, shout each (a map), join them."""
+    path = tmp_path / "sub.yaml"
+    path.write_text(SUB_FLOW)
+    return path

@@ -205,18 +205,7 @@ def test_undeclared_output_is_an_error_not_silently_dropped(toy_registry):
         run(text, toy_registry, {"text": "x"})
 
 
-def test_imported_flow_runs_as_a_node_with_renames_and_overrides(tmp_path, toy_registry):
-    (tmp_path / "sub.yaml").write_text(textwrap.dedent("""\
-    flow: sub
-    inputs: [text]
-    outputs: [joined]
-    nodes:
-      split: {use: split}
-      shout: {use: shout, map: items, into: outs}
-      join:  {use: join}
-    edges:
-      - [START, split, shout, join, END]
-    """))
+def test_imported_flow_runs_as_a_node_with_renames_and_overrides(tmp_path, toy_registry, sub_flow_file):
     (tmp_path / "main.yaml").write_text(textwrap.dedent("""\
     flow: main
     imports: {sub: sub.yaml}

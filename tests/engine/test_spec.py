@@ -195,21 +195,7 @@ def write(tmp_path, name, text):
     return path
 
 
-SUB = """\
-flow: sub
-inputs: [text]
-outputs: [joined]
-nodes:
-  split: {use: split}
-  shout: {use: shout, map: items, into: outs}
-  join:  {use: join}
-edges:
-  - [START, split, shout, join, END]
-"""
-
-
-def test_imported_flow_is_a_node(tmp_path, toy_registry):
-    write(tmp_path, "sub.yaml", SUB)
+def test_imported_flow_is_a_node(tmp_path, toy_registry, sub_flow_file):
     main = write(tmp_path, "main.yaml", """\
     flow: main
     imports: {sub: sub.yaml}
@@ -244,15 +230,15 @@ def test_import_cycle(tmp_path, toy_registry):
 
 
 def test_error_inside_an_import_names_the_imported_file(tmp_path, toy_registry):
-    write(tmp_path, "sub.yaml", SUB.replace("{use: join}", "{use: jion}"))
+    from conftest import SUB_FLOW
+    write(tmp_path, "sub.yaml", SUB_FLOW.replace("{use: join}", "{use: jion}"))
     main = write(tmp_path, "main.yaml", "flow: m\nimports: {sub: sub.yaml}\nnodes: {}\nedges: []\n")
     with pytest.raises(FlowErrors) as info:
         load_flow(main, registry=toy_registry)
     assert str(info.value.errors[0]).startswith(f"{tmp_path / 'sub.yaml'}:7:")
 
 
-def test_dotted_parameter_of_an_imported_flow_is_checked(tmp_path, toy_registry):
-    write(tmp_path, "sub.yaml", SUB)
+def test_dotted_parameter_of_an_imported_flow_is_checked(tmp_path, toy_registry, sub_flow_file):
     main = write(tmp_path, "main.yaml", """\
     flow: main
     imports: {sub: sub.yaml}
