@@ -30,6 +30,7 @@ class RunRecord:
     failures: list[dict] = field(default_factory=list)
     fallbacks: list[dict] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)
+    context: list[dict] = field(default_factory=list)     # which chunks each retrieval handed on
     timings: dict[str, float] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
@@ -63,6 +64,11 @@ class RunRecord:
     def note(self, node: str, message: str, **data: Any) -> None:
         with self._lock:
             self.notes.append({"node": node, "message": message, **data})
+
+    def used(self, node: str, chunk_ids: list[str], tokens: int) -> None:
+        """The evidence a retrieval passed to the answer: which chunks, how many tokens."""
+        with self._lock:
+            self.context.append({"node": node, "chunks": chunk_ids, "tokens": tokens})
 
     def time(self, phase: str, seconds: float) -> None:
         """Add to the time spent in a phase outside the model (load, chunk, index, retrieve...)."""

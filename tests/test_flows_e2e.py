@@ -57,6 +57,8 @@ def test_lv1_with_a_fake_model(tmp_path):
     assert result.answer == "It was invented in 1817."
     assert any(BICYCLE in c["text"] for c in result.outputs["context"])
     assert result.record["model_calls"] == 3 and not result.record["fallbacks"]
+    used, = result.record["context"]
+    assert used["chunks"] == [c["id"] for c in result.outputs["context"]] and used["tokens"] > 0
 
 
 def test_lv2_with_a_fake_model_reads_every_chunk(tmp_path):
