@@ -149,13 +149,16 @@ class Progress:
         self.done = self.failed = 0
         self.started = self._shown = time.perf_counter()
         self._lock = threading.Lock()
+        self._tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
 
     def advance(self, n: int = 1, failed: int = 0) -> None:
         with self._lock:
             self.done += n
             self.failed += failed
             now = time.perf_counter()
-            if self.done < self.total and now - self._shown < 0.5:
+            # A terminal gets a line redrawn twice a second; a log file a new line every 10 s.
+            every = 0.5 if self._tty else 10.0
+            if self.done < self.total and now - self._shown < every:
                 return
             self._shown = now
             self._show(now)
@@ -165,7 +168,7 @@ class Progress:
             return
         rate = self.done / max(now - self.started, 1e-9)
         eta = (self.total - self.done) / rate if rate else 0
-        end = "\n" if self.done >= self.total else "\r"
+        end = "\n" if self.done >= self.total or not self._tty else "\r"
         self.stream.write(f"{self.node}: {self.done}/{self.total} {self.what}, {rate:.1f}/s, "
                           f"ETA {eta:.0f}s, {self.failed} failed{end}")
         self.stream.flush()

@@ -54,3 +54,15 @@ def test_lv3_two_hops_on_the_sample(server):
     assert all(m["answer"] for m in result.outputs["memory"])
     assert "bicycle" in result.answer.lower()
     assert not result.record["failures"]
+
+
+def test_engine_run_defaults_to_the_embedded_model(haystack, monkeypatch, capsys):
+    pytest.importorskip("llama_cpp", reason="the embedded model needs `pip install 'longflow[local]'`")
+    from engine.cli import main
+    for name in ("OPENAI_BASE_URL", "LONGFLOW_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    code = main(["run", str(ROOT / "flows" / "lv1.yaml"), "--doc", haystack, "--question",
+                 "When was the bicycle invented?"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "1817" in out
+    assert "model: embedded qwen2.5-coder-0.5b-instruct (local:0.5b), llama.cpp server at http://127.0.0.1:" in err
