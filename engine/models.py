@@ -7,6 +7,7 @@ Precedence for each setting: a flow's `models:` entry (for the nodes that name i
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -52,7 +53,29 @@ def config_from(model: str | None = None, base_url: str | None = None, api_key: 
 def chat_model(config: ModelConfig):
     """A langchain ChatOpenAI for an endpoint. Retries are ours (engine.context), so the client's are off:
     each retry then shows in the run record."""
-    from langchain_openai import ChatOpenAI
-    return ChatOpenAI(model=config.model, base_url=config.base_url or None, api_key=config.api_key,
-                      temperature=config.temperature, max_tokens=config.max_tokens, timeout=config.timeout,
-                      max_retries=0, **config.extra)
+    return _compatible_chat_openai()(model=config.model, base_url=config.base_url or None,
+                                     api_key=config.api_key, temperature=config.temperature,
+                                     max_tokens=config.max_tokens, timeout=config.timeout, max_retries=0,
+                                     **config.extra)
+
+
+@functools.lru_cache(maxsize=1)
+def _compatible_chat_openai() -> type:
+    from langchain_openai import ChatOpenAI  # imported on first use: `engine validate` never pays for it
+
+    class CompatibleChatOpenAI(ChatOpenAI):
+        """langchain-openai sends the token cap as `max_completion_tokens`, which OpenAI wants but
+        llama.cpp's server, vLLM and Ollama ignore (a small model then rambles up to the context size).
+        Other endpoints get the classic `max_tokens`."""
+
+        def _get_request_payload(self, input_, *, stop=None, **kwargs):
+            payload = super()._get_request_payload(input_, stop=stop, **kwargs)
+            if "max_completion_tokens" in payload and not _is_openai(self.openai_api_base):
+                payload["max_tokens"] = payload.pop("max_completion_tokens")
+            return payload
+
+    return CompatibleChatOpenAI
+
+
+def _is_openai(base_url: str | None) -> bool:
+    return not base_url or "api.openai.com" in base_url

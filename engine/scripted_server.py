@@ -49,6 +49,7 @@ class Stats:
     active: int = 0
     tasks: dict[str, int] = field(default_factory=dict)
     last_prompt: dict[str, str] = field(default_factory=dict)   # task -> the latest prompt, for tests
+    max_tokens: dict[str, int | None] = field(default_factory=dict)  # task -> the cap it was sent
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
@@ -186,6 +187,7 @@ class ScriptedServer:
                 self.stats.completion_tokens += completion_tokens
                 self.stats.tasks[task] = self.stats.tasks.get(task, 0) + 1
                 self.stats.last_prompt[task] = str(messages[-1].get("content") or "") if messages else ""
+                self.stats.max_tokens[task] = body.get("max_tokens")
             message: dict[str, Any] = {"role": "assistant", "content": text}
             if call:
                 message["tool_calls"] = [{"id": f"call_{self.stats.calls}", "type": "function", "function": {

@@ -110,7 +110,10 @@ def test_lv1_lv2_through_the_openai_client(tmp_path, flow):
         result = run_scripted(server, flow, doc, "When was the bicycle invented?")
     assert "1817" in result.answer
     assert result.record["prompt_tokens"] == server.stats.prompt_tokens  # usage came from the server
+    # the classic field that llama.cpp, vLLM and Ollama read: reads and JSON replies are capped short
+    assert server.stats.max_tokens["answer"] == 1024 and server.stats.max_tokens["split"] == 300
     if flow == "lv2.yaml":
+        assert server.stats.max_tokens["read"] == 256 + 32
         assert server.stats.tasks["read"] == chunk_count(doc)
         assert [e["text"] for e in result.outputs["evidence"]] == [BICYCLE]
 
