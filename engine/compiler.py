@@ -9,7 +9,8 @@
   recorded in the run record and the map goes on.
 - An imported flow used as a node: compiled on its own and invoked from a wrapper, so its state keys
   never clash with ours.
-- Edges: plain edges are plain; a node with `when:` edges, or an edge into a mapped node, gets a router.
+- Edges: plain edges are plain; a join `{from: [a, b], to: c}` is langgraph's waiting edge; a node with
+  `when:` edges, or an edge into a mapped node, gets a router.
 """
 from __future__ import annotations
 
@@ -168,7 +169,10 @@ def _add_edges(builder, flow: Flow, source: str, edges: list[EdgeSpec]) -> None:
         e.target in flow.nodes and flow.nodes[e.target].map for e in edges)
     if not needs_router:
         for edge in edges:
-            builder.add_edge(graph_name.get(source, source), graph_name.get(edge.target, edge.target))
+            if not edge.join:
+                builder.add_edge(graph_name.get(source, source), graph_name.get(edge.target, edge.target))
+            elif source == edge.join[0]:  # once per join, from its first member: waits for all of them
+                builder.add_edge([graph_name.get(s, s) for s in edge.join], graph_name.get(edge.target, edge.target))
         return
     targets = sorted({e.target for e in edges})
     builder.add_conditional_edges(graph_name.get(source, source), _router(flow, edges),

@@ -16,6 +16,7 @@ The file format (README "YAML reference" has the full table):
       - [START, load, split, END]              # a chain
       - {from: plan, to: ask, when: subquestion, limit: 6}   # a condition; a loop needs a limit
       - {from: plan, to: final, otherwise: true}
+      - {from: [chunk, keywords], to: retrieve}              # a join: after both
 """
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ class EdgeSpec:
     limit: int | None = None
     at: tuple = ()          # YAML paths of the source and target names, for error positions
     to_at: tuple = ()
+    join: tuple[str, ...] = ()  # {from: [a, b], to: c}: c runs once, after all of a and b
 
     @property
     def conditional(self) -> bool:
@@ -324,21 +326,28 @@ class _Builder:
                 out += [EdgeSpec(str(a), str(b), at=("edges", i, j), to_at=("edges", i, j + 1))
                         for j, (a, b) in enumerate(zip(item, item[1:]))]
             elif isinstance(item, dict):
-                edge = self.conditional_edge(i, item)
-                if edge:
-                    out.append(edge)
+                out += self.mapping_edges(i, item)
             else:
                 self.err("an edge is a chain [a, b, ...] or a mapping {from: a, to: b, ...}", "edges", i)
         return out
 
-    def conditional_edge(self, i: int, item: dict) -> EdgeSpec | None:
+    def mapping_edges(self, i: int, item: dict) -> list[EdgeSpec]:
+        """{from, to, when | otherwise, limit}, or a join {from: [a, b], to: c}: one EdgeSpec per source."""
         for key in item:
             if key not in EDGE_FIELDS:
                 self.err(f"unknown edge field {key!r}{_suggest(key, EDGE_FIELDS)}; an edge has: "
                          f"{', '.join(sorted(EDGE_FIELDS))}", "edges", i, key, key=True)
         if "from" not in item or "to" not in item:
             self.err("a mapping edge needs `from:` and `to:`", "edges", i)
-            return None
+            return []
+        if isinstance(item["from"], list):
+            sources = [str(s) for s in item["from"]]
+            if len(sources) < 2 or {"when", "otherwise", "limit"} & set(item):
+                self.err("a join `{from: [a, b], to: c}` names two or more nodes and takes no `when:`, "
+                         "`otherwise:` or `limit:`", "edges", i, "from")
+                return []
+            return [EdgeSpec(src, str(item["to"]), at=("edges", i, "from", j), to_at=("edges", i, "to"),
+                             join=tuple(sources)) for j, src in enumerate(sources)]
         when = None
         if "when" in item:
             try:
@@ -353,8 +362,8 @@ class _Builder:
             limit = None
         if "when" in item and item.get("otherwise"):
             self.err("an edge has `when:` or `otherwise: true`, not both", "edges", i)
-        return EdgeSpec(str(item["from"]), str(item["to"]), when, bool(item.get("otherwise")), limit,
-                        at=("edges", i, "from"), to_at=("edges", i, "to"))
+        return [EdgeSpec(str(item["from"]), str(item["to"]), when, bool(item.get("otherwise")), limit,
+                         at=("edges", i, "from"), to_at=("edges", i, "to"))]
 
 
 def _param_table(node: NodeSpec) -> dict[str, Param]:

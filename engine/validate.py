@@ -85,6 +85,9 @@ def _routing(flow: Flow, src: Source) -> list[FlowError]:
                                     f"edge (found {len(otherwise)}), so that every run has somewhere to go",
                                     conditional[-1].at[:-1]))
         for edge in outs:
+            if edge.join and edge.target in flow.nodes and flow.nodes[edge.target].map:
+                errors.append(src.error(f"a join cannot lead to a mapped node ({edge.target!r}): join into "
+                                        f"a plain node, then chain it to the map", edge.at[:-1]))
             if edge.limit is not None and not edge.when:
                 errors.append(src.error("`limit:` belongs on a `when:` edge, so that the run can take the "
                                         "`otherwise` edge once the limit is reached", edge.at[:-1] + ("limit",)))

@@ -128,6 +128,18 @@ def bm25_retrieve(chunks: list, keywords: list, evidence: list | None = None,
     return {"context": [chunks[i] for i in picked]}
 
 
+@node(outputs={"indexed": "int"})
+def bm25_index(chunks: list, *, ctx: Context = None) -> dict:
+    """Build (or find in the caches) the BM25 index of the chunks ahead of `bm25_retrieve`.
+
+    Optional: `bm25_retrieve` builds what it does not find. Placed on a branch that runs while the model
+    works on the question, it takes the indexing off the critical path (Lv1 does this).
+    `indexed` is the number of chunks in the index.
+    """
+    ctx = ctx or Context(node="bm25_index", stream=None)
+    return {"indexed": get_index(list(chunks or []), ctx).size}
+
+
 def _evidence(evidence) -> tuple[list[str], set[str]]:
     """(texts, chunk ids) from evidence items; tolerant of what a small model may produce."""
     texts, ids = [], set()

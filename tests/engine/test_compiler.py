@@ -111,6 +111,26 @@ def test_fan_out_runs_branches_in_parallel_and_joins(toy_registry):
     assert state["done"] == ["x y", "x y"]
 
 
+def test_join_waits_for_branches_of_unequal_length(toy_registry):
+    text = """\
+    flow: join
+    inputs: [text]
+    nodes:
+      a:     {use: slow, with: {seconds: 0.2}}
+      b:     {use: split, in: {text: done}}
+      c:     {use: count}
+      shout: {use: shout, in: {item: text}}
+    edges:
+      - [START, a, b]
+      - [START, c]
+      - {from: [b, c], to: shout}
+      - [shout, END]
+    """
+    state, ran, _ = run(text, toy_registry, {"text": "x y"})
+    assert Counter(ran) == {"a": 1, "b": 1, "c": 1, "shout": 1} and ran[-1] == "shout"
+    assert state["items"] == ["x", "y"] and state["out"] == "X Y"
+
+
 def test_map_batches_items_and_keeps_their_order(toy_registry):
     text = """\
     flow: m

@@ -258,3 +258,22 @@ def test_missing_flow_file_lists_the_flows_there(tmp_path, toy_registry):
     with pytest.raises(FlowErrors) as info:
         load_flow(tmp_path / "lv9.yaml", registry=toy_registry)
     assert "flow file not found; flows here: lv1.yaml" in info.value.errors[0].message
+
+
+def test_join_takes_no_condition(toy_registry):
+    text = GOOD.replace("  - [START, split, shout, join, END]\n",
+                        "  - [START, split, shout]\n"
+                        "  - [START, join]\n"
+                        "  - {from: [shout, join], to: END, when: joined}\n")
+    error = only_error(text, toy_registry)
+    assert (error.line, error.col) == (11, 12) and "a join `{from: [a, b], to: c}`" in error.message
+
+
+def test_join_cannot_feed_a_map(toy_registry):
+    text = GOOD.replace("  - [START, split, shout, join, END]\n",
+                        "  - [START, split]\n"
+                        "  - [START, join]\n"
+                        "  - {from: [split, join], to: shout}\n"
+                        "  - [shout, END]\n")
+    errors = errors_of(text, toy_registry)
+    assert any("a join cannot lead to a mapped node ('shout')" in e.message and e.line == 11 for e in errors)

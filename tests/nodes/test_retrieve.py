@@ -168,3 +168,16 @@ def test_corrupt_index_file_is_rebuilt(ctx, cache, damage):
     assert ids(bm25_retrieve(chunks, ["whale"], ctx=ctx)) == ["d#1"]
     assert "index_cache_hits" not in ctx.record.counters
     assert load_arrays(path) is not None                      # rewritten whole
+
+
+def test_bm25_index_ahead_of_retrieval_is_reused():
+    from engine.context import Context
+    from nodes.retrieve import INDEX_CACHE, bm25_index, bm25_retrieve
+    INDEX_CACHE.clear()
+    chunks = [{"id": f"d#{i}", "doc": "d", "index": i, "start": i, "end": i + 1, "text": t, "tokens": 5}
+              for i, t in enumerate(["whales and ships", "the bicycle was invented", "sailors at sea"])]
+    ctx = Context(node="index", stream=None)
+    assert bm25_index(chunks, ctx=ctx) == {"indexed": 3}
+    out = bm25_retrieve(chunks, ["bicycle"], ctx=ctx)
+    assert [c["id"] for c in out["context"]] == ["d#1"]
+    assert ctx.record.counters["index_cache_hits"] == 1 and "index" in ctx.record.timings
