@@ -154,8 +154,9 @@ def perf(args) -> int:
         try:
             for level in levels:
                 for phase in ("cold", "warm"):
-                    if phase == "cold":
+                    if phase == "cold":  # nothing from an earlier level, in memory or on disk
                         _forget_memory_caches()
+                        os.environ["LONGFLOW_CACHE"] = str(Path(tmp) / f"cache-{level}")
                     rows.append(run_level(level, docs, doc_tokens, server, args.latency,
                                           args.concurrency, phase))
                     print(" | ".join(rows[-1].cells()), flush=True)
