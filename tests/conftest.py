@@ -65,3 +65,21 @@ def sub_flow_file(tmp_path):
     path = tmp_path / "sub.yaml"
     path.write_text(SUB_FLOW)
     return path
+
+
+@pytest.fixture
+def main_flow_file(sub_flow_file):
+    """main.yaml beside sub.yaml: runs sub as its node `run`, renaming words -> text, joined -> result,
+    and setting the imported flow's shout.bang."""
+    path = sub_flow_file.parent / "main.yaml"
+    path.write_text("""\
+flow: main
+imports: {sub: sub.yaml}
+inputs: [words]
+outputs: [result]
+nodes:
+  run: {use: sub, in: {text: words}, out: {joined: result}, with: {shout.bang: true}}
+edges:
+  - [START, run, END]
+""")
+    return path

@@ -225,18 +225,8 @@ def test_undeclared_output_is_an_error_not_silently_dropped(toy_registry):
         run(text, toy_registry, {"text": "x"})
 
 
-def test_imported_flow_runs_as_a_node_with_renames_and_overrides(tmp_path, toy_registry, sub_flow_file):
-    (tmp_path / "main.yaml").write_text(textwrap.dedent("""\
-    flow: main
-    imports: {sub: sub.yaml}
-    inputs: [words]
-    outputs: [result]
-    nodes:
-      run: {use: sub, in: {text: words}, out: {joined: result}, with: {shout.bang: true}}
-    edges:
-      - [START, run, END]
-    """))
-    flow = load_flow(tmp_path / "main.yaml", registry=toy_registry)
+def test_imported_flow_runs_as_a_node_with_renames_and_overrides(toy_registry, main_flow_file):
+    flow = load_flow(main_flow_file, registry=toy_registry)
     runtime = Runtime(stream=None)
     state = compile_flow(flow, runtime).invoke({"words": "hi there"})
     assert state["result"] == "HI! THERE!"

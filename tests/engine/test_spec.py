@@ -195,18 +195,8 @@ def write(tmp_path, name, text):
     return path
 
 
-def test_imported_flow_is_a_node(tmp_path, toy_registry, sub_flow_file):
-    main = write(tmp_path, "main.yaml", """\
-    flow: main
-    imports: {sub: sub.yaml}
-    inputs: [words]
-    outputs: [result]
-    nodes:
-      run: {use: sub, in: {text: words}, out: {joined: result}, with: {shout.bang: true}}
-    edges:
-      - [START, run, END]
-    """)
-    flow = load_flow(main, registry=toy_registry)
+def test_imported_flow_is_a_node(toy_registry, main_flow_file):
+    flow = load_flow(main_flow_file, registry=toy_registry)
     assert flow.nodes["run"].subflow.name == "sub"
     assert flow.nodes["run"].inputs == {"text": "words"} and flow.nodes["run"].outputs == {"joined": "result"}
 
