@@ -2,6 +2,7 @@
 progress reporting and the run's caches. The compiler makes one Context per node of a flow."""
 from __future__ import annotations
 
+import functools
 import random
 import string
 import sys
@@ -115,8 +116,7 @@ class Context:
     def prompt(self, name: str, lang: str, override: str = "", **values: Any) -> str:
         """Fill the template `name` for `lang` ('en' or 'zh'); `override` is a path, relative to the
         flow file, that may contain `{lang}`."""
-        path = self._prompt_path(name, lang, override)
-        return string.Template(path.read_text(encoding="utf-8")).safe_substitute(
+        return _template(self._prompt_path(name, lang, override)).safe_substitute(
             {k: "" if v is None else str(v) for k, v in values.items()})
 
     def _prompt_path(self, name: str, lang: str, override: str) -> Path:
@@ -172,6 +172,12 @@ class Progress:
         self.stream.write(f"{self.node}: {self.done}/{self.total} {self.what}, {rate:.1f}/s, "
                           f"ETA {eta:.0f}s, {self.failed} failed{end}")
         self.stream.flush()
+
+
+@functools.lru_cache(maxsize=64)
+def _template(path: Path) -> string.Template:
+    """Templates are read once per process: a map asks for the same one for every chunk."""
+    return string.Template(path.read_text(encoding="utf-8"))
 
 
 def text_of(reply: Any) -> str:

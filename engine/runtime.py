@@ -16,7 +16,7 @@ class Runtime:
     model: Any = None                       # the run's default chat model (a langchain BaseChatModel)
     model_name: str = ""
     model_config: ModelConfig | None = None  # to derive a flow's named models from
-    named_models: dict[str, Any] = field(default_factory=dict)  # name -> chat model (tests, or built)
+    named_models: dict[str, Any] = field(default_factory=dict)  # "flow file:name" -> chat model, built once
     record: RunRecord = field(default_factory=RunRecord)
     stream: TextIO | None = field(default_factory=lambda: sys.stderr)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -37,10 +37,8 @@ class Runtime:
     def model_for(self, flow, node) -> tuple[Any, str]:
         if not node.model:
             return self.model, self.model_name
-        key = f"{flow.file}:{node.model}"
+        key = f"{flow.file}:{node.model}"  # two flows may name different models alike
         with self._lock:
-            if key not in self.named_models and node.model in self.named_models:
-                key = node.model
             if key not in self.named_models:
                 base = self.model_config or ModelConfig()
                 self.named_models[key] = chat_model(base.with_fields(**flow.models[node.model]))
