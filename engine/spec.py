@@ -159,10 +159,10 @@ class _Builder:
         flow = Flow(name=str(data.get("flow", Path(self.src.file).stem)), file=self.src.file,
                     description=str(data.get("description", "") or ""),
                     inputs=self.names(data, "inputs"), outputs=self.names(data, "outputs"),
-                    state=self.state(data.get("state") or {}),
-                    models=self.mapping(data, "models"))
-        flow.imports = self.imports(data.get("imports") or {})
-        for name, raw in self.mapping(data, "nodes").items():
+                    state=self.state(data),
+                    models=self.mapping(data, "models", "{small: {model: qwen2.5-0.5b}}"))
+        flow.imports = self.imports(data)
+        for name, raw in self.mapping(data, "nodes", "{load: {use: load_document}}").items():
             node = self.node(flow, name, raw, overrides)
             if node:
                 flow.nodes[name] = node
@@ -182,19 +182,18 @@ class _Builder:
             return []
         return value
 
-    def mapping(self, data: dict, key: str, path: tuple = ()) -> dict:
+    def mapping(self, data: dict, key: str, example: str) -> dict:
         value = data.get(key) or {}
         if not isinstance(value, dict):
-            self.err(f"`{key}:` must be a mapping (name: value), not a {type(value).__name__}", *path, key)
+            self.err(f"`{key}:` must be a mapping (name: value), e.g. {example}; not a "
+                     f"{type(value).__name__}", key)
             return {}
         return value
 
-    def state(self, raw: Any) -> dict[str, str]:
-        if not isinstance(raw, dict):
-            self.err("`state:` maps a key to how parallel writes merge, e.g. {evidence: append}", "state")
-            return {}
+    def state(self, data: dict) -> dict[str, str]:
+        """`state:` maps a key to how parallel writes merge."""
         out = {}
-        for key, merge in raw.items():
+        for key, merge in self.mapping(data, "state", "{evidence: append}").items():
             merge = merge.get("merge", "replace") if isinstance(merge, dict) else merge
             if merge not in MERGES:
                 self.err(f"state key {key!r}: unknown merge {merge!r}; use one of {', '.join(MERGES)}",
@@ -202,12 +201,10 @@ class _Builder:
             out[key] = merge if merge in MERGES else "replace"
         return out
 
-    def imports(self, raw: Any) -> dict[str, Flow]:
-        if not isinstance(raw, dict):
-            self.err("`imports:` maps a name to a flow file, e.g. {lv2: lv2.yaml}", "imports")
-            return {}
+    def imports(self, data: dict) -> dict[str, Flow]:
+        """`imports:` maps a name to a flow file, relative to this one; each is loaded and checked."""
         out = {}
-        for name, rel in raw.items():
+        for name, rel in self.mapping(data, "imports", "{lv2: lv2.yaml}").items():
             path = (Path(self.src.file).parent / str(rel)).resolve()
             if str(path) in self.stack + (str(Path(self.src.file).resolve()),):
                 chain = " -> ".join(Path(p).name for p in self.stack + (self.src.file, str(path)))
@@ -295,9 +292,10 @@ class _Builder:
                              f"{key!r} names no node of {subflow.name} ({', '.join(subflow.nodes)})",
                              "nodes", name, "with", key, key=True)
                 else:
-                    self.check_param(name, key, value, _param_table(node).get(param), _param_table(node))
+                    table = param_table(node.kind, bool(node.map)) if node.kind else {}
+                    self.check_param(name, key, value, table.get(param), table)
             return dict(given)
-        table = {**kind.params, **(MAP_PARAMS if raw.get("map") else {})}
+        table = param_table(kind, bool(raw.get("map")))
         for key, value in given.items():
             self.check_param(name, key, value, table.get(key), table)
         return {**{k: p.default for k, p in table.items()}, **{k: v for k, v in given.items() if k in table}}
@@ -366,10 +364,9 @@ class _Builder:
                          at=("edges", i, "from"), to_at=("edges", i, "to"))]
 
 
-def _param_table(node: NodeSpec) -> dict[str, Param]:
-    if node.kind is None:
-        return {}
-    return {**node.kind.params, **(MAP_PARAMS if node.map else {})}
+def param_table(kind: NodeKind, mapped: bool) -> dict[str, Param]:
+    """A kind's parameters, plus the engine's map parameters when the node maps over a list."""
+    return {**kind.params, **(MAP_PARAMS if mapped else {})}
 
 
 def _suggest(name: str, options) -> str:
