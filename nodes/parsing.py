@@ -81,7 +81,9 @@ def string_list(value: Any) -> list[str]:
 
 
 def is_none_reply(text: str) -> bool:
-    """'None', '<None>', empty, and their Chinese forms, with or without punctuation or fences."""
+    """'None', '<None>', empty, and their Chinese forms, with or without punctuation or fences, also
+    when followed by an explanation ('None. The passage is about whales.'), as small models write."""
     stripped = re.sub(r"^```\w*|```$", "", (text or "").strip()).strip()
-    stripped = stripped.strip(" \t\n\"'`*.。!！:：")
-    return not stripped or stripped.lower() in _NONE_FORMS or stripped.lower().strip("<>[]()") in _NONE_FORMS
+    first = re.split(r"[.。!！\n]", stripped, maxsplit=1)[0]
+    return any(not s or s.lower() in _NONE_FORMS or s.lower().strip("<>[]()") in _NONE_FORMS
+               for s in (stripped.strip(" \t\n\"'`*.。!！:："), first.strip(" \t\"'`*:：")))

@@ -8,7 +8,7 @@ from engine.registry import node
 
 from .llm import ask_json
 from .parsing import string_list
-from .tokens import count_tokens, encode, language_of, tokenizer
+from .tokens import language_of, truncate_to_tokens
 
 _EN_STOP = set("""a an the of to in on at by for with from and or but not no is are was were be been being do
 does did what when where who whom whose which why how that this these those it its as into about than then
@@ -50,7 +50,7 @@ def extract_keywords(question: str, information: list | None = None, *, max_inpu
     the run record says so.
     """
     text = "\n".join(string_list(information)) or question
-    text = _cap_tokens(text, max_input_tokens)
+    text = truncate_to_tokens(text, max_input_tokens)
     lang = language_of(question)
     reply = ask_json(ctx, ctx.prompt("extract_keywords", lang, prompt, text=text),
                      ("keywords_en", "keywords_zh", "keywords"), lang)
@@ -68,12 +68,6 @@ def content_words(text: str) -> list[str]:
     """The question's words that carry meaning (stop words out); CJK runs kept whole for BM25 to segment."""
     words = re.findall(r"[\u3400-\u9fff]+|[A-Za-z0-9][A-Za-z0-9'\-]*", text)
     return [w for w in words if w.lower() not in _EN_STOP and w not in _ZH_STOP]
-
-
-def _cap_tokens(text: str, limit: int) -> str:
-    if count_tokens(text) <= limit:
-        return text
-    return tokenizer().decode(encode(text)[:limit])
 
 
 def _unique(items: list[str]) -> list[str]:

@@ -1,14 +1,11 @@
 """Lv2's reader: one chunk in, the sentences relevant to the question out (or nothing)."""
 from __future__ import annotations
 
-import re
-
 from engine.context import Context
 from engine.registry import node
 
 from .parsing import is_none_reply, string_list
-from .query import _cap_tokens
-from .tokens import language_of
+from .tokens import language_of, truncate_to_tokens
 
 
 @node(outputs={"evidence": "Evidence | None"}, uses_model=True,
@@ -28,13 +25,7 @@ def read_chunk(chunk: dict, question: str, information: list | None = None, *,
     # A reader that rambles costs a whole chunk's time again on a CPU: stop it just past the cap.
     reply = ctx.chat(ctx.prompt("read_chunk", lang, prompt, chunk=chunk["text"], question=asked),
                      max_tokens=max_evidence_tokens + 32)
-    if is_none_reply(reply) or _says_none(reply):
+    if is_none_reply(reply):
         return {"evidence": None}
     return {"evidence": {"chunk": chunk["id"], "doc": chunk.get("doc"), "start": chunk.get("start"),
-                         "end": chunk.get("end"), "text": _cap_tokens(reply.strip(), max_evidence_tokens)}}
-
-
-def _says_none(reply: str) -> bool:
-    """'None.' followed by an explanation, as small models like to write."""
-    first = re.split(r"[.。!！\n]", reply.strip(), maxsplit=1)[0].strip()
-    return first.lower() in ("none", "<none>", "无", "没有")
+                         "end": chunk.get("end"), "text": truncate_to_tokens(reply.strip(), max_evidence_tokens)}}

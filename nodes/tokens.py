@@ -24,6 +24,12 @@ def count_tokens(text: str) -> int:
     return len(encode(text)) if text else 0
 
 
+def truncate_to_tokens(text: str, limit: int) -> str:
+    """The longest prefix of `text` within `limit` tokens (the text itself when it fits)."""
+    ids = encode(text)
+    return text if len(ids) <= limit else tokenizer().decode(ids[:limit])
+
+
 def language_of(text: str) -> str:
     """'zh' when a fair share of the text is Chinese, else 'en'."""
     if not text:
