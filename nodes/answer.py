@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.context import Context
-from engine.registry import node
+from longflow.core.context import Context
+from longflow.core.registry import node
 
 from .llm import bullet_list
 from .parsing import string_list
+from .templates import fill
 from .tokens import language_of
 
 _LANGUAGE_RULE = {"en": "Answer in English unless an instruction says otherwise.",
@@ -29,7 +30,7 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     rules = [_LANGUAGE_RULE[lang]]
     if instructions:
         rules = [_INSTRUCTIONS[lang], bullet_list(string_list(instructions))]
-    text = ctx.prompt("answer", lang, prompt, question=question, context=format_context(context),
+    text = fill(ctx, "answer", lang, prompt, question=question, context=format_context(context),
                       instructions="\n".join(rules))
     return {"answer": ctx.chat(text).strip()}
 

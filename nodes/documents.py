@@ -1,7 +1,7 @@
 """Documents in, chunks out: `load_document` and `chunk`, plus the data shapes other nodes share.
 
-    from engine.context import Context
-    from nodes.documents import load_document, chunk
+    from longflow.core.context import Context
+    from longflow.nodes.documents import load_document, chunk
 
     ctx = Context(node="chunk", stream=None)
     docs = load_document(["book.txt", "Some raw text\\nwith a newline."], ctx=ctx)["documents"]
@@ -38,9 +38,9 @@ from typing import Any, TypedDict
 
 import numpy as np
 
-from engine.context import Context
-from engine.paths import cache_dir
-from engine.registry import node
+from longflow.core.context import Context
+from longflow.core.paths import cache_dir
+from longflow.core.registry import node
 
 CHUNKER_VERSION = 1          # bump when chunk boundaries for a given text and `tokens` may change
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text")
@@ -323,7 +323,7 @@ _END_PARA = re.compile(rb"\n[ \t]*\n" + _BLANK + b"*")
 @lru_cache(maxsize=1)
 def _bpe() -> tuple[Any, np.ndarray]:
     """The tiktoken Encoding inside the Qwen tokenizer, and the byte length of each token id."""
-    from nodes.tokens import tokenizer
+    from .tokens import tokenizer
     enc = tokenizer()._tokenizer  # QwenTokenizer.encode would NFC-normalise, shifting offsets
     lengths = np.zeros(enc.max_token_value + 1, np.int64)
     for token, rank in enc._mergeable_ranks.items():

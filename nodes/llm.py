@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.context import Context
+from longflow.core.context import Context
 
 from .parsing import parse_json
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import re
 
-from engine.context import Context
-from engine.registry import node
+from longflow.core.context import Context
+from longflow.core.registry import node
 
 from .llm import ask_json
 from .parsing import string_list
+from .templates import fill
 from .tokens import language_of, truncate_to_tokens
 
 _EN_STOP = set("""a an the of to in on at by for with from and or but not no is are was were be been being do
@@ -27,7 +28,7 @@ def split_query(question: str, *, prompt: str = "", ctx: Context) -> dict:
     question's script, not from the model.
     """
     lang = language_of(question)
-    reply = ask_json(ctx, ctx.prompt("split_query", lang, prompt, question=question),
+    reply = ask_json(ctx, fill(ctx, "split_query", lang, prompt, question=question),
                      ("information", "instruction", "instructions"), lang)
     information = string_list(reply.get("information")) if reply else []
     instructions = string_list(reply.get("instruction", reply.get("instructions"))) if reply else []
@@ -52,7 +53,7 @@ def extract_keywords(question: str, information: list | None = None, *, max_inpu
     text = "\n".join(string_list(information)) or question
     text = truncate_to_tokens(text, max_input_tokens)
     lang = language_of(question)
-    reply = ask_json(ctx, ctx.prompt("extract_keywords", lang, prompt, text=text),
+    reply = ask_json(ctx, fill(ctx, "extract_keywords", lang, prompt, text=text),
                      ("keywords_en", "keywords_zh", "keywords"), lang)
     keywords = []
     if reply:

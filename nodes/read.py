@@ -1,10 +1,11 @@
 """Lv2's reader: one chunk in, the sentences relevant to the question out (or nothing)."""
 from __future__ import annotations
 
-from engine.context import Context
-from engine.registry import node
+from longflow.core.context import Context
+from longflow.core.registry import node
 
 from .parsing import is_none_reply, string_list
+from .templates import fill
 from .tokens import language_of, truncate_to_tokens
 
 
@@ -23,7 +24,7 @@ def read_chunk(chunk: dict, question: str, information: list | None = None, *,
     asked = " ".join(string_list(information)) or question
     lang = language_of(question)
     # A reader that rambles costs a whole chunk's time again on a CPU: stop it just past the cap.
-    reply = ctx.chat(ctx.prompt("read_chunk", lang, prompt, chunk=chunk["text"], question=asked),
+    reply = ctx.chat(fill(ctx, "read_chunk", lang, prompt, chunk=chunk["text"], question=asked),
                      max_tokens=max_evidence_tokens + 32)
     if is_none_reply(reply):
         return {"evidence": None}

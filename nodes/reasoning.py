@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from engine.context import Context, ModelError
-from engine.registry import node
+from longflow.core.context import Context, ToolsRejected
+from longflow.core.registry import node
 
 from .llm import ask_json, bullet_list
 from .parsing import parse_json
+from .templates import fill
 from .tokens import language_of
 
 _SYSTEM = {
@@ -41,13 +42,15 @@ def next_subquestion(question: str, memory: list | None = None, *, tool: str = "
     found = bullet_list([f"{m['question']} -> {m['answer']}" if isinstance(m, dict) else m
                          for m in memory or []]) or _NOTHING_YET[lang]
     spec = ctx.tools.get(tool)
-    if mode != "json" and spec is not None and not ctx.services.get("tools rejected"):
+    # A model known to refuse tools is asked for JSON at once (the flag is the model's: another model in
+    # the same run keeps its tools).
+    if mode != "json" and spec is not None and (mode == "tools" or ctx.model is None
+                                                or ctx.model.takes_tools is not False):
         try:
             sub = _by_tool(ctx, spec, question, found, lang)
-        except ModelError as exc:
-            if mode == "tools" or "400" not in str(exc) and "tool" not in str(exc).lower():
+        except ToolsRejected as exc:
+            if mode == "tools":
                 raise
-            ctx.services["tools rejected"] = True  # for the rest of the run: no call wasted on tools
             ctx.record.fallback(ctx.node, "the endpoint rejected tools: asking for JSON instead",
                                 error=str(exc)[:200])
             sub = _by_json(ctx, question, found, lang, prompt)
@@ -72,7 +75,7 @@ def _by_tool(ctx: Context, spec, question: str, found: str, lang: str) -> str | 
 
 
 def _by_json(ctx: Context, question: str, found: str, lang: str, prompt: str) -> str | None:
-    reply = ask_json(ctx, ctx.prompt("next_subquestion", lang, prompt, question=question, memory=found),
+    reply = ask_json(ctx, fill(ctx, "next_subquestion", lang, prompt, question=question, memory=found),
                      ("subquestion", "done", "question", "arguments"), lang)
     if reply is None:
         ctx.record.fallback(ctx.node, "no usable reply: treating the question as answered")

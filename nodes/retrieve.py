@@ -1,8 +1,8 @@
 """BM25 retrieval over chunks: `bm25_retrieve` fills a token budget with the best-matching chunks.
 
-    from engine.context import Context
-    from nodes.documents import load_document, chunk
-    from nodes.retrieve import bm25_retrieve
+    from longflow.core.context import Context
+    from longflow.nodes.documents import load_document, chunk
+    from longflow.nodes.retrieve import bm25_retrieve
 
     ctx = Context(node="retrieve", stream=None)
     chunks = chunk(load_document("moby_dick.txt", ctx=ctx)["documents"], ctx=ctx)["chunks"]
@@ -44,11 +44,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.context import Context
-from engine.paths import cache_dir
-from engine.registry import node
-from nodes.bm25_text import ANALYZER_VERSION, analyze, term_ids
-from nodes.documents import LRU, Chunk, load_arrays, save_arrays
+from longflow.core.context import Context
+from longflow.core.paths import cache_dir
+from longflow.core.registry import node
+from .bm25_text import ANALYZER_VERSION, analyze, term_ids
+from .documents import LRU, Chunk, load_arrays, save_arrays
 
 INDEX_VERSION = 1                      # bump when the on-disk index layout or BM25 settings change
 BM25_SETTINGS = {"k1": 1.5, "b": 0.75, "method": "lucene"}

@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.local_model import LocalServer, get_pack, prepare_weights  # noqa: E402
-from engine.paths import cache_dir  # noqa: E402
+from longflow.apps.local_model import LocalServer, get_pack, prepare_weights  # noqa: E402
+from longflow.core.paths import cache_dir  # noqa: E402
 
 TOPICS = ["harbour", "ledger", "orchard", "turbine", "archive", "glacier", "meadow", "foundry", "canal",
           "observatory", "vineyard", "quarry", "lighthouse", "granary", "tannery", "mill"]

@@ -1,8 +1,8 @@
 """Regenerate README.md's node reference from the registry: python scripts/update_readme.py"""
 from pathlib import Path
 
-from engine.cli import node_reference
-from engine.registry import load_registry
+from longflow.apps.cli import node_reference
+from longflow.core.registry import load_registry
 
 readme = Path(__file__).resolve().parent.parent / "README.md"
 text = readme.read_text()

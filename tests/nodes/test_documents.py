@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.context import Context
-from nodes.documents import (CHUNK_CACHE, DocumentError, chunk, load_arrays, load_document,
+from longflow.core.context import Context
+from longflow.nodes.documents import (CHUNK_CACHE, DocumentError, chunk, load_arrays, load_document,
                              save_arrays)
-from nodes.tokens import count_tokens
+from longflow.nodes.tokens import count_tokens
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 MOBY = DATA / "moby_dick_excerpt.txt"
@@ -236,8 +236,8 @@ def test_array_files_roundtrip(tmp_path):
 
 
 def test_a_file_is_read_once_until_it_changes(tmp_path):
-    from engine.context import Context
-    from nodes.documents import FILE_CACHE, load_document
+    from longflow.core.context import Context
+    from longflow.nodes.documents import FILE_CACHE, load_document
     FILE_CACHE.clear()
     path = tmp_path / "book.txt"
     path.write_text("first version\n")

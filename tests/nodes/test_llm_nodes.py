@@ -6,12 +6,12 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, FakeMessagesListChatModel
 from langchain_core.messages import AIMessage
 
-from engine.context import Context, ToolSpec
-from nodes.answer import answer, format_context
-from nodes.parsing import is_none_reply, parse_json, string_list
-from nodes.query import content_words, extract_keywords, split_query
-from nodes.read import read_chunk
-from nodes.reasoning import next_subquestion, remember
+from longflow.core.context import Context, ToolSpec
+from longflow.nodes.answer import answer, format_context
+from longflow.nodes.parsing import is_none_reply, parse_json, string_list
+from longflow.nodes.query import content_words, extract_keywords, split_query
+from longflow.nodes.read import read_chunk
+from longflow.nodes.reasoning import next_subquestion, remember
 
 
 class ToolFake(FakeMessagesListChatModel):

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.context import Context
-from nodes.bm25_text import analyze, term_ids
-from nodes.documents import CHUNK_CACHE, chunk, load_arrays, load_document
-from nodes.retrieve import INDEX_CACHE, bm25_retrieve
-from nodes.tokens import count_tokens
+from longflow.core.context import Context
+from longflow.nodes.bm25_text import analyze, term_ids
+from longflow.nodes.documents import CHUNK_CACHE, chunk, load_arrays, load_document
+from longflow.nodes.retrieve import INDEX_CACHE, bm25_retrieve
+from longflow.nodes.tokens import count_tokens
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 NEEDLE_EN = "The lighthouse keeper hid the brass telescope under the loose floorboard."
@@ -171,8 +171,8 @@ def test_corrupt_index_file_is_rebuilt(ctx, cache, damage):
 
 
 def test_bm25_index_ahead_of_retrieval_is_reused():
-    from engine.context import Context
-    from nodes.retrieve import INDEX_CACHE, bm25_index, bm25_retrieve
+    from longflow.core.context import Context
+    from longflow.nodes.retrieve import INDEX_CACHE, bm25_index, bm25_retrieve
     INDEX_CACHE.clear()
     chunks = [{"id": f"d#{i}", "doc": "d", "index": i, "start": i, "end": i + 1, "text": t, "tokens": 5}
               for i, t in enumerate(["whales and ships", "the bicycle was invented", "sailors at sea"])]

@@ -7,8 +7,8 @@ from typing import Literal
 
 import pytest
 
-from engine import registry
-from engine.registry import check_type, describe, load_registry, node
+from longflow.core import registry
+from longflow.core.registry import check_type, describe, load_registry, node
 
 
 def test_signature_is_the_contract():
@@ -53,12 +53,13 @@ def test_plugins_come_from_entry_points(monkeypatch):
     monkeypatch.setitem(sys.modules, "my_plugin", module)
 
     class EntryPoint:
-        value = "my_plugin"
+        value, dist = "my_plugin", None
 
         def load(self):
             return module
-    monkeypatch.setattr(registry, "entry_points", lambda group: [EntryPoint()] if group == "longflow.nodes" else [])
+    installed = registry.entry_points
+    monkeypatch.setattr(registry, "entry_points", lambda group: [*installed(group=group), EntryPoint()])
     reg = load_registry()
     assert reg.get("shout").source == "my_plugin" and reg.get("shout").params["times"].default == 1
-    assert reg.get("chunk") is not None  # the built-ins are still there
+    assert reg.get("chunk").source == "builtin"  # the node library, published the way plugins are
     assert load_registry(plugins=False).get("shout") is None

@@ -7,7 +7,7 @@ runtime is ``llama-cpp-python[server]`` started as a child process that speaks t
 other endpoint::
 
     from langchain_openai import ChatOpenAI
-    from engine.local_model import LocalServer
+    from longflow.apps.local_model import LocalServer
 
     with LocalServer("0.5b") as server:
         llm = ChatOpenAI(model=server.model_name, base_url=server.base_url, api_key="local")
@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .paths import cache_dir
+from ..core.paths import cache_dir
 
 try:  # POSIX only; on other systems two concurrent preparations just both do the work.
     import fcntl
@@ -664,3 +664,19 @@ class LocalServer:
     def __repr__(self) -> str:
         state = f"running at {self.base_url}" if self.running else "stopped"
         return f"<LocalServer {self.name} {state}>"
+
+
+@contextlib.contextmanager
+def provide(config, stream=None):
+    """The `local` model provider (entry point `longflow.providers`): `local:0.5b` or `local:1.5b` served
+    for a run. Yields the config of the live endpoint and how many calls it serves at once."""
+    from ..core.models import ModelError
+    with LocalServer(config.model.partition(":")[2] or "0.5b") as server:
+        if stream is not None:
+            stream.write(f"model: embedded {server.model_name} ({config.model}), llama.cpp server at "
+                         f"{server.base_url}\n")
+        try:
+            yield config.with_fields(base_url=server.base_url, model=server.model_name), server.max_concurrency
+        except ModelError:
+            server.check_alive()  # a dead server explains the failure better: name it, show its log
+            raise

@@ -1,13 +1,14 @@
 """Running a flow from Python.
 
-    from engine import run_flow
+    from longflow import run_flow
     result = run_flow("flows/lv1.yaml", documents=["book.txt"], question="When were bicycles invented?",
                       model="qwen2.5-7b-instruct", base_url="http://127.0.0.1:8000/v1")
     print(result.answer)
     result.record["model_calls"], result.record["failures"], result.outputs["context"]
 
-With no endpoint configured (no `base_url`, no OPENAI_BASE_URL) the embedded llama.cpp model is started
-for the run and stopped after it. `model` may also be a langchain chat model instance (tests use fakes).
+With no endpoint configured (no `base_url`, no OPENAI_BASE_URL) the default model, `local:0.5b`, is
+served for the run by its provider (the embedded llama.cpp model, longflow.apps.local_model) and stopped
+after it. `model` may also be a ModelConfig or a langchain chat model instance (tests use fakes).
 """
 from __future__ import annotations
 
@@ -17,8 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, TextIO
 
-from .context import ModelError
-from .models import ModelConfig, chat_model, config_from
+from .models import ModelConfig, chat_model, config_from, serve
 from .record import RunRecord
 from .runtime import Runtime
 from .spec import Flow, load_flow
@@ -45,40 +45,27 @@ def run_flow(flow: Flow | str | Path, *, model: Any = None, base_url: str | None
     if missing:
         raise ValueError(f"flow {flow.name!r} needs input(s) {', '.join(missing)}; it takes "
                          f"{', '.join(flow.inputs)}")
-    with _model(model, base_url, api_key, stream) as (chat, name, config, cap):
-        runtime = runtime or Runtime(stream=stream)
-        runtime.model, runtime.model_name, runtime.model_config = chat, name, config
-        runtime.concurrency_cap = runtime.concurrency_cap or cap
-        runtime.record.flow = flow.name
-        with _reply_cache(runtime, cache):
-            from .compiler import compile_flow
-            graph = compile_flow(flow, runtime)
-            state = graph.invoke({k: inputs[k] for k in flow.inputs})
+    runtime = runtime or Runtime(stream=stream)
+    runtime.record.flow = flow.name
+    with _model(runtime, model, base_url, api_key, stream), _reply_cache(runtime, cache):
+        from .compiler import compile_flow
+        graph = compile_flow(flow, runtime)
+        state = graph.invoke({k: inputs[k] for k in flow.inputs})
     return RunResult({k: state.get(k) for k in flow.outputs}, runtime.record.to_dict())
 
 
 @contextlib.contextmanager
-def _model(model: Any, base_url: str | None, api_key: str | None,
-           stream: TextIO | None) -> Iterator[tuple[Any, str, ModelConfig | None, int]]:
-    """(chat model, its name, its config, how many calls it serves at once) for the run's lifetime."""
-    if model is not None and not isinstance(model, (str, ModelConfig)):
-        yield model, getattr(model, "model_name", "") or type(model).__name__, None, 0
+def _model(runtime: Runtime, model: Any, base_url: str | None, api_key: str | None,
+           stream: TextIO | None) -> Iterator[None]:
+    """The run's default model in `runtime`, its endpoint (or its provider's server) live meanwhile."""
+    if model is not None and not isinstance(model, (str, ModelConfig)):  # a langchain chat model
+        runtime.use_model(model)
+        yield
         return
     config = model if isinstance(model, ModelConfig) else config_from(model, base_url, api_key)
-    if not config.is_local:
-        yield chat_model(config), config.model, config, config.max_concurrency
-        return
-    from .local_model import LocalServer
-    with LocalServer(config.model.removeprefix("local:") or "0.5b") as server:
-        if stream is not None:
-            stream.write(f"model: embedded {server.model_name} ({config.model}), llama.cpp server at "
-                         f"{server.base_url}\n")
-        local = config.with_fields(base_url=server.base_url, model=server.model_name)
-        try:
-            yield chat_model(local), server.model_name, local, server.max_concurrency
-        except ModelError:
-            server.check_alive()  # a dead server explains the failure better: name it, show its log
-            raise
+    with serve(config, stream) as (live, limit):
+        runtime.use_model(chat_model(live), live.model, live, limit)
+        yield
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .yamlsource import FlowErrors
+from ..core.yamlsource import FlowErrors
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,8 +101,8 @@ def parse_sets(items: list[str]) -> dict:
 
 
 def cmd_run(args) -> int:
-    from .run import run_flow
-    from .spec import load_flow
+    from ..core.run import run_flow
+    from ..core.spec import load_flow
     flow = load_flow(args.flow, overrides=parse_sets(args.set))
     stream = None if args.quiet else sys.stderr
     result = run_flow(flow, documents=args.doc, question=args.question, model=args.model,
@@ -134,7 +134,7 @@ def summary(record: dict) -> str:
 
 
 def cmd_validate(args) -> int:
-    from .spec import load_flow
+    from ..core.spec import load_flow
     errors = []
     for path in args.flows:
         try:
@@ -151,7 +151,7 @@ def cmd_validate(args) -> int:
 
 def cmd_graph(args) -> int:
     from .render import render, write
-    from .spec import load_flow
+    from ..core.spec import load_flow
     flow = load_flow(args.flow)
     if args.output:
         write(flow, args.format, args.output, rankdir=args.direction)
@@ -174,7 +174,7 @@ def cmd_model(args) -> int:
 
 
 def cmd_nodes(args) -> int:
-    from .registry import load_registry
+    from ..core.registry import load_registry
     print(node_reference(load_registry(), markdown=args.markdown))
     return 0
 

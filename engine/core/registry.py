@@ -23,13 +23,11 @@ import difflib
 import inspect
 import typing
 from dataclasses import dataclass, field
-from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any, Callable
 
 ENTRY_POINT_GROUP = "longflow.nodes"
-BUILTIN_MODULES = ("nodes.documents", "nodes.query", "nodes.read", "nodes.retrieve", "nodes.answer",
-                   "nodes.reasoning")
+BUILTIN_DISTRIBUTION = "longflow"   # whose entry points are the built-in kinds (the node library)
 
 
 @dataclass(frozen=True)
@@ -145,22 +143,30 @@ def check_type(value: Any, tp: Any) -> bool:
 
 
 def load_registry(plugins: bool = True) -> Registry:
-    """Built-in kinds, then plugins from the `longflow.nodes` entry-point group."""
+    """The kinds published in the `longflow.nodes` entry-point group: longflow's own node library (the
+    built-ins) first, then, with `plugins`, every other distribution's. The core imports no node module
+    by name."""
     reg = Registry()
-    for module in BUILTIN_MODULES:
-        _register_module(reg, import_module(module), "builtin")
-    if plugins:
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            obj = ep.load()
-            if hasattr(obj, "node_kind"):
-                reg.add(_with_source(obj.node_kind, ep.value))
-            else:
-                _register_module(reg, obj, ep.value)
+    found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: not _builtin(ep))
+    for ep in found:
+        if not _builtin(ep) and not plugins:
+            continue
+        obj = ep.load()
+        source = "builtin" if _builtin(ep) else ep.value
+        if hasattr(obj, "node_kind"):
+            reg.add(_with_source(obj.node_kind, source))
+        else:
+            _register_module(reg, obj, source)
     return reg
 
 
+def _builtin(ep) -> bool:
+    dist = getattr(ep, "dist", None)
+    return dist is not None and dist.name == BUILTIN_DISTRIBUTION
+
+
 def _register_module(reg: Registry, module, source: str) -> None:
-    for obj in vars(module).values():
+    for obj in list(vars(module).values()):
         kind = getattr(obj, "node_kind", None)
         if isinstance(kind, NodeKind) and kind.source == module.__name__:
             reg.add(_with_source(kind, source))

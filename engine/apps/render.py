@@ -34,7 +34,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from .spec import END, START, EdgeSpec, Flow, NodeSpec
+from ..core.spec import END, START, EdgeSpec, Flow, NodeSpec
 
 FORMATS = ("mermaid", "dot", "svg", "png")
 SUFFIXES = {".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid", ".dot": "dot", ".gv": "dot",

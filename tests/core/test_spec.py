@@ -5,8 +5,8 @@ import textwrap
 
 import pytest
 
-from engine.spec import load_flow, parse_flow
-from engine.yamlsource import FlowErrors
+from longflow.core.spec import load_flow, parse_flow
+from longflow.core.yamlsource import FlowErrors
 
 GOOD = """\
 flow: toy
@@ -37,7 +37,7 @@ def test_good_flow_parses(toy_registry):
     flow = parse_flow(GOOD, "flow.yaml", registry=toy_registry)
     assert list(flow.nodes) == ["split", "shout", "join"]
     assert flow.nodes["shout"].outputs == {"out": "outs"}
-    assert flow.nodes["shout"].params == {"bang": True, "concurrency": 16, "batch": 0}
+    assert flow.nodes["shout"].params == {"bang": True, "concurrency": 16}
     assert [(e.source, e.target) for e in flow.edges] == [
         ("START", "split"), ("split", "shout"), ("shout", "join"), ("join", "END")]
 

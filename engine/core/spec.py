@@ -12,6 +12,7 @@ The file format (README "YAML reference" has the full table):
     nodes:
       read: {use: read_chunk, map: chunks, into: evidence, with: {concurrency: 32}}
       ask:  {use: lv2, in: {question: subquestion}, out: {answer: memory}}
+      all:  {use: lv2, map: {question: questions}, out: {answer: answers}}   # each item as `question`
     edges:
       - [START, load, split, END]              # a chain
       - {from: plan, to: ask, when: subquestion, limit: 6}   # a condition; a loop needs a limit
@@ -32,8 +33,7 @@ from .yamlsource import FlowError, FlowErrors, Source, load_source, parse_yaml
 
 START, END = "START", "END"
 MERGES = ("replace", "append", "merge", "add")
-MAP_PARAMS = {"concurrency": Param("concurrency", int, 16, "how many items are processed at once"),
-              "batch": Param("batch", int, 0, "items per task; 0 picks a size that keeps tasks few")}
+MAP_PARAMS = {"concurrency": Param("concurrency", int, 16, "how many items are processed at once")}
 TOP_LEVEL = {"flow", "description", "inputs", "outputs", "state", "imports", "models", "nodes", "edges"}
 NODE_FIELDS = {"use", "with", "map", "into", "in", "out", "model", "description"}
 EDGE_FIELDS = {"from", "to", "when", "otherwise", "limit"}
@@ -48,7 +48,8 @@ class NodeSpec:
     params: dict[str, Any]                   # `with:` merged over the kind's defaults
     inputs: dict[str, str]                   # kind input -> state key
     outputs: dict[str, str]                  # kind output -> state key
-    map: str | None = None
+    map: str | None = None                   # the state key whose items the node runs once each on ...
+    map_input: str = ""                      # ... passing each as this input
     model: str | None = None
     description: str = ""
 
@@ -246,6 +247,7 @@ class _Builder:
             return None
         params = self.params(name, raw, kind, subflow, overrides)
         inputs = kind.inputs if kind else tuple(subflow.inputs)
+        map_key, map_input = self.map_of(name, raw.get("map"), inputs)
         outputs = tuple(kind.outputs) if kind else tuple(subflow.outputs)
         in_map = self.renames(name, raw, "in", inputs, "inputs")
         out_map = self.renames(name, raw, "out", outputs, "outputs")
@@ -261,7 +263,29 @@ class _Builder:
                      f"{' (declared: ' + ', '.join(flow.models) + ')' if flow.models else ''}", *path, "model")
         return NodeSpec(name, use, kind, subflow, params,
                         {i: in_map.get(i, i) for i in inputs}, {o: out_map.get(o, o) for o in outputs},
-                        map=raw.get("map"), model=model, description=str(raw.get("description", "")))
+                        map=map_key, map_input=map_input, model=model,
+                        description=str(raw.get("description", "")))
+
+    def map_of(self, name: str, raw: Any, inputs: tuple) -> tuple[str | None, str]:
+        """`map: KEY` passes each item as the first input; `map: {INPUT: KEY}` as INPUT."""
+        if raw is None:
+            return None, ""
+        if isinstance(raw, str) and raw:
+            if not inputs:
+                self.err(f"node {name!r} takes no inputs, so it cannot map over {raw!r}", "nodes", name, "map")
+            return raw, inputs[0] if inputs else ""
+        if isinstance(raw, dict) and len(raw) == 1:
+            (input_, key), = raw.items()
+            if input_ in inputs and isinstance(key, str) and key:
+                return key, input_
+            if input_ not in inputs:
+                self.err(f"node {name!r}: `map:` names {input_!r}, which is not one of its inputs"
+                         f"{_suggest(input_, inputs)}; inputs are: {', '.join(inputs) or 'none'}",
+                         "nodes", name, "map", input_, key=True)
+                return None, ""
+        self.err(f"node {name!r}: `map:` is a state key (each item goes to the first input) or "
+                 f"{{INPUT: KEY}}, e.g. `map: chunks` or `map: {{question: questions}}`", "nodes", name, "map")
+        return None, ""
 
     def renames(self, name: str, raw: dict, field_: str, valid: tuple, what: str) -> dict[str, str]:
         value = raw.get(field_) or {}
@@ -284,7 +308,11 @@ class _Builder:
         given = {**given, **{k.split(".", 1)[1]: v for k, v in overrides.items()
                              if k.split(".", 1)[0] == name and "." in k}}
         if subflow is not None:  # dotted overrides for the imported flow's own nodes: {read.concurrency: 8}
+            own = MAP_PARAMS if raw.get("map") else {}
             for key, value in given.items():
+                if key in own:
+                    self.check_param(name, key, value, own[key], own)
+                    continue
                 inner, _, param = str(key).partition(".")
                 node = subflow.nodes.get(inner)
                 if not param or node is None:
@@ -294,7 +322,7 @@ class _Builder:
                 else:
                     table = param_table(node.kind, bool(node.map)) if node.kind else {}
                     self.check_param(name, key, value, table.get(param), table)
-            return dict(given)
+            return {**{k: p.default for k, p in own.items()}, **given}
         table = param_table(kind, bool(raw.get("map")))
         for key, value in given.items():
             self.check_param(name, key, value, table.get(key), table)

@@ -6,7 +6,7 @@
     engine bench local --tokens 8000                              # the embedded model, lv1 and lv2
 
 A document of N tokens is cut from the shipped public-domain haystack (benchmarks/haystack), with a needle
-in the middle. The model is the scripted OpenAI-compatible server (engine.scripted_server), run in its
+in the middle. The model is the scripted OpenAI-compatible server (longflow.testing.scripted_server), run in its
 own process so that its work does not share our interpreter, answering every call after `--latency`
 seconds. Each level runs twice on the same document: cold (fresh caches) and warm (a second question).
 
@@ -72,7 +72,7 @@ HEADER = ["level", "run", "wall s", "bound s", "wall/bound", "calls", "prompt/do
 def build_documents(tokens: int, count: int, folder: Path) -> tuple[list[str], int]:
     """`count` documents of `tokens` tokens each, from different places in the haystack, with the
     needles at 1/2 and 3/4 depth. Returns their paths and the total token count."""
-    from nodes.tokens import encode, tokenizer
+    from longflow.nodes.tokens import encode, tokenizer
     text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(HAYSTACK.glob("*.txt")))
     ids = encode(text)
     paths, total = [], 0
@@ -95,7 +95,7 @@ class ServerProcess:
     """The scripted server in a child process."""
 
     def __init__(self, latency: float):
-        args = [sys.executable, "-m", "engine.scripted_server", "--latency", str(latency),
+        args = [sys.executable, "-m", "longflow.testing.scripted_server", "--latency", str(latency),
                 "--needle", NEEDLE, "--needle", SECOND, *sum((["--plan", p] for p in LV3_PLAN), [])]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         self.base_url = self.proc.stdout.readline().strip()
@@ -113,8 +113,8 @@ class ServerProcess:
 
 def run_level(level: str, docs: list[str], doc_tokens: int, server: ServerProcess, latency: float,
               concurrency: int, phase: str) -> Row:
-    from .run import run_flow
-    from .runtime import Runtime
+    from ..core.run import run_flow
+    from ..core.runtime import Runtime
     question = (LV3_QUESTION if phase == "cold" else LV3_WARM) if level == "lv3" else QUESTIONS[phase]
     key = "ask.read.concurrency" if level == "lv3" else "read.concurrency"
     overrides = {key: concurrency} if level != "lv1" else {}
@@ -172,9 +172,9 @@ def _import_everything() -> None:
     import langchain_openai  # noqa: F401
     import langgraph.graph  # noqa: F401
 
-    from nodes.retrieve import build_index
-    from nodes.tokens import tokenizer
-    from .registry import load_registry
+    from longflow.nodes.retrieve import build_index
+    from longflow.nodes.tokens import tokenizer
+    from ..core.registry import load_registry
     load_registry()
     tokenizer()
     build_index(["warm up the analyser and the index code"])
@@ -182,8 +182,8 @@ def _import_everything() -> None:
 
 def _forget_memory_caches() -> None:
     """Cold means cold: drop the in-process chunk and index caches (the disk cache dir is fresh too)."""
-    from nodes.documents import CHUNK_CACHE, FILE_CACHE, NORMALISED_CACHE
-    from nodes.retrieve import INDEX_CACHE
+    from longflow.nodes.documents import CHUNK_CACHE, FILE_CACHE, NORMALISED_CACHE
+    from longflow.nodes.retrieve import INDEX_CACHE
     for cache in (CHUNK_CACHE, FILE_CACHE, NORMALISED_CACHE, INDEX_CACHE):
         cache.clear()
 
@@ -197,8 +197,8 @@ def markdown_table(rows: list[Row]) -> str:
 def local(args) -> int:
     """Wall time of the flows with the embedded model on a document of --tokens tokens."""
     from .local_model import LocalServer
-    from .run import run_flow
-    from .runtime import Runtime
+    from ..core.run import run_flow
+    from ..core.runtime import Runtime
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["LONGFLOW_CACHE"] = str(Path(tmp) / "cache")  # no reply from an earlier run
         docs, doc_tokens = build_documents(args.tokens, 1, Path(tmp))

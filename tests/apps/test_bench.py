@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from engine.cli import main
+from longflow.apps.cli import main
 
 
 def test_bench_perf_runs_small(capsys):

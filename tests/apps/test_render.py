@@ -1,4 +1,4 @@
-"""engine.render: Mermaid and DOT text from a Flow, SVG and PNG through Graphviz (skipped when absent)."""
+"""longflow.apps.render: Mermaid and DOT text from a Flow, SVG and PNG through Graphviz (skipped when absent)."""
 from __future__ import annotations
 
 import re
@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from engine import render as render_mod
-from engine.registry import Registry, describe
-from engine.render import FORMATS, RenderError, render, write
-from engine.spec import load_flow, parse_flow
+from longflow import render as render_mod
+from longflow.core.registry import Registry, describe
+from longflow.apps.render import FORMATS, RenderError, render, write
+from longflow.core.spec import load_flow, parse_flow
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 # -- a tiny registry: trivial node functions ---------------------------------------------------------------
@@ -292,7 +292,7 @@ def test_write_picks_format_from_suffix(main_flow, tmp_path):
 def test_render_imports_no_langgraph():
     import subprocess
     import sys
-    code = ("import sys, engine.render; "
+    code = ("import sys, longflow.apps.render; "
             "print(any(m.split('.')[0] in ('langgraph', 'langchain_core') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert out.stdout.strip() == "False"

@@ -39,9 +39,9 @@ def check_flow(flow: Flow, src: Source) -> list[FlowError]:
     errors += _routing(flow, src)
     keys = state_keys(flow)
     for node in flow.nodes.values():
-        needed = [(i, k) for i, k in node.inputs.items() if i not in node.optional_inputs]
+        needed = [(i, k) for i, k in node.inputs.items() if i not in node.optional_inputs and i != node.map_input]
         if node.map:
-            needed = [(node.map, node.map)] + needed[1:]  # the first input takes the mapped items
+            needed = [(node.map, node.map)] + needed  # the map input takes the items of `map:`
         for inp, key in needed:
             if key not in keys:
                 close = difflib.get_close_matches(key, list(keys), n=1)
@@ -57,6 +57,7 @@ def check_flow(flow: Flow, src: Source) -> list[FlowError]:
         for name in sorted(edge.when.names - keys) if edge.when else ():
             err(f"condition {edge.when.text!r} names unknown state key {name!r}; known keys: "
                 f"{', '.join(sorted(keys))}", edge.at[:-1] + ("when",))
+    errors += _map_outputs(flow, src)
     errors += _reachability(flow, src)
     errors += _loops(flow, src)
     return _unique(errors)
@@ -94,8 +95,22 @@ def _routing(flow: Flow, src: Source) -> list[FlowError]:
     return errors
 
 
-def graph_of(flow: Flow) -> nx.DiGraph:
-    graph = nx.DiGraph()
+def _map_outputs(flow: Flow, src: Source) -> list[FlowError]:
+    """A mapped node writes one value per item; `replace` would keep an arbitrary one of them."""
+    errors = []
+    for node in flow.nodes.values():
+        for key in node.outputs.values() if node.map else ():
+            if flow.state.get(key) == "replace":
+                errors.append(src.error(
+                    f"state key {key!r} is written by the mapped node {node.name!r}, one value per item, so "
+                    f"it cannot be `replace`: declare it `append` (a list, in item order), `add` (their sum) "
+                    f"or `merge` (dicts merged), or leave it out of `state:` (append)", ("state", key)))
+    return errors
+
+
+def graph_of(flow: Flow) -> nx.MultiDiGraph:
+    """Nodes and edges; two edges between the same nodes (a limited `when:` and an `otherwise:`) stay two."""
+    graph = nx.MultiDiGraph()
     graph.add_nodes_from([START, END, *flow.nodes])
     for edge in flow.edges:
         graph.add_edge(edge.source, edge.target, edge=edge)
@@ -118,10 +133,15 @@ def _reachability(flow: Flow, src: Source) -> list[FlowError]:
 
 
 def _loops(flow: Flow, src: Source) -> list[FlowError]:
-    graph, errors = graph_of(flow), []
+    """Every way round every cycle must cross a limited edge. Where two edges join the same pair of
+    nodes (a limited `when:` and an `otherwise:`), the run may take either, so a cycle is unbounded as
+    soon as each of its steps has an edge without a limit."""
+    graph, errors = nx.DiGraph(graph_of(flow)), []   # cycles as node sequences, each pair once
     for cycle in nx.simple_cycles(graph):
-        edges: list[EdgeSpec] = [graph.edges[a, b]["edge"] for a, b in zip(cycle, cycle[1:] + cycle[:1])]
-        if not any(e.limit for e in edges):
+        steps = list(zip(cycle, cycle[1:] + cycle[:1]))
+        unlimited = [[e for e in flow.edges if (e.source, e.target) == step and not e.limit] for step in steps]
+        if all(unlimited):
+            edges: list[EdgeSpec] = [options[0] for options in unlimited]
             first = min(edges, key=lambda e: src.where(e.at))
             errors.append(src.error(f"loop {' -> '.join(cycle + cycle[:1])} has no limit: add `limit: N` to "
                                     f"one of its `when:` edges (the run then takes `otherwise` after N times)",

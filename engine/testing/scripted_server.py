@@ -12,7 +12,7 @@ chunk (the needle sentences it holds, else None), answer (the passage sentence t
 question, or "the document does not say"), and plan the next sub-question (from `Script.plan`, as a
 native tool call when the request offers tools, else as JSON).
 
-    python -m engine.scripted_server --port 8011 --latency 1.0 --needle "..."   # for benchmarks
+    python -m longflow.testing.scripted_server --port 8011 --latency 1.0 --needle "..."   # for benchmarks
 """
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ def _content_words(text: str) -> list[str]:
 
 
 def _tokens(text: str) -> int:
-    from nodes.tokens import count_tokens
+    from longflow.nodes.tokens import count_tokens
     return count_tokens(text)
 
 

@@ -8,11 +8,11 @@ from collections import Counter
 
 import pytest
 
-from engine.compiler import compile_flow, state_schema
-from engine.context import ModelError
-from engine.registry import describe
-from engine.runtime import Runtime
-from engine.spec import load_flow, parse_flow
+from longflow.core.compiler import compile_flow, state_schema
+from longflow.core.context import ModelError
+from longflow.core.registry import describe
+from longflow.core.runtime import Runtime
+from longflow.core.spec import load_flow, parse_flow
 
 
 def run(text: str, registry, inputs: dict, runtime: Runtime | None = None):

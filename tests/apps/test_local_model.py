@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import local_model as lm
+from longflow import local_model as lm
 
 PARTS = [b"GGUF-part-one|", b"part-two" * 1000, b"", b"|the-end"]
 WHOLE = b"".join(PARTS)
@@ -290,12 +290,12 @@ def test_real_server_dies_with_its_parent(tmp_path):
     import subprocess
 
     code = ("import sys, time\n"
-            "from engine.local_model import LocalServer\n"
+            "from longflow.apps.local_model import LocalServer\n"
             "s = LocalServer('0.5b', log_path=sys.argv[1]).start()\n"
             "print(s.pid, flush=True)\n"
             "time.sleep(600)\n")
     parent = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "server.log")],
-                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)
+                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
     try:
         child = int(parent.stdout.readline())
         assert _alive(child)

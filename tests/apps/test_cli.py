@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main, node_reference
-from engine.registry import load_registry
-from engine.scripted_server import Script, ScriptedServer
+from longflow.apps.cli import main, node_reference
+from longflow.core.registry import load_registry
+from longflow.testing.scripted_server import Script, ScriptedServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FLOWS = ROOT / "flows"
 NEEDLE = "The bicycle, a two-wheeled vehicle, was invented in 1817 by Karl Drais, in the 19th century."
 
