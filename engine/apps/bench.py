@@ -26,14 +26,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-HAYSTACK = Path(__file__).resolve().parent.parent / "benchmarks" / "haystack"
+REPO = Path(__file__).resolve().parents[2]   # the bench runs from a checkout: its flows and haystack
+HAYSTACK = REPO / "benchmarks" / "haystack"
 NEEDLE = "The bicycle, a two-wheeled vehicle, was invented in 1817 by Karl Drais, in the 19th century."
 SECOND = "Beethoven composed his Fifth Symphony between 1804 and 1808, early in the 19th century."
 QUESTIONS = {"cold": "When was the bicycle invented?", "warm": "When did Beethoven compose his Fifth Symphony?"}
 LV3_QUESTION = "What vehicle was invented in the same century as the Fifth Symphony was composed?"
 LV3_WARM = "Which came first, the bicycle or the Fifth Symphony?"   # same sub-questions: reads cached
 LV3_PLAN = ["When was the Fifth Symphony composed?", "What vehicle was invented in the 19th century?"]
-FLOWS = Path(__file__).resolve().parent.parent / "flows"
+FLOWS = REPO / "flows"
 
 
 @dataclass
@@ -197,8 +198,8 @@ def markdown_table(rows: list[Row]) -> str:
 def local(args) -> int:
     """Wall time of the flows with the embedded model on a document of --tokens tokens."""
     from .local_model import LocalServer
+    from ..core.models import ModelConfig
     from ..core.run import run_flow
-    from ..core.runtime import Runtime
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["LONGFLOW_CACHE"] = str(Path(tmp) / "cache")  # no reply from an earlier run
         docs, doc_tokens = build_documents(args.tokens, 1, Path(tmp))
@@ -209,9 +210,10 @@ def local(args) -> int:
             ok = True
             for level in [lv.strip() for lv in args.levels.split(",") if lv.strip()]:
                 started = time.perf_counter()
+                model = ModelConfig(model=server.model_name, base_url=server.base_url,
+                                    max_concurrency=server.max_concurrency)
                 result = run_flow(FLOWS / f"{level}.yaml", documents=docs, question=QUESTIONS["cold"],
-                                  model=server.model_name, base_url=server.base_url, stream=None,
-                                  runtime=Runtime(stream=None, concurrency_cap=server.max_concurrency))
+                                  model=model, stream=None)
                 wall, rec = time.perf_counter() - started, result.record
                 ok &= "1817" in result.answer
                 print(f"{level}: {wall:.1f}s wall, {rec['model_calls']} calls, {rec['prompt_tokens']:,} prompt "

@@ -137,7 +137,10 @@ def _loops(flow: Flow, src: Source) -> list[FlowError]:
     nodes (a limited `when:` and an `otherwise:`), the run may take either, so a cycle is unbounded as
     soon as each of its steps has an edge without a limit."""
     graph, errors = nx.DiGraph(graph_of(flow)), []   # cycles as node sequences, each pair once
+    order = {name: i for i, name in enumerate(flow.nodes)}
     for cycle in nx.simple_cycles(graph):
+        first_node = min(range(len(cycle)), key=lambda i: order.get(cycle[i], -1))
+        cycle = cycle[first_node:] + cycle[:first_node]   # named from the flow's first node: stable
         steps = list(zip(cycle, cycle[1:] + cycle[:1]))
         unlimited = [[e for e in flow.edges if (e.source, e.target) == step and not e.limit] for step in steps]
         if all(unlimited):

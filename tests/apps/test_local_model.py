@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from longflow import local_model as lm
+from longflow.apps import local_model as lm
 
 PARTS = [b"GGUF-part-one|", b"part-two" * 1000, b"", b"|the-end"]
 WHOLE = b"".join(PARTS)

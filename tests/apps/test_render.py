@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from longflow import render as render_mod
+from longflow.apps import render as render_mod
 from longflow.core.registry import Registry, describe
 from longflow.apps.render import FORMATS, RenderError, render, write
 from longflow.core.spec import load_flow, parse_flow

@@ -267,3 +267,63 @@ def test_join_cannot_feed_a_map(toy_registry):
                         "  - [shout, END]\n")
     errors = errors_of(text, toy_registry)
     assert any("a join cannot lead to a mapped node ('shout')" in e.message and e.line == 11 for e in errors)
+
+
+def test_loop_with_an_otherwise_edge_to_the_same_target_has_no_limit(toy_registry):
+    """Two edges between the same nodes stay two: the unlimited `otherwise` closes the loop too."""
+    text = """\
+    flow: loop
+    outputs: [n]
+    nodes:
+      count: {use: count}
+      big:   {use: count, with: {step: 100}}
+    edges:
+      - [START, count]
+      - {from: count, to: big, when: "n < 3", limit: 2}
+      - {from: count, to: big, otherwise: true}
+      - {from: big, to: END, when: "n > 1000"}
+      - {from: big, to: count, otherwise: true}
+    """
+    error = only_error(text, toy_registry)
+    assert "loop count -> big -> count has no limit" in error.message
+    assert parse_flow(textwrap.dedent(text.replace("to: big, otherwise", "to: END, otherwise")), "f.yaml",
+                      registry=toy_registry)
+
+
+@pytest.mark.parametrize("merge", ["replace"])
+def test_a_map_cannot_replace_its_output_key(toy_registry, merge):
+    text = GOOD.replace("nodes:\n", f"state: {{outs: {merge}}}\nnodes:\n")
+    error = only_error(text, toy_registry)
+    assert (error.line, error.col) == (4, 15)
+    assert "state key 'outs' is written by the mapped node 'shout'" in error.message and "`append`" in error.message
+
+
+@pytest.mark.parametrize("merge", ["append", "add", "merge"])
+def test_a_map_may_append_add_or_merge_its_output_key(toy_registry, merge):
+    parse_flow(GOOD.replace("nodes:\n", f"state: {{outs: {merge}}}\nnodes:\n"), "f.yaml", registry=toy_registry)
+
+
+def test_map_names_the_input_that_takes_each_item(toy_registry):
+    flow = parse_flow(GOOD.replace("map: items,", "map: {item: items},"), "f.yaml", registry=toy_registry)
+    assert (flow.nodes["shout"].map, flow.nodes["shout"].map_input) == ("items", "item")
+    error = only_error(GOOD.replace("map: items,", "map: {iten: items},"), toy_registry)
+    assert (error.line, error.col) == (6, 29)
+    assert "`map:` names 'iten', which is not one of its inputs (did you mean 'item'?)" in error.message
+
+
+def test_a_mapped_imported_flow_takes_concurrency(tmp_path, toy_registry, sub_flow_file):
+    main = tmp_path / "m.yaml"
+    main.write_text(textwrap.dedent("""\
+    flow: m
+    imports: {sub: sub.yaml}
+    inputs: [text]
+    nodes:
+      split: {use: split}
+      each:  {use: sub, map: items, with: {concurrency: 2, shout.bang: true}}
+    edges:
+      - [START, split, each, END]
+    """))
+    assert load_flow(main, registry=toy_registry).nodes["each"].params == {"concurrency": 2, "shout.bang": True}
+    main.write_text(main.read_text().replace("concurrency: 2", "concurrency: two"))
+    with pytest.raises(FlowErrors, match="parameter 'concurrency' must be int"):
+        load_flow(main, registry=toy_registry)

@@ -6,7 +6,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, FakeMessagesListChatModel
 from langchain_core.messages import AIMessage
 
-from longflow.core.context import Context, ToolSpec
+from longflow.core.context import Context, ModelError, ToolSpec, ToolsRejected
 from longflow.nodes.answer import answer, format_context
 from longflow.nodes.parsing import is_none_reply, parse_json, string_list
 from longflow.nodes.query import content_words, extract_keywords, split_query
@@ -184,3 +184,60 @@ def test_next_subquestion_stops_on_a_repeated_question():
 
 def test_remember():
     assert remember("Q?", "A.") == {"memory": {"question": "Q?", "answer": "A."}}
+
+
+class Refusal(Exception):
+    """An HTTP error as the OpenAI client raises it: a status code and the server's message."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status_code = status
+
+
+class RefusingTools(FakeListChatModel):
+    """Answers plain prompts from its replies; a request with tools fails with `error`."""
+    error: Exception = Refusal(400, "tools are not supported by this model")
+
+    def bind_tools(self, tools, **kwargs):
+        refusal = self.error
+
+        class Bound:
+            def invoke(self, messages, **kw):
+                raise refusal
+        return Bound()
+
+
+def test_next_subquestion_switches_to_json_when_the_model_refuses_tools_and_remembers_it():
+    model = RefusingTools(responses=['{"subquestion": "Who?"}', '{"subquestion": "When?"}'])
+    ctx = Context(node="plan", model=model, stream=None, tools={"ask": ToolSpec("lv2", "Lv2", "ask")})
+    assert next_subquestion("q", tool="ask", ctx=ctx)["subquestion"] == "Who?"
+    assert "rejected tools" in ctx.record.fallbacks[0]["reason"] and ctx.model.takes_tools is False
+    assert next_subquestion("q", tool="ask", ctx=ctx)["subquestion"] == "When?"
+    assert len(ctx.record.fallbacks) == 1  # the second step asked for JSON at once
+
+
+def test_another_model_in_the_same_run_keeps_its_tools():
+    refusing = Context(node="a", model=RefusingTools(responses=['{"subquestion": "Who?"}']), stream=None,
+                       tools={"ask": ToolSpec("lv2", "Lv2", "ask")})
+    next_subquestion("q", tool="ask", ctx=refusing)
+    model = ToolFake(responses=[AIMessage(content="", tool_calls=[{"name": "lv2", "args": {"question": "Where?"},
+                                                                   "id": "1"}])])
+    ctx = Context(node="b", model=model, stream=None, tools={"ask": ToolSpec("lv2", "Lv2", "ask")})
+    assert next_subquestion("q", tool="ask", ctx=ctx)["subquestion"] == "Where?" and not ctx.record.fallbacks
+
+
+@pytest.mark.parametrize("error", [Refusal(400, "This model's maximum context length is 8192 tokens"),
+                                   Refusal(401, "invalid api key for tool use")])
+def test_next_subquestion_does_not_take_other_errors_for_a_refusal_of_tools(error):
+    model = RefusingTools(responses=['{"subquestion": "Who?"}'], error=error)
+    ctx = Context(node="plan", model=model, stream=None, tools={"ask": ToolSpec("lv2", "Lv2", "ask")})
+    with pytest.raises(ModelError, match=str(error)) as info:
+        next_subquestion("q", tool="ask", ctx=ctx)
+    assert not isinstance(info.value, ToolsRejected) and ctx.model.takes_tools is None
+
+
+def test_next_subquestion_in_tools_mode_reports_a_refusal():
+    ctx = Context(node="plan", model=RefusingTools(responses=[]), stream=None,
+                  tools={"ask": ToolSpec("lv2", "Lv2", "ask")})
+    with pytest.raises(ToolsRejected, match="refused tools"):
+        next_subquestion("q", tool="ask", mode="tools", ctx=ctx)
