@@ -19,30 +19,11 @@ import re
 import threading
 from functools import lru_cache
 
-ANALYZER_VERSION = 1
+from .lang import CJK_RUN, STOP_EN, STOP_ZH
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+ANALYZER_VERSION = 2   # 2: CJK runs include the supplementary-plane ideographs (Extension B on)
+
 _WORD = re.compile(r"[^\W_]+")  # letters and digits; apostrophes and hyphens split words
-
-# A compact English stop list (the common function words; BM25's idf handles the rest).
-STOP_EN = frozenset("""
-a about above after again against all am an and any are aren as at be because been before being below
-between both but by can cannot could couldn did didn do does doesn doing don down during each few for
-from further had hadn has hasn have haven having he her here hers herself him himself his how i if in
-into is isn it its itself just ll me might more most must mustn my myself no nor not now of off on once
-only or other ought our ours ourselves out over own re same shall shan she should shouldn so some such
-than that the their theirs them themselves then there these they this those through to too under until
-up upon us ve very was wasn we were weren what when where which while who whom whose why will with
-won would wouldn yet you your yours yourself yourselves also however thus hence said say says
-""".split())
-
-# Chinese function words and characters that carry no topic (modern and classical).
-STOP_ZH = frozenset("""
-的 了 是 在 和 与 及 或 而 也 就 都 又 还 着 过 把 被 让 给 向 从 对 于 以 之 其 乎 者 矣 焉 哉 兮 耶 欤
-这 那 此 彼 个 些 吗 呢 吧 啊 呀 哇 么 嘛 哦 罢 便 则 即 乃 亦 且 若 如 因 为 所 得 地 但 并 而且 或者
-我 你 他 她 它 我们 你们 他们 她们 它们 自己 这个 那个 这些 那些 这样 那样 什么 怎么 怎样 为什么
-一个 没有 不是 就是 可以 已经 因为 所以 但是 如果 虽然 然后 还是 只是 这里 那里 哪里 之后 之前
-""".split())
 
 _stem_lock = threading.Lock()
 _jieba_lock = threading.Lock()
@@ -94,11 +75,11 @@ def analyze(text: str) -> list[str]:
     """The BM25 terms of `text`: a bag (repeats kept, as term frequencies; order not guaranteed)."""
     if not text:
         return []
-    if not _CJK_RUN.search(text):
+    if not CJK_RUN.search(text):
         return _terms(_WORD.findall(text.lower()))
-    out = _terms(_WORD.findall(_CJK_RUN.sub(" ", text).lower()))   # the non-Chinese words
+    out = _terms(_WORD.findall(CJK_RUN.sub(" ", text).lower()))   # the non-Chinese words
     cut = _jieba().lcut_for_search
-    for run in _CJK_RUN.findall(text):
+    for run in CJK_RUN.findall(text):
         out += [w for w in cut(run, HMM=False) if w not in STOP_ZH]
     return out
 
@@ -111,7 +92,7 @@ def term_ids(texts: list[str], vocab: dict[str, int]) -> list[list[int]]:
     add = vocab.setdefault
     out = []
     for text in texts:
-        if _CJK_RUN.search(text):
+        if CJK_RUN.search(text):
             out.append([add(t, len(vocab)) for t in analyze(text)])
             continue
         words = _WORD.findall(text.lower())

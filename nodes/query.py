@@ -6,16 +6,13 @@ import re
 from longflow.core.context import Context
 from longflow.core.registry import node
 
+from .lang import CJK_RANGES, QUESTION_STOP
 from .llm import ask_json
 from .parsing import string_list
 from .templates import fill
 from .tokens import language_of, truncate_to_tokens
 
-_EN_STOP = set("""a an the of to in on at by for with from and or but not no is are was were be been being do
-does did what when where who whom whose which why how that this these those it its as into about than then
-there their they them he she his her him i me my we our you your please tell find give answer say says said
-document text book story question questions can could would should will shall may might must one""".split())
-_ZH_STOP = set("的 了 是 在 和 与 及 或 吗 呢 吧 啊 什么 哪 哪里 哪个 谁 怎么 如何 为什么 多少 几 请 问 这 那 一个 有 没有 中 里".split())
+_QUESTION_WORD = re.compile(f"[{CJK_RANGES}]+|[A-Za-z0-9][A-Za-z0-9'\\-]*")
 
 
 @node(outputs={"information": "list[str]", "instructions": "list[str]", "language": "str"}, uses_model=True,
@@ -67,8 +64,8 @@ def extract_keywords(question: str, information: list | None = None, *, max_inpu
 
 def content_words(text: str) -> list[str]:
     """The question's words that carry meaning (stop words out); CJK runs kept whole for BM25 to segment."""
-    words = re.findall(r"[\u3400-\u9fff]+|[A-Za-z0-9][A-Za-z0-9'\-]*", text)
-    return [w for w in words if w.lower() not in _EN_STOP and w not in _ZH_STOP]
+    words = _QUESTION_WORD.findall(text)
+    return [w for w in words if w.lower() not in QUESTION_STOP]
 
 
 def _unique(items: list[str]) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import re
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+from .lang import CJK_CHAR
 
 
 @functools.lru_cache(maxsize=1)
@@ -34,5 +34,5 @@ def language_of(text: str) -> str:
     """'zh' when a fair share of the text is Chinese, else 'en'."""
     if not text:
         return "en"
-    cjk = len(_CJK.findall(text))
+    cjk = len(CJK_CHAR.findall(text))
     return "zh" if cjk and cjk * 4 >= len(re.sub(r"\s", "", text)) else "en"

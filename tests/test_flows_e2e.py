@@ -234,3 +234,16 @@ def test_a_node_can_have_its_own_model(tmp_path):
     assert "1817" in result.answer
     assert small_server.stats.tasks == {"read": chunk_count(doc)}
     assert "read" not in main_server.stats.tasks and main_server.stats.tasks["answer"] == 1
+
+
+def test_the_scripted_server_fails_loudly_on_a_prompt_it_does_not_know(tmp_path):
+    """A test double that answered any prompt plausibly would let a broken prompt pass every test."""
+    (tmp_path / "mine.txt").write_text("Reply with a haiku about $question")
+    flow = tmp_path / "lv1.yaml"
+    flow.write_text((FLOWS / "lv1.yaml").read_text().replace("answer:   {use: answer}",
+                                                              "answer:   {use: answer, with: {prompt: mine.txt}}"))
+    doc = haystack_with(tmp_path, BICYCLE)
+    with ScriptedServer(Script(needles=[BICYCLE])) as server:
+        with pytest.raises(ModelError, match="no rule for this prompt"):
+            run_scripted(server, str(flow), doc, "When was the bicycle invented?")
+    assert len(server.stats.unrecognised) == 1 and "haiku" in server.stats.unrecognised[0]

@@ -1,4 +1,4 @@
-"""A scripted OpenAI-compatible chat server on 127.0.0.1, for tests and benchmarks.
+"""A test double: a scripted OpenAI-compatible chat server on 127.0.0.1, for tests and benchmarks.
 
 It answers each longflow task the way a competent model would, by rule instead of by weights, after a
 configurable latency, and counts what it served:
@@ -10,7 +10,8 @@ configurable latency, and counts what it served:
 Tasks are recognised by the built-in prompts' wording (en and zh): split the query, keywords, read a
 chunk (the needle sentences it holds, else None), answer (the passage sentence that best matches the
 question, or "the document does not say"), and plan the next sub-question (from `Script.plan`, as a
-native tool call when the request offers tools, else as JSON).
+native tool call when the request offers tools, else as JSON). A prompt it has no rule for fails loudly
+(HTTP 422, on stderr, and in `stats.unrecognised`): it never invents a reply.
 
     python -m longflow.testing.scripted_server --port 8011 --latency 1.0 --needle "..."   # for benchmarks
 """
@@ -19,15 +20,16 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-_WORD = re.compile(r"[\u3400-\u9fff]|[A-Za-z0-9]+")
-_STOP = set("a an the of to in on at by for with from and or is are was were be what when where who which "
-            "why how that this it as same did do does".split())
+from longflow.nodes.lang import CJK_RANGES, QUESTION_STOP
+
+_WORD = re.compile(f"[{CJK_RANGES}]|[A-Za-z0-9]+")   # a Chinese character is a word here
 
 
 @dataclass
@@ -50,7 +52,13 @@ class Stats:
     tasks: dict[str, int] = field(default_factory=dict)
     last_prompt: dict[str, str] = field(default_factory=dict)   # task -> the latest prompt, for tests
     max_tokens: dict[str, int | None] = field(default_factory=dict)  # task -> the cap it was sent
+    unrecognised: list[str] = field(default_factory=list)  # prompts no rule matched
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+class Unrecognised(Exception):
+    """A prompt the script has no rule for: answered with HTTP 422 and kept in `Stats.unrecognised`, so
+    that a changed prompt fails the test that sent it instead of getting a plausible reply."""
 
 
 class Responder:
@@ -87,7 +95,8 @@ class Responder:
             return (" ".join(found) if found else "None"), None, "read"
         if last.startswith("Answer the question using only") or last.startswith("只根据下面的材料"):
             return self._answer(last), None, "answer"
-        return "I am a scripted model.", None, "other"
+        raise Unrecognised(f"scripted server: no rule for this prompt (a prompt template changed? teach "
+                           f"longflow.testing.scripted_server its wording): {last[:160]!r}")
 
     def _json(self, reply: str) -> str:
         with self._lock:
@@ -134,7 +143,7 @@ def _after(text: str, markers: tuple[str, ...]) -> list[str]:
 
 
 def _content_words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text) if w.lower() not in _STOP]
+    return [w.lower() for w in _WORD.findall(text) if w.lower() not in QUESTION_STOP]
 
 
 def _tokens(text: str) -> int:
@@ -179,7 +188,13 @@ class ScriptedServer:
                 return self.script.fail_status, {"error": {"message": "scripted failure", "type": "server_error"}}
             if body.get("tools") and not self.script.tool_calling:
                 return 400, {"error": {"message": "tools are not supported by this model", "type": "invalid_request_error"}}
-            text, call, task = self.responder.reply(messages, body.get("tools"))
+            try:
+                text, call, task = self.responder.reply(messages, body.get("tools"))
+            except Unrecognised as exc:
+                with self.stats.lock:
+                    self.stats.unrecognised.append(str(exc))
+                print(exc, file=sys.stderr, flush=True)
+                return 422, {"error": {"message": str(exc), "type": "invalid_request_error"}}
             completion_tokens = _tokens(text) + (8 if call else 0)
             with self.stats.lock:
                 self.stats.calls += 1
@@ -222,6 +237,7 @@ def _handler(server: ScriptedServer):
             if self.path.rstrip("/").endswith("/stats"):  # for benchmarks running us in another process
                 with server.stats.lock:
                     self._send(200, {"calls": server.stats.calls, "prompt_tokens": server.stats.prompt_tokens,
+                                     "unrecognised": len(server.stats.unrecognised),
                                      "peak_concurrency": server.stats.peak_concurrency,
                                      "tasks": dict(server.stats.tasks)})
             elif self.path.rstrip("/").endswith("/models"):

@@ -1,0 +1,45 @@
+"""What the node library knows of the two languages it reads: which characters are Chinese, and which
+words carry no topic. One place for each, so that the BM25 analyser, the question's own words and the
+language test agree.
+"""
+from __future__ import annotations
+
+import re
+
+# CJK ideographs: the unified block and Extension A, the compatibility ideographs, and Extensions B to I
+# with the compatibility supplement in the supplementary planes (rare characters, but they occur in
+# names and classical texts, and a document that holds one must not be split in the middle of a word).
+CJK_RANGES = ("\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+              "\U00020000-\U0002a6df\U0002a700-\U0002ebef\U0002ebf0-\U0002ee5f"
+              "\U0002f800-\U0002fa1f\U00030000-\U000323af")
+CJK_CHAR = re.compile(f"[{CJK_RANGES}]")
+CJK_RUN = re.compile(f"[{CJK_RANGES}]+")
+
+# English function words (BM25's idf handles the rest).
+STOP_EN = frozenset("""
+a about above after again against all am an and any are aren as at be because been before being below
+between both but by can cannot could couldn did didn do does doesn doing don down during each few for
+from further had hadn has hasn have haven having he her here hers herself him himself his how i if in
+into is isn it its itself just ll me might more most must mustn my myself no nor not now of off on once
+only or other ought our ours ourselves out over own re same shall shan she should shouldn so some such
+than that the their theirs them themselves then there these they this those through to too under until
+up upon us ve very was wasn we were weren what when where which while who whom whose why will with
+won would wouldn yet you your yours yourself yourselves also however thus hence said say says
+""".split())
+
+# Chinese function words and characters that carry no topic (modern and classical).
+STOP_ZH = frozenset("""
+的 了 是 在 和 与 及 或 而 也 就 都 又 还 着 过 把 被 让 给 向 从 对 于 以 之 其 乎 者 矣 焉 哉 兮 耶 欤
+这 那 此 彼 个 些 吗 呢 吧 啊 呀 哇 么 嘛 哦 罢 便 则 即 乃 亦 且 若 如 因 为 所 得 地 但 并 而且 或者
+我 你 他 她 它 我们 你们 他们 她们 它们 自己 这个 那个 这些 那些 这样 那样 什么 怎么 怎样 为什么
+一个 没有 不是 就是 可以 已经 因为 所以 但是 如果 虽然 然后 还是 只是 这里 那里 哪里 之后 之前
+""".split())
+
+# Words that are topic-free in a question about a document, beyond the function words: how people ask,
+# not what they ask about. Kept out of the question's own search words.
+ASKING_EN = frozenset("""
+please tell find give answer document text book story question questions one may
+""".split())
+ASKING_ZH = frozenset("哪 哪个 谁 如何 多少 几 请 问 有 中 里".split())
+
+QUESTION_STOP = STOP_EN | STOP_ZH | ASKING_EN | ASKING_ZH
