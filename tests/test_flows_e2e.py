@@ -247,3 +247,28 @@ def test_the_scripted_server_fails_loudly_on_a_prompt_it_does_not_know(tmp_path)
         with pytest.raises(ModelError, match="no rule for this prompt"):
             run_scripted(server, str(flow), doc, "When was the bicycle invented?")
     assert len(server.stats.unrecognised) == 1 and "haiku" in server.stats.unrecognised[0]
+
+
+def test_lv2_mapped_over_a_list_of_questions(tmp_path):
+    """An imported flow as a map: lv2 asked each question of a list, the answers in the questions' order."""
+    (tmp_path / "lv2.yaml").write_text((FLOWS / "lv2.yaml").read_text())
+    flow = tmp_path / "each.yaml"
+    flow.write_text("""\
+flow: each
+imports: {lv2: lv2.yaml}
+inputs: [documents, questions]
+outputs: [answers]
+nodes:
+  ask: {use: lv2, map: {question: questions}, out: {answer: answers}, with: {concurrency: 2}}
+edges:
+  - [START, ask, END]
+""")
+    doc = haystack_with(tmp_path, BICYCLE, SYMPHONY)
+    questions = ["When was the Fifth Symphony composed?", "When was the bicycle invented?"]
+    with ScriptedServer(Script(needles=[BICYCLE, SYMPHONY])) as server:
+        result = run_flow(flow, documents=[doc], questions=questions, model="scripted",
+                          base_url=server.base_url, api_key="test", runtime=fast_runtime(), stream=None)
+    first, second = result.outputs["answers"]
+    assert "1804" in first and "1817" not in first
+    assert "1817" in second and "1804" not in second
+    assert server.stats.tasks["read"] == 2 * chunk_count(doc) and not server.stats.unrecognised
