@@ -237,6 +237,33 @@ def chunk(documents: list, *, tokens: int = 512, ctx: Context = None) -> dict:
     return {"chunks": out}
 
 
+@node(outputs={"context": "list[Chunk]"},
+      param_docs={"budget_tokens": "the most tokens of document text to hand on"})
+def whole_document(documents: list, *, budget_tokens: int = 6000, ctx: Context = None) -> dict:
+    """The documents themselves as the context: whole when they fit in `budget_tokens`, else cut from
+    the middle, keeping their start and their end.
+
+    What a model with a fixed window sees of a longer document without an agent: the baseline the
+    levels are measured against (`flows/full.yaml`). A cut is marked `[...]` in the text.
+    """
+    from .tokens import encode, tokenizer
+    ctx = ctx or Context(node="whole", stream=None)
+    docs = documents if isinstance(documents, list) else [documents]
+    texts = [(doc, encode(doc["text"])) for doc in docs]
+    total = sum(len(ids) for _, ids in texts)
+    out: list[Chunk] = []
+    for doc, ids in texts:
+        share = len(ids) if total <= budget_tokens else budget_tokens * len(ids) // max(total, 1)
+        text = doc["text"] if share >= len(ids) else (
+            tokenizer().decode(ids[:share // 2]) + "\n[...]\n" + tokenizer().decode(ids[len(ids) - share // 2:]))
+        out.append(Chunk(id=doc["id"], doc=doc["id"], index=0, start=0, end=len(doc["text"]), text=text,
+                         tokens=min(share, len(ids))))
+    if total > budget_tokens:
+        ctx.record.note(ctx.node, f"the documents ({total} tokens) were cut from the middle to {budget_tokens}")
+    ctx.record.used(ctx.node, [c["id"] for c in out], sum(c["tokens"] for c in out))
+    return {"context": out}
+
+
 class LRU:
     """A small thread-safe least-recently-used map."""
 

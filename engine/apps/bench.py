@@ -242,3 +242,5 @@ def add_parser(sub) -> None:
     q.add_argument("--size", default="0.5b", choices=["0.5b", "1.5b"])
     q.add_argument("--levels", default="lv1,lv2")
     q.set_defaults(handler=local)
+    from .quality.command import add_parser as add_quality
+    add_quality(kinds)

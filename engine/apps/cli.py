@@ -104,6 +104,8 @@ def cmd_run(args) -> int:
     from ..core.run import run_flow
     from ..core.spec import load_flow
     flow = load_flow(args.flow, overrides=parse_sets(args.set))
+    from longflow.nodes.documents import load_document
+    load_document(args.doc)  # a missing or unreadable document fails now, before any model is started
     stream = None if args.quiet else sys.stderr
     result = run_flow(flow, documents=args.doc, question=args.question, model=args.model,
                       base_url=args.base_url, api_key=args.api_key, stream=stream, cache=not args.no_cache)

@@ -1,18 +1,20 @@
 """Random valid flows must run as a small reference interpreter says they should.
 
-The file has three parts:
+The file has four parts:
 
-1. The generator (`flows()`): a flow as plain data (`GFlow`), rendered to YAML for the engine. It builds
-   what users write: chains, fan-out and fan-in, joins (whose members may also feed maps and other
-   nodes), maps over lists of any size (empty too) with concurrency 1..4, loops closed by limited `when:`
-   edges on a counter, a limited `when:` and an `otherwise:` to the same target, imported flows (plain
-   and mapped, which may themselves contain all of the above).
+1. Flows as data (`GFlow`), rendered to YAML files for the engine.
 2. The reference interpreter (`simulate()`): runs the same data in supersteps, as the engine's
-   documentation says it runs (see "Semantics" below). It shares no code with the engine: its own
+   documentation says flows run (see "Semantics" below). It shares no code with the engine: its own
    condition evaluator, its own reducers, its own join barriers.
-3. The property (`check()`): the engine's run and the reference's agree on every node run (how many, in
-   which superstep, with which input), on `record.nodes` step by step, and on the final state.
-   Within a step the threads interleave freely, so steps are compared as multisets.
+3. The property (`check()`): the engine and the reference agree on every toy-node call (which node, in
+   which superstep, on which input), on `record.nodes` (per node, and step by step), and on the final
+   state. Threads interleave freely within a step, so a step is compared as a multiset.
+4. The generator (`flows()`): what users write: chains, fan-out and fan-in, joins (whose members may also
+   feed maps and other nodes), maps over lists of any size (empty too) with concurrency 1..4, loops
+   closed by limited `when:` edges on a counter, a limited `when:` and an `otherwise:` to the same
+   target, imported flows (plain and mapped, nested once more). `unbounded_flows()` breaks one loop's
+   limit, which validation must reject. Hand-written shapes follow, including the smallest flows that
+   showed engine bugs (see the "engine bugs" section).
 
 Semantics modelled (the engine's intent):
 - START's out-edges trigger step 1. Every triggered node runs once per step, however many edges
@@ -21,14 +23,14 @@ Semantics modelled (the engine's intent):
   take the first `when:` (file order) whose condition holds and whose `limit:` (if any) is above the
   target's run count, else the `otherwise:`. The router sees the start-of-step state plus the node's own
   writes, and run counts including its own run.
-- A join `{from: [a, b], to: c}` triggers c in the step after each member has run since c's last run.
-- A mapped node runs once per trigger over the items at its key (read, like any input, at the start of
-  the step it runs in), collects one output per item in item order, and counts as ONE run (for
-  `limit:` and in `record.nodes`).
+- A join `{from: [a, b], to: c}` triggers c in the step after each member has run since c last ran.
+- A mapped node is a node like the others (one run per step, inputs read at the start of its step, one
+  routing after the run), except that it runs over every item at its key, writes one output per item
+  in item order (None dropped) and counts ONE run (for `limit:` and in `record.nodes`).
 - An imported flow runs nested, with its own state and run counts; its nodes are recorded "node/inner".
 
 Toy node kinds make each run observable: `tick` adds 1 to the counter `n` and appends
-"label@n-it-saw" to `trace`; `each` (mapped) turns item x into "label(x)" (items starting with "-" give
+"label@n-it-read" to `trace`; `each` (mapped) turns item x into "label(x)" (items starting with "-" give
 None, which the map must drop) and adds 1 to `n` per item. Both log (label, LangGraph step, input).
 """
 from __future__ import annotations
@@ -41,8 +43,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import networkx as nx
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from langgraph.config import get_config
 
@@ -54,26 +57,35 @@ from longflow.core.spec import load_flow
 from longflow.core.yamlsource import FlowErrors
 
 START, END = "START", "END"
-INPUTS = ["n", "z", "L0", "L1", "LL"]   # every generated flow takes these; `z` is always 0, and feeds
-#                                         an imported flow's own counter (`in: {n: z}`)
-MAX_STEPS = 400                          # the reference gives up (a generator bug) past this
+INPUTS = ["n", "z", "L0", "L1", "LL"]   # every flow takes these. z is always 0: an imported flow's counter
+#                                         starts from it (`in: {n: z}`), so its n is its own runs only
+MAX_STEPS = 400                          # past this the reference gives up: the generator made a bad loop
 
 
 # =====================================================================================================
-# Flows as data
+# 1. Flows as data
 # =====================================================================================================
 
-@dataclass
+@dataclass(repr=False)
 class GNode:
     kind: str                     # "tick" | "each" (a mapped toy node) | "sub" (an imported flow)
     map: str | None = None        # each: the list key it maps over; sub: "LL" when mapped, else None
     concurrency: int = 1
     sub: "GFlow | None" = None
-    declare: bool = True          # each: its output key declared `append` in `state:` (else the default)
+    declare: bool = True          # each: its output key declared `append` in `state:` (else by default)
     map_form: str = "key"         # each: `map: KEY` or `map: {item: KEY}`
 
+    def __repr__(self) -> str:
+        if self.kind == "tick":
+            return "tick()"
+        if self.kind == "sub":
+            return f"sub({self.sub!r}, mapped={bool(self.map)}, concurrency={self.concurrency})"
+        extra = ("" if self.declare else ", declare=False") + \
+            ("" if self.map_form == "key" else f", map_form={self.map_form!r}")
+        return f"each({self.map!r}, {self.concurrency}{extra})"
 
-@dataclass
+
+@dataclass(repr=False)
 class GEdge:
     source: str | tuple[str, ...]  # a tuple is a join's members
     target: str
@@ -85,8 +97,21 @@ class GEdge:
     def join(self) -> bool:
         return isinstance(self.source, tuple)
 
+    @property
+    def conditional(self) -> bool:
+        return self.when is not None or self.otherwise
 
-@dataclass
+    def __repr__(self) -> str:
+        if self.join:
+            return f"join({list(self.source)!r}, {self.target!r})"
+        if self.when is not None:
+            return f"when({self.source!r}, {self.target!r}, {self.when!r}, {self.limit!r})"
+        if self.otherwise:
+            return f"otherwise({self.source!r}, {self.target!r})"
+        return f"GEdge({self.source!r}, {self.target!r})"
+
+
+@dataclass(repr=False)
 class GFlow:
     nodes: dict[str, GNode]
     edges: list[GEdge] = field(default_factory=list)
@@ -98,19 +123,25 @@ class GFlow:
     def joins(self) -> list[GEdge]:
         return [e for e in self.edges if e.join]
 
+    def __repr__(self) -> str:   # as Python that rebuilds it, so that a failing example can be pasted
+        return f"GFlow({self.nodes!r}, {self.edges!r})"
+
+    def _repr_pretty_(self, p, cycle) -> None:   # hypothesis prints failing examples with this
+        p.text(repr(self))
+
 
 def out_key(name: str, node: GNode) -> str:
-    """Where a mapped toy node's results go (`o_a`) and where an imported flow's trace goes (`t_a`)."""
+    """Where a mapped toy node's results go (`o_a`), and where an imported flow's trace goes (`t_a`)."""
     return f"o_{name}" if node.kind == "each" else f"t_{name}"
 
 
-# Small constructors, so that the hand-written shapes below read like the YAML they become.
+# Small constructors, so that the hand-written shapes read like the YAML they become.
 def tick() -> GNode:
     return GNode("tick")
 
 
-def each(key: str, concurrency: int = 1) -> GNode:
-    return GNode("each", map=key, concurrency=concurrency)
+def each(key: str, concurrency: int = 1, declare: bool = True, map_form: str = "key") -> GNode:
+    return GNode("each", map=key, concurrency=concurrency, declare=declare, map_form=map_form)
 
 
 def sub(flow: GFlow, mapped: bool = False, concurrency: int = 1) -> GNode:
@@ -188,18 +219,26 @@ def all_yaml(folder: Path) -> str:
 
 
 # =====================================================================================================
-# The reference interpreter
+# 2. The reference interpreter
 # =====================================================================================================
 
-_COND = re.compile(r"^(?:len\((\w+)\)|(\w+)) (<=|>=|==|!=|<|>) (\d+)$")
+_ATOM = re.compile(r"^(?:len\((\w+)\)|(\w+)) (<=|>=|==|!=|<|>) (\d+)$")
+_TRUTH = re.compile(r"^(not )?(\w+)$")
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
         "!=": operator.ne}
 
 
 def holds(cond: str, view: dict) -> bool:
-    """The generator's conditions only: `KEY OP INT` and `len(KEY) OP INT`."""
-    m = _COND.match(cond)
-    assert m, cond
+    """The generator's conditions only: `KEY OP INT`, `len(KEY) OP INT`, `KEY`, `not KEY`, joined by
+    ` and ` / ` or ` (no brackets; `and` binds tighter, as in Python). Every key they name is set."""
+    return any(all(_atom(a, view) for a in part.split(" and ")) for part in cond.split(" or "))
+
+
+def _atom(text: str, view: dict) -> bool:
+    if m := _TRUTH.match(text):
+        return bool(view.get(m[2])) != bool(m[1])
+    m = _ATOM.match(text)
+    assert m, text
     value = len(view.get(m[1]) or []) if m[1] else view.get(m[2])
     return value is not None and _OPS[m[3]](value, int(m[4]))
 
@@ -207,17 +246,15 @@ def holds(cond: str, view: dict) -> bool:
 def merge_of(key: str) -> str:
     if key == "n":
         return "add"
-    if key == "trace" or key.startswith(("o_", "t_")):
-        return "append"
-    return "replace"
+    return "append" if key == "trace" or key.startswith(("o_", "t_")) else "replace"
 
 
 def apply(state: dict, writes: dict) -> dict:
+    """Writes merged into the state as `state:` declares (append extends by a list, adds anything else)."""
     for key, value in writes.items():
-        merge = merge_of(key)
-        if merge == "add":
+        if merge_of(key) == "add":
             state[key] = (state.get(key) or 0) + value
-        elif merge == "append":
+        elif merge_of(key) == "append":
             state[key] = (state.get(key) or []) + (value if isinstance(value, list) else [value])
         else:
             state[key] = value
@@ -226,18 +263,17 @@ def apply(state: dict, writes: dict) -> dict:
 
 @dataclass
 class Observed:
-    """What a run shows. `log`: every toy-node call as (label, step of its own graph, what it read).
-    `steps`: per superstep of the outermost graph, the `record.nodes` entries made during it, as
-    (label, items). `state`: the final state."""
-    log: Counter = field(default_factory=Counter)
-    steps: list[Counter] = field(default_factory=list)
-    state: dict = field(default_factory=dict)
+    """What a run shows. `log`: every toy-node call as (label, step in its own graph, what it read).
+    `steps`: per step of the outermost graph, the `record.nodes` entries made during it, as
+    (label, items); an imported flow's inner entries count in the outer step it ran in."""
+    log: Counter
+    steps: list[Counter]
+    state: dict
 
 
-def simulate(flow: GFlow, inputs: dict, prefix: str = "", log: Counter | None = None) -> tuple[dict, list]:
-    """Run `flow` as the semantics say. Returns the final state (with `_runs`) and, per step, the
-    record entries made during it (an imported flow's inner entries land in the step it ran in)."""
-    log = log if log is not None else Counter()
+def simulate(flow: GFlow, inputs: dict, prefix: str = "") -> Observed:
+    """Run `flow` as the semantics say; the final state carries `_runs`, the run counts."""
+    log: Counter = Counter()
     state = {**copy.deepcopy(inputs), "trace": []}
     for name, node in flow.nodes.items():
         if node.kind != "tick":
@@ -246,14 +282,13 @@ def simulate(flow: GFlow, inputs: dict, prefix: str = "", log: Counter | None = 
     barriers = [set() for _ in flow.joins]
     triggered = route(flow, START, state, runs)
     steps: list[Counter] = []
-    step = 1
     while triggered:
-        assert step <= MAX_STEPS, "the reference did not stop: the generator made an unbounded loop"
-        start, recorded, writes = copy.deepcopy(state), Counter(), {}
+        assert len(steps) < MAX_STEPS, "the reference did not stop: the generator made an unbounded loop"
+        step, start, recorded, writes = len(steps) + 1, copy.deepcopy(state), Counter(), {}
         for name in sorted(triggered):
             writes[name] = run_node(flow, name, start, step, prefix, log, recorded)
         following = set()
-        for name in sorted(triggered):  # "fresh" routing: start of step + own writes, own run counted
+        for name in sorted(triggered):  # a "fresh" read: start of step + own writes, own run counted
             fresh = apply(copy.deepcopy(start), writes[name])
             following |= route(flow, name, fresh, runs + Counter({name: 1}))
         runs.update(triggered)
@@ -261,7 +296,7 @@ def simulate(flow: GFlow, inputs: dict, prefix: str = "", log: Counter | None = 
             state = apply(state, writes[name])
         for edge, seen in zip(flow.joins, barriers):
             members = set(edge.source)
-            if edge.target in triggered and seen == members:   # the target consumed the barrier
+            if edge.target in triggered and seen == members:   # the target's run used the barrier up
                 seen.clear()
             new = (members & triggered) - seen
             seen |= new
@@ -269,14 +304,13 @@ def simulate(flow: GFlow, inputs: dict, prefix: str = "", log: Counter | None = 
                 following.add(edge.target)
         steps.append(recorded)
         triggered = following - {END}
-        step += 1
     state["_runs"] = dict(runs)
-    return state, steps
+    return Observed(log, steps, state)
 
 
 def route(flow: GFlow, name: str, view: dict, runs: Counter) -> set[str]:
     edges = flow.out_edges(name)
-    if not any(e.when is not None or e.otherwise for e in edges):
+    if not any(e.conditional for e in edges):
         return {e.target for e in edges}
     for e in edges:
         if e.when is not None and holds(e.when, view) and (e.limit is None or runs[e.target] < e.limit):
@@ -286,7 +320,7 @@ def route(flow: GFlow, name: str, view: dict, runs: Counter) -> set[str]:
 
 def run_node(flow: GFlow, name: str, start: dict, step: int, prefix: str, log: Counter,
              recorded: Counter) -> dict:
-    """One run of a node on the start-of-step state: logs its toy calls, records it, returns its writes."""
+    """One run of a node on the start-of-step state: logs its calls, records it, returns its writes."""
     node, label = flow.nodes[name], prefix + name
     if node.kind == "tick":
         seen = int(start["n"])
@@ -301,14 +335,14 @@ def run_node(flow: GFlow, name: str, start: dict, step: int, prefix: str, log: C
         outs = [None if item.startswith("-") else f"{label}({item})" for item in items]
         return {out_key(name, node): [o for o in outs if o is not None], "n": len(items)}
     # An imported flow: its own state, its counter starting at z; mapped, one nested run per item of LL.
-    shared = {"n": start["z"], "z": start["z"], "L0": start["L0"], "L1": start["L1"], "LL": start["LL"]}
+    shared = {key: start[key] for key in INPUTS} | {"n": start["z"]}
     results = []
-    for item in (start["LL"] if node.map else [None]):
-        inner_inputs = {**shared, "L0": item} if node.map else shared
-        inner, inner_steps = simulate(node.sub, inner_inputs, prefix=label + "/", log=log)
-        for c in inner_steps:
+    for item in start["LL"] if node.map else [None]:
+        inner = simulate(node.sub, {**shared, "L0": item} if node.map else shared, prefix=label + "/")
+        log.update(inner.log)
+        for c in inner.steps:
             recorded.update(c)
-        results.append(inner)
+        results.append(inner.state)
     recorded[(label, len(start["LL"]) if node.map else 0)] += 1
     if node.map:  # one trace list per item, in item order
         return {"n": sum(r["n"] for r in results), out_key(name, node): [r["trace"] for r in results]}
@@ -316,7 +350,7 @@ def run_node(flow: GFlow, name: str, start: dict, step: int, prefix: str, log: C
 
 
 # =====================================================================================================
-# The engine's run
+# 3. The engine's run, and the property
 # =====================================================================================================
 
 def toy_registry(log: list) -> Registry:
@@ -336,130 +370,115 @@ def toy_registry(log: list) -> Registry:
     return reg
 
 
-def run_engine(path: Path, inputs: dict) -> Observed:
+def run_engine(path: Path, inputs: dict) -> tuple[Counter, list[tuple[str, int]], dict]:
+    """The toy-node log, `record.nodes` as (label, items) in the order recorded, the final state."""
     log: list = []
     flow = load_flow(path, registry=toy_registry(log))
     runtime = Runtime(stream=None)
     state = compile_flow(flow, runtime).invoke(copy.deepcopy(inputs))
-    return Observed(Counter(log), [Counter((r.node, r.items) for r in runtime.record.nodes)], state)
+    return Counter(log), [(r.node, r.items) for r in runtime.record.nodes], state
 
-
-# =====================================================================================================
-# The property
-# =====================================================================================================
 
 def check(flow: GFlow, inputs: dict) -> None:
     """Run `flow` in the engine and in the reference; fail on the first difference, saying which."""
     with tempfile.TemporaryDirectory() as tmp:
         path = write_flow(flow, Path(tmp))
-        note(all_yaml(Path(tmp)))
-        note(f"inputs: {inputs}")
-        log: Counter = Counter()
-        expected_state, expected_steps = simulate(flow, inputs, log=log)
+        text = all_yaml(Path(tmp)) + f"\ninputs: {inputs}"
+        expected = simulate(flow, inputs)
         try:
-            got = run_engine(path, inputs)
+            log, records, state = run_engine(path, inputs)
         except FlowErrors as exc:
-            pytest.fail(f"a valid flow was rejected:\n{exc}\n{all_yaml(Path(tmp))}")
-    expected_records = sum(expected_steps, Counter())
-    got_records, = got.steps
-    assert Counter(n for n, _ in got_records.elements()) == \
-        Counter(n for n, _ in expected_records.elements()), "run counts per node (record.nodes)"
-    assert got_records == expected_records, "record.nodes (label, items)"
-    assert got.log == log, "toy-node calls: (label, step, input)"
-    assert got.state.get("_runs", {}) == expected_state["_runs"], "_runs"
-    assert got.state["n"] == expected_state["n"], "the counter n"
-    assert Counter(got.state.get("trace") or []) == Counter(expected_state["trace"]), "trace"
+            pytest.fail(f"a valid flow was rejected:\n{exc}\n{text}")
+
+    def differs(what: str) -> str:
+        return f"{what} differ from the reference's, in this flow:\n{text}"
+
+    want = sum(expected.steps, Counter())
+    assert Counter(label for label, _ in records) == Counter(label for label, _ in want.elements()), \
+        differs("runs per node (record.nodes)")
+    assert Counter(records) == want, differs("record.nodes entries (label, items)")
+    assert log == expected.log, differs("toy-node calls (label, step, input)")
+    # A step's tasks all finish before the next step starts, so record.nodes splits into the steps.
+    at = 0
+    for k, in_step in enumerate(expected.steps, 1):
+        assert Counter(records[at:at + in_step.total()]) == in_step, differs(f"record.nodes of step {k}")
+        at += in_step.total()
+    assert state.get("_runs", {}) == expected.state["_runs"], differs("run counts (_runs)")
+    assert state["n"] == expected.state["n"], differs("the counter n")
+    assert Counter(state.get("trace") or []) == Counter(expected.state["trace"]), differs("trace")
     for name, node in flow.nodes.items():
         if node.kind == "tick":
             continue
         key = out_key(name, node)
-        got_value, expected_value = got.state.get(key) or [], expected_state[key]
-        if node.kind == "each":
-            assert got_value == expected_value, f"{key}: a map's results, in item then pass order"
-        elif node.map:
-            assert [Counter(t) for t in got_value] == [Counter(t) for t in expected_value], key
+        got, want_value = state.get(key) or [], expected.state[key]
+        if node.kind == "each":   # a map's results, in item order, pass after pass
+            assert got == want_value, differs(key)
+        elif node.map:            # a mapped import's traces: one per item, in item order
+            assert [Counter(t) for t in got] == [Counter(t) for t in want_value], differs(key)
         else:
-            assert Counter(got_value) == Counter(expected_value), key
-
-
-def check_steps(flow: GFlow, inputs: dict) -> None:
-    """`record.nodes` in order: the entries of step k all come before those of step k+1 (a step's tasks
-    all finish before the next step starts), so it splits into the reference's per-step multisets."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = write_flow(flow, Path(tmp))
-        _, expected_steps = simulate(flow, inputs)
-        log: list = []
-        runtime = Runtime(stream=None)
-        compile_flow(load_flow(path, registry=toy_registry(log)), runtime).invoke(copy.deepcopy(inputs))
-    records = [(r.node, r.items) for r in runtime.record.nodes]
-    at = 0
-    for k, expected in enumerate(expected_steps, 1):
-        size = sum(expected.values())
-        assert Counter(records[at:at + size]) == expected, f"record.nodes in step {k}"
-        at += size
-    assert at == len(records), "record.nodes has entries after the last step"
+            assert Counter(got) == Counter(want_value), differs(key)
 
 
 # =====================================================================================================
-# The generator
+# 4. The generator
 # =====================================================================================================
 
 NAMES = "abcdefgh"
-ITEMS = st.lists(st.sampled_from(["p", "q", "r", "-s"]), max_size=4)   # "-s" maps to None
+ITEMS = st.lists(st.sampled_from(["p", "q", "r", "-s"]), max_size=4)   # "-s" gives None
 
 
-def conditions(keys: list[str]) -> st.SearchStrategy[str]:
-    """On the counter mostly; sometimes on the length of a list the flow appends to."""
+def conditions(lists: list[str]) -> st.SearchStrategy[str]:
+    """On the counter mostly; sometimes on a list the flow appends to (its length, or whether it has
+    anything), sometimes two of those joined by `and` / `or`."""
     op = st.sampled_from(list(_OPS))
     on_n = st.builds(lambda o, k: f"n {o} {k}", op, st.integers(0, 8))
-    on_len = st.builds(lambda key, o, k: f"len({key}) {o} {k}", st.sampled_from(keys), op, st.integers(0, 4))
-    return st.one_of(on_n, on_n, on_len)
+    on_len = st.builds(lambda key, o, k: f"len({key}) {o} {k}", st.sampled_from(lists), op, st.integers(0, 4))
+    truth = st.builds(lambda neg, key: f"{neg}{key}", st.sampled_from(["", "not "]), st.sampled_from(lists))
+    atom = st.one_of(on_n, on_n, on_len, truth)
+    return st.one_of(atom, atom, st.builds(lambda a, j, b: f"{a} {j} {b}", atom, st.sampled_from(["and", "or"]),
+                                           atom))
 
 
 @st.composite
-def flows(draw, depth: int = 1, size: int = 6) -> GFlow:
-    """A valid flow. Nodes are drawn in a topological order: plain and `otherwise:` edges, and joins,
-    only go forward, and every backward (`when:`) edge has a limit, so every cycle crosses a limited
-    edge. Every node gets an edge from an earlier node or from START, and a forward way out."""
-    count = draw(st.integers(1, size))
-    names = list(NAMES[:count])
+def flows(draw, depth: int = 2, size: int = 6) -> GFlow:
+    """A valid flow. Nodes are drawn in a topological order: plain and `otherwise:` edges and joins only
+    go forward, and every backward (`when:`) edge has a limit, so every cycle crosses a limited edge.
+    Every node gets an edge in from an earlier node or from START, and a forward way out."""
+    names = list(NAMES[:draw(st.integers(1, size))])
     nodes: dict[str, GNode] = {}
     for name in names:
         kind = draw(st.sampled_from(["tick", "tick", "each"] + (["sub"] if depth > 0 else [])))
-        if kind == "each":
-            sources = ["L0", "L1"] + [out_key(n, v) for n, v in nodes.items() if v.kind == "each"] + [f"o_{name}"]
-            nodes[name] = GNode("each", map=draw(st.sampled_from(sources)), concurrency=draw(st.integers(1, 4)),
-                                declare=draw(st.booleans()), map_form=draw(st.sampled_from(["key", "item"])))
+        if kind == "each":   # over an input, or over what a map (this one too) has appended
+            sources = ["L0", "L1"] + [f"o_{n}" for n, v in nodes.items() if v.kind == "each"] + [f"o_{name}"]
+            nodes[name] = each(draw(st.sampled_from(sources)), draw(st.integers(1, 4)), draw(st.booleans()),
+                               draw(st.sampled_from(["key", "item"])))
         elif kind == "sub":
-            mapped = draw(st.booleans())
-            nodes[name] = GNode("sub", map="LL" if mapped else None, concurrency=draw(st.integers(1, 4)),
-                                sub=draw(flows(depth=depth - 1, size=3)))
+            nodes[name] = sub(draw(flows(depth=depth - 1, size=3)), draw(st.booleans()), draw(st.integers(1, 4)))
         else:
-            nodes[name] = GNode("tick")
-    keys = ["trace"] + [out_key(n, v) for n, v in nodes.items() if v.kind == "each"]
+            nodes[name] = tick()
+    lists = ["trace"] + [out_key(n, v) for n, v in nodes.items() if v.kind != "tick"]
 
-    # Joins first: their targets are plain nodes with no other way in, their members route plainly.
+    # Joins first: a join's target is a plain node with no other way in; its members route plainly
+    # (validation wants a node's out-edges all plain or all conditional, and a join's are plain).
     joins: list[GEdge] = []
-    targets_of_joins: set[str] = set()
-    members_of_joins: set[str] = set()
-    for _ in range(draw(st.integers(0, 2)) if count >= 3 else 0):
-        options = [n for i, n in enumerate(names) if i >= 2 and n not in targets_of_joins
-                   and not nodes[n].map]
+    for _ in range(draw(st.integers(0, 2)) if len(names) >= 3 else 0):
+        taken = {e.target for e in joins}
+        options = [n for n in names[2:] if n not in taken and not nodes[n].map]
         if not options:
             break
         target = draw(st.sampled_from(options))
-        earlier = names[:names.index(target)]
-        members = draw(st.lists(st.sampled_from(earlier), min_size=2, max_size=3, unique=True))
+        members = draw(st.lists(st.sampled_from(names[:names.index(target)]), min_size=2, max_size=3,
+                                unique=True))
         joins.append(join(members, target))
-        targets_of_joins.add(target)
-        members_of_joins |= set(members)
+    join_targets = {e.target for e in joins}
+    join_members = {m for e in joins for m in e.source}
 
     edges: list[GEdge] = []
     for i, name in enumerate(names):
-        forward = [n for n in names[i + 1:] if n not in targets_of_joins] + [END]
-        backward = [n for n in names[:i + 1] if n not in targets_of_joins]
-        if name in members_of_joins or not draw(st.booleans()):
-            least = 0 if name in members_of_joins else 1   # a member leaves through its join
+        forward = [n for n in names[i + 1:] if n not in join_targets] + [END]
+        backward = [n for n in names[:i + 1] if n not in join_targets]
+        if name in join_members or draw(st.booleans()):
+            least = 0 if name in join_members else 1   # a member may leave through its join alone
             for target in draw(st.lists(st.sampled_from(forward), min_size=least, max_size=2, unique=True)):
                 edges.append(GEdge(name, target))
             continue
@@ -467,23 +486,21 @@ def flows(draw, depth: int = 1, size: int = 6) -> GFlow:
         for _ in range(draw(st.integers(1, 2))):
             target = draw(st.sampled_from(forward + backward))
             limited = target in backward or draw(st.booleans())
-            conditional.append(when(name, target, draw(conditions(keys)),
+            conditional.append(when(name, target, draw(conditions(lists)),
                                     draw(st.integers(1, 3)) if limited else None))
-        conditional.insert(draw(st.integers(0, len(conditional))),
-                           otherwise(name, draw(st.sampled_from(forward))))
+        conditional.insert(draw(st.integers(0, len(conditional))), otherwise(name, draw(st.sampled_from(forward))))
         edges += conditional
 
-    reached = {e.target for e in edges if names.index(e.source) < _index(names, e.target)}
-    starts = {names[0]} | set(draw(st.lists(st.sampled_from(names), max_size=2)))
-    for name in names:
-        if name not in reached and name not in targets_of_joins:
-            starts.add(name)
-    edges = [GEdge(START, n) for n in names if n in starts and n not in targets_of_joins] + edges + joins
-    return GFlow(nodes, edges)
-
-
-def _index(names: list[str], name: str) -> int:
-    return names.index(name) if name in names else len(names)
+    # START: the first node, maybe others (fan-out), and every node nothing earlier leads to.
+    reached = {e.target for e in edges if e.target in names and names.index(e.source) < names.index(e.target)}
+    starts = {names[0], *draw(st.lists(st.sampled_from(names), max_size=2))}
+    starts = [n for n in names if (n in starts or n not in reached) and n not in join_targets]
+    if draw(st.integers(0, 4)) == 0:   # sometimes START routes on a condition (forward only, no limit)
+        first = [when(START, n, draw(conditions(lists))) for n in starts]
+        start_edges = first + [otherwise(START, starts[0])]
+    else:
+        start_edges = [GEdge(START, n) for n in starts]
+    return GFlow(nodes, start_edges + edges + joins)
 
 
 @st.composite
@@ -491,21 +508,169 @@ def inputs(draw) -> dict:
     return {"n": 0, "z": 0, "L0": draw(ITEMS), "L1": draw(ITEMS), "LL": draw(st.lists(ITEMS, max_size=3))}
 
 
+def unlimited_graph(flow: GFlow) -> nx.DiGraph:
+    """a -> b wherever some edge from a to b has no limit: the steps a run can repeat without bound."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(flow.nodes)
+    for e in flow.edges:
+        for source in e.source if e.join else [e.source]:
+            if source != START and e.target != END and e.limit is None:
+                graph.add_edge(source, e.target)
+    return graph
+
+
+@st.composite
+def unbounded_flows(draw) -> tuple[GFlow, str]:
+    """A valid flow with one node x made to route back to y (y leads to x through unlimited edges, or is
+    x) through no limit: an unlimited `when:`, or a limited `when:` next to an `otherwise:` to the same
+    y. The rest stays valid, so the only errors must be about that loop."""
+    flow = draw(flows(depth=0))
+    members = {m for e in flow.joins for m in e.source}
+    join_targets = {e.target for e in flow.joins}
+    graph = unlimited_graph(flow)
+    pairs = [(x, y) for x in flow.nodes if x not in members for y in flow.nodes
+             if y not in join_targets and (x == y or nx.has_path(graph, y, x))]
+    if not pairs:
+        pairs = [(x, x) for x in flow.nodes if x not in members]
+    x, y = draw(st.sampled_from(pairs))
+    cond = draw(conditions(["trace"]))
+    old = flow.out_edges(x)
+    # x's old edges stay, as `when:` edges (plain ones get a condition), so nothing else changes.
+    kept = [e if e.when is not None else when(x, e.target, cond) for e in old if not e.otherwise]
+    old_otherwise = [e.target for e in old if e.otherwise]
+    kind = draw(st.sampled_from(["unlimited when", "limited when and otherwise"]))
+    if kind == "unlimited when":
+        new = kept + [when(x, y, cond), otherwise(x, old_otherwise[0] if old_otherwise else END)]
+    else:
+        new = kept + [when(x, t, cond) for t in old_otherwise] + \
+            [when(x, y, cond, draw(st.integers(1, 3))), otherwise(x, y)]
+    edges = [e for e in flow.edges if e.join or e.source != x] + new
+    return GFlow(flow.nodes, edges), kind
+
+
 # =====================================================================================================
 # Tests
 # =====================================================================================================
 
-PROPERTY = settings(max_examples=200, deadline=None, database=None, derandomize=True,
+# Reproducible in CI: the same examples every run, nothing remembered between runs. On a failure, one
+# bug is shrunk (not one per failing assert) and not "explained", to keep a failing run short.
+PROPERTY = settings(max_examples=150, deadline=None, database=None, derandomize=True,
+                    report_multiple_bugs=False, phases=[Phase.explicit, Phase.generate, Phase.shrink],
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 @PROPERTY
 @given(flow=flows(), values=inputs())
 def test_random_flows_run_as_the_reference_says(flow, values):
+    for name, node in flow.nodes.items():
+        event(f"node kind {node.kind}{' (mapped)' if node.kind == 'sub' and node.map else ''}")
+    event(f"{len(flow.joins)} joins")
     check(flow, values)
 
 
-@PROPERTY
-@given(flow=flows(), values=inputs())
-def test_record_nodes_come_in_step_order(flow, values):
-    check_steps(flow, values)
+@settings(PROPERTY, max_examples=100)
+@given(case=unbounded_flows())
+def test_a_loop_without_a_limit_is_rejected(case):
+    flow, kind = case
+    event(kind)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_flow(flow, Path(tmp))
+        text = all_yaml(Path(tmp))
+        with pytest.raises(FlowErrors) as info:
+            load_flow(path, registry=toy_registry([]))
+    assert all("has no limit" in e.message for e in info.value.errors), f"{info.value}\n{text}"
+
+
+# -- hand-written shapes ------------------------------------------------------------------------------
+
+LOOP = GFlow({"a": tick(), "b": tick()},
+             [*chain(START, "a", "b"), when("b", "a", "n < 5", 3), otherwise("b", END)])
+
+INNER = GFlow({"a": tick(), "m": each("L0", 2), "b": tick()},
+              [*chain(START, "a", "m", "b"), when("b", "a", "n < 4", 2), otherwise("b", END)])
+
+VALUES = {"n": 0, "z": 0, "L0": ["p", "-s", "q", "r"], "L1": [], "LL": [["p", "q"], [], ["-s", "r"]]}
+
+SHAPES = {
+    "chain": GFlow({"a": tick(), "b": tick(), "c": tick()}, chain(START, "a", "b", "c", END)),
+    "fan-out and fan-in": GFlow({"a": tick(), "b": tick(), "c": tick(), "d": tick()},
+                                [*chain(START, "a", "b", "d", END), *chain("a", "c", "d")]),
+    "join of branches of unequal length": GFlow(
+        {"a": tick(), "b": tick(), "c": tick(), "d": tick()},
+        [*chain(START, "a", "b"), *chain(START, "c"), join(["b", "c"], "d"), *chain("d", END)]),
+    "join member also feeds a map and a node": GFlow(
+        {"a": tick(), "b": tick(), "m": each("L0", 3), "c": tick(), "d": tick()},
+        [*chain(START, "a", "m", END), *chain("a", "c", END), *chain(START, "b"), join(["a", "b"], "d"),
+         *chain("d", END)]),
+    "join in a loop fires once per round": GFlow(
+        {"a": tick(), "b": tick(), "c": tick(), "d": tick()},
+        [*chain(START, "a", "b"), *chain("a", "c"), join(["b", "c"], "d"), when("d", "a", "n < 100", 2),
+         otherwise("d", END)]),
+    "map over an empty list": GFlow({"a": tick(), "m": each("L1", 4), "b": tick()},
+                                    chain(START, "a", "m", "b", END)),
+    "map, one worker per item and more": GFlow(
+        {"m": each("L0", 1), "k": each("L0", 4, declare=False, map_form="item")},
+        [*chain(START, "m", END), *chain(START, "k", END)]),
+    "loop on a counter stops at its limit": LOOP,
+    "loop stops on its condition first": GFlow(
+        {"a": tick()}, [*chain(START, "a"), when("a", "a", "n < 2", 5), otherwise("a", END)]),
+    "limited when and otherwise to one target, no cycle": GFlow(
+        {"a": tick(), "b": tick()},
+        [*chain(START, "a"), when("a", "b", "n >= 1", 1), otherwise("a", "b"), *chain("b", END)]),
+    "import": GFlow({"a": tick(), "s": sub(INNER), "b": tick()}, chain(START, "a", "s", "b", END)),
+    "mapped import": GFlow({"s": sub(INNER, mapped=True, concurrency=2), "b": tick()},
+                           chain(START, "s", "b", END)),
+    "import in a loop": GFlow({"s": sub(LOOP)},
+                              [*chain(START, "s"), when("s", "s", "n < 100", 2), otherwise("s", END)]),
+}
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_shape(name):
+    check(SHAPES[name], VALUES)
+
+
+# -- engine bugs: the smallest flows the property found. Each fails until the engine is fixed. ---------
+
+BUGS = {
+    # Two edges into a mapped node in one step start two map passes; a plain node would run once.
+    "fan-in to a map runs it once": GFlow(
+        {"a": tick(), "b": tick(), "m": each("L0")}, [*chain(START, "a", "m", END), *chain(START, "b", "m")]),
+    # A mapped node routes once per worker, not once per pass: with 2 workers its edge into another map
+    # starts 2 passes, the first over the list as it was before this pass wrote it.
+    "map into map runs the second once": GFlow(
+        {"m": each("L0", 2), "k": each("o_m")}, chain(START, "m", "k", END)),
+    # ... its `when:` is evaluated by the workers that finish first, without the pass's writes ...
+    "map's condition sees the map's writes": GFlow(
+        {"m": each("L0", 2), "a": tick()}, [*chain(START, "m"), when("m", "a", "n < 2"), otherwise("m", END),
+                                            *chain("a", END)]),
+    # ... and without its run counted, so a loop over a map runs past its limit, passes multiplying.
+    "map in a loop keeps its limit": GFlow(
+        {"m": each("L0", 2)}, [*chain(START, "m"), when("m", "m", "n < 100", 2), otherwise("m", END)]),
+    # A mapped node reads its items when its predecessor routes, not at the start of its own step, so
+    # it misses what another node wrote in that same step (a plain node there would see it).
+    "map reads its items at the start of its step": GFlow(
+        {"a": tick(), "m": each("L0"), "k": each("o_m")}, [*chain(START, "m", END), *chain(START, "a", "k", END)]),
+}
+
+
+@pytest.mark.parametrize("name", list(BUGS))
+def test_engine_bug(name):
+    check(BUGS[name], {"n": 0, "z": 0, "L0": ["p", "q"], "L1": [], "LL": []})
+
+
+def test_limited_when_and_otherwise_closing_a_cycle_is_rejected():
+    flow = GFlow({"a": tick(), "b": tick()},
+                 [*chain(START, "a"), when("a", "b", "n < 9"), otherwise("a", END),
+                  when("b", "a", "n < 5", 3), otherwise("b", "a")])
+    with tempfile.TemporaryDirectory() as tmp:
+        with pytest.raises(FlowErrors, match="loop .* has no limit"):
+            load_flow(write_flow(flow, Path(tmp)), registry=toy_registry([]))
+
+
+def test_mapped_output_declared_replace_is_rejected():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_flow(GFlow({"m": each("L0")}, chain(START, "m", END)), Path(tmp))
+        path.write_text(path.read_text().replace("o_m: append", "o_m: replace"))
+        with pytest.raises(FlowErrors, match="cannot be `replace`"):
+            load_flow(path, registry=toy_registry([]))

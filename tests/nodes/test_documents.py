@@ -248,3 +248,16 @@ def test_a_file_is_read_once_until_it_changes(tmp_path):
     path.write_text("second, longer version\n")
     doc = load_document([str(path)], ctx=ctx)["documents"][0]
     assert doc["text"] == "second, longer version\n" and ctx.record.counters["load_cache_hits"] == 1
+
+
+def test_whole_document_fits_whole_or_is_cut_from_the_middle():
+    from longflow.nodes.documents import whole_document
+    from longflow.nodes.tokens import count_tokens
+    docs = load(str(MOBY))
+    short = whole_document(docs, budget_tokens=10**7)["context"]
+    assert [c["text"] for c in short] == [docs[0]["text"]]
+    ctx = Context(node="whole", stream=None)
+    cut, = whole_document(docs, budget_tokens=400, ctx=ctx)["context"]
+    head, tail = cut["text"].split("\n[...]\n")
+    assert docs[0]["text"].startswith(head) and docs[0]["text"].endswith(tail)
+    assert 380 <= count_tokens(head + tail) <= 410 and "cut from the middle" in ctx.record.notes[0]["message"]
