@@ -87,3 +87,16 @@ def is_none_reply(text: str) -> bool:
     first = re.split(r"[.。!！\n]", stripped, maxsplit=1)[0]
     return any(not s or s.lower() in _NONE_FORMS or s.lower().strip("<>[]()") in _NONE_FORMS
                for s in (stripped.strip(" \t\n\"'`*.。!！:："), first.strip(" \t\"'`*:：")))
+
+
+_DECLINES = re.compile(
+    r"(does not|doesn't|do not|don't|did not|didn't) (say|mention|state|contain|include|tell|provide|specify)"
+    r"|(no|not enough|insufficient) (information|mention|answer)|not (mentioned|stated|found|given|provided|"
+    r"specified|in the (document|text|passages?))|cannot (be )?(find|found|determine|answer)|can't (find|tell)"
+    r"|文档中没有|没有提到|未提及|未提到|没有说明|没有相关|未找到|无法(回答|确定|找到)|不知道|没有答案|材料中没有",
+    re.I)
+
+
+def is_decline(text: str) -> bool:
+    """A reply that says the document does not hold the answer (in English or Chinese)."""
+    return bool(_DECLINES.search(text or ""))

@@ -56,6 +56,12 @@ def next_subquestion(question: str, memory: list | None = None, *, tool: str = "
             sub = _by_json(ctx, question, found, lang, prompt)
     else:
         sub = _by_json(ctx, question, found, lang, prompt)
+    if sub is None and not memory:
+        # "DONE" before any lookup is what a small model says most often, and the answer step would then
+        # have nothing to go on: look the question itself up first.
+        ctx.record.fallback(ctx.node, "the model stopped before looking anything up: asking the question "
+                                      "itself first")
+        sub = re.sub(r"\s+", " ", question).strip() or None
     asked = {_normal(m.get("question")) for m in memory or [] if isinstance(m, dict)}
     if sub and _normal(sub) in asked:
         ctx.record.note(ctx.node, "the model asked a question it had asked before: stopping", subquestion=sub)

@@ -425,6 +425,7 @@ def check(flow: GFlow, inputs: dict) -> None:
 
 NAMES = "abcdefgh"
 ITEMS = st.lists(st.sampled_from(["p", "q", "r", "-s"]), max_size=4)   # "-s" gives None
+CHOICE = st.integers(0, 7)   # an index into options known only once the flow is assembled (mod their count)
 
 
 def conditions(lists: list[str]) -> st.SearchStrategy[str]:
@@ -440,64 +441,80 @@ def conditions(lists: list[str]) -> st.SearchStrategy[str]:
 
 
 @st.composite
+def node_drafts(draw, depth: int) -> dict:
+    """One node and its way out, drawn before the flow is assembled: targets are indices (CHOICE) into
+    options that depend on the node's place. One draft per node keeps shrinking simple: removing a
+    draft removes a node and leaves a valid flow. Every first option is the simplest (a tick, plain
+    edges to the next node, no join), which is where the shrinker goes."""
+    kind = draw(st.sampled_from(["tick", "each", "sub"] if depth > 0 else ["tick", "each"]))
+    draft = {"kind": kind, "source": draw(CHOICE), "concurrency": draw(st.integers(1, 4)),
+             "declare": draw(st.booleans()), "form": draw(st.sampled_from(["key", "item"])),
+             "sub": draw(flows(depth=depth - 1, size=3)) if kind == "sub" else None,
+             "mapped": draw(st.booleans()),
+             "conditional": draw(st.booleans()),
+             "targets": draw(st.lists(CHOICE, max_size=2)),
+             "whens": draw(st.lists(st.tuples(CHOICE, st.integers(0, 3)), min_size=1, max_size=2)),
+             "otherwise_at": draw(st.integers(0, 2)), "otherwise": draw(CHOICE),
+             "join": draw(st.booleans()), "members": draw(st.lists(CHOICE, min_size=2, max_size=3)),
+             "start": draw(st.booleans())}
+    return draft
+
+
+@st.composite
 def flows(draw, depth: int = 2, size: int = 6) -> GFlow:
-    """A valid flow. Nodes are drawn in a topological order: plain and `otherwise:` edges and joins only
-    go forward, and every backward (`when:`) edge has a limit, so every cycle crosses a limited edge.
+    """A valid flow. Nodes are in a topological order: plain and `otherwise:` edges and joins only go
+    forward, and every backward (`when:`) edge has a limit, so every cycle crosses a limited edge.
     Every node gets an edge in from an earlier node or from START, and a forward way out."""
-    names = list(NAMES[:draw(st.integers(1, size))])
+    drafts = draw(st.lists(node_drafts(depth), min_size=1, max_size=size))
+    names = list(NAMES[:len(drafts)])
     nodes: dict[str, GNode] = {}
-    for name in names:
-        kind = draw(st.sampled_from(["tick", "tick", "each"] + (["sub"] if depth > 0 else [])))
-        if kind == "each":   # over an input, or over what a map (this one too) has appended
+    for name, d in zip(names, drafts):
+        if d["kind"] == "each":   # over an input, or over what a map (this one too) has appended
             sources = ["L0", "L1"] + [f"o_{n}" for n, v in nodes.items() if v.kind == "each"] + [f"o_{name}"]
-            nodes[name] = each(draw(st.sampled_from(sources)), draw(st.integers(1, 4)), draw(st.booleans()),
-                               draw(st.sampled_from(["key", "item"])))
-        elif kind == "sub":
-            nodes[name] = sub(draw(flows(depth=depth - 1, size=3)), draw(st.booleans()), draw(st.integers(1, 4)))
+            nodes[name] = each(sources[d["source"] % len(sources)], d["concurrency"], d["declare"], d["form"])
+        elif d["kind"] == "sub":
+            nodes[name] = sub(d["sub"], d["mapped"], d["concurrency"])
         else:
             nodes[name] = tick()
     lists = ["trace"] + [out_key(n, v) for n, v in nodes.items() if v.kind != "tick"]
 
-    # Joins first: a join's target is a plain node with no other way in; its members route plainly
+    # Joins: a join's target is a plain node with no other way in; its members route plainly
     # (validation wants a node's out-edges all plain or all conditional, and a join's are plain).
-    joins: list[GEdge] = []
-    for _ in range(draw(st.integers(0, 2)) if len(names) >= 3 else 0):
-        taken = {e.target for e in joins}
-        options = [n for n in names[2:] if n not in taken and not nodes[n].map]
-        if not options:
-            break
-        target = draw(st.sampled_from(options))
-        members = draw(st.lists(st.sampled_from(names[:names.index(target)]), min_size=2, max_size=3,
-                                unique=True))
-        joins.append(join(members, target))
+    joins = []
+    for i, (name, d) in enumerate(zip(names, drafts)):
+        if d["join"] and i >= 2 and not nodes[name].map:
+            members = list(dict.fromkeys(names[c % i] for c in d["members"]))
+            if len(members) == 1:
+                members.append(names[(names.index(members[0]) + 1) % i])
+            joins.append(join(members, name))
     join_targets = {e.target for e in joins}
     join_members = {m for e in joins for m in e.source}
 
     edges: list[GEdge] = []
-    for i, name in enumerate(names):
+    for i, (name, d) in enumerate(zip(names, drafts)):
         forward = [n for n in names[i + 1:] if n not in join_targets] + [END]
         backward = [n for n in names[:i + 1] if n not in join_targets]
-        if name in join_members or draw(st.booleans()):
-            least = 0 if name in join_members else 1   # a member may leave through its join alone
-            for target in draw(st.lists(st.sampled_from(forward), min_size=least, max_size=2, unique=True)):
-                edges.append(GEdge(name, target))
+        if name in join_members or not d["conditional"]:
+            targets = list(dict.fromkeys(forward[c % len(forward)] for c in d["targets"]))
+            if not targets and name not in join_members:   # a member may leave through its join alone
+                targets = [END]
+            edges += [GEdge(name, t) for t in targets]
             continue
         conditional = []
-        for _ in range(draw(st.integers(1, 2))):
-            target = draw(st.sampled_from(forward + backward))
-            limited = target in backward or draw(st.booleans())
-            conditional.append(when(name, target, draw(conditions(lists)),
-                                    draw(st.integers(1, 3)) if limited else None))
-        conditional.insert(draw(st.integers(0, len(conditional))), otherwise(name, draw(st.sampled_from(forward))))
+        for choice, limit in d["whens"]:
+            target = (forward + backward)[choice % (len(forward) + len(backward))]
+            limited = target in backward or limit > 0   # backward: always limited
+            conditional.append(when(name, target, draw(conditions(lists)), max(limit, 1) if limited else None))
+        conditional.insert(min(d["otherwise_at"], len(conditional)),
+                           otherwise(name, forward[d["otherwise"] % len(forward)]))
         edges += conditional
 
-    # START: the first node, maybe others (fan-out), and every node nothing earlier leads to.
+    # START: the first node, any node whose draft asks, and every node nothing earlier leads to.
     reached = {e.target for e in edges if e.target in names and names.index(e.source) < names.index(e.target)}
-    starts = {names[0], *draw(st.lists(st.sampled_from(names), max_size=2))}
-    starts = [n for n in names if (n in starts or n not in reached) and n not in join_targets]
-    if draw(st.integers(0, 4)) == 0:   # sometimes START routes on a condition (forward only, no limit)
-        first = [when(START, n, draw(conditions(lists))) for n in starts]
-        start_edges = first + [otherwise(START, starts[0])]
+    starts = [n for i, (n, d) in enumerate(zip(names, drafts))
+              if (i == 0 or d["start"] or n not in reached) and n not in join_targets]
+    if draw(st.integers(0, 4)) == 4:   # sometimes START routes on a condition (forward only, no limit)
+        start_edges = [when(START, n, draw(conditions(lists))) for n in starts] + [otherwise(START, starts[0])]
     else:
         start_edges = [GEdge(START, n) for n in starts]
     return GFlow(nodes, start_edges + edges + joins)

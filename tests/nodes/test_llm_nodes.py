@@ -100,7 +100,8 @@ def test_content_words_drop_stop_words():
 
 # -- read_chunk -------------------------------------------------------------------------------------
 
-CHUNK = {"id": "doc0#3", "doc": "doc0", "start": 10, "end": 60, "text": "Call me Ishmael. The bicycle..."}
+CHUNK = {"id": "doc0#3", "doc": "doc0", "start": 10, "end": 60,
+         "text": "Call me Ishmael. The bicycle was invented in 1817. It rained."}
 
 
 @pytest.mark.parametrize("reply", ["None", "<None>", "", "无", "None. The passage is about whales."])
@@ -117,6 +118,23 @@ def test_read_chunk_keeps_relevant_text_capped():
     assert {k: evidence[k] for k in ("chunk", "doc", "start", "end")} == \
         {"chunk": "doc0#3", "doc": "doc0", "start": 10, "end": 60}
     assert evidence["text"].startswith("The bicycle was invented in 1817.") and len(evidence["text"]) < 120
+
+
+@pytest.mark.parametrize("reply", [
+    "The bicycle was invented in 1790 by Comte de Sivrac.",          # a quote the chunk does not hold
+    "The passage does not mention when the bicycle was invented.",  # a comment instead of None
+    "Call me Ishmael.",                                             # in the chunk, but not about the question
+])
+def test_read_chunk_keeps_only_what_the_chunk_holds_about_the_question(reply):
+    ctx = ctx_with(reply)
+    assert read_chunk(CHUNK, "When was the bicycle invented?", ctx=ctx) == {"evidence": None}
+    assert ctx.record.counters["reads_not_in_chunk"] == 1
+
+
+def test_read_chunk_keeps_the_quoted_sentences_of_a_mixed_reply():
+    reply = "Sure. The bicycle was invented in 1817. Bicycles were also invented on Mars in 1700."
+    out = read_chunk(CHUNK, "When was the bicycle invented?", ctx=ctx_with(reply))
+    assert out["evidence"]["text"] == "The bicycle was invented in 1817."
 
 
 def test_read_chunk_prompt_holds_the_chunk_and_the_information():
@@ -241,3 +259,38 @@ def test_next_subquestion_in_tools_mode_reports_a_refusal():
                   tools={"ask": ToolSpec("lv2", "Lv2", "ask")})
     with pytest.raises(ToolsRejected, match="refused tools"):
         next_subquestion("q", tool="ask", mode="tools", ctx=ctx)
+
+
+@pytest.mark.parametrize("context", [None, [], [{"id": "d#1", "text": "  "}],
+                                     [{"question": "Who?", "answer": "The document does not say."},
+                                      {"question": "谁？", "answer": "文档中没有提到。"}]])
+def test_answer_declines_without_asking_when_there_is_nothing_to_answer_from(context):
+    ctx = ctx_with()  # a fake with no replies: any call would fail the test
+    assert answer("Who rebuilt the mill?", context, ctx=ctx)["answer"] == "The document does not say."
+    assert answer("谁重建了磨坊？", context, ctx=ctx)["answer"] == "文档中没有提到。"
+    assert ctx.record.model_calls == 0 and "nothing relevant" in ctx.record.notes[0]["message"]
+
+
+class Recording(FakeListChatModel):
+    """Keeps the last prompt it was sent."""
+    last: str = ""
+
+    def _call(self, messages, *args, **kwargs):
+        self.last = messages[-1].content
+        return super()._call(messages, *args, **kwargs)
+
+
+def test_answer_drops_sub_answers_that_found_nothing():
+    model = Recording(responses=["Anna."])
+    ctx = Context(node="n", model=model, stream=None)
+    memory = [{"question": "Who owned the mill?", "answer": "The text does not mention the owner."},
+              {"question": "Who rebuilt it?", "answer": "Anna rebuilt it."}]
+    assert answer("Who rebuilt the mill?", memory, ctx=ctx)["answer"] == "Anna."
+    assert "Anna rebuilt it." in model.last and "owner" not in model.last
+
+
+def test_next_subquestion_looks_the_question_up_when_the_model_stops_before_any_lookup():
+    ctx = ctx_with('{"done": true}')
+    out = next_subquestion("Who rebuilt the mill that Anna owned?", [], mode="json", ctx=ctx)
+    assert out["subquestion"] == "Who rebuilt the mill that Anna owned?"
+    assert "before looking anything up" in ctx.record.fallbacks[0]["reason"]
