@@ -15,10 +15,15 @@ from .tokens import language_of
 
 _SYSTEM = {
     "en": "You answer a question that may need several steps. Call the tool {tool} to look up one simple "
-          "question at a time in the document. When the facts found so far answer the question, reply "
-          "DONE and call no tool.",
+          "question at a time in the document. When a fact you found names a person, place or thing that "
+          "the question needs next, ask about it by name: for \"In which city was the composer of the opera "
+          "The Silver Lake born?\" first ask \"Who composed the opera The Silver Lake?\", and once that "
+          "found Marta Kowal, ask \"In which city was Marta Kowal born?\". When the facts found so far "
+          "answer the question, reply DONE and call no tool.",
     "zh": "你要回答一个可能需要多步推理的问题。调用工具 {tool} 在文档中查找，每次只问一个简单问题。"
-          "当已找到的事实足以回答问题时，回复 DONE，不要调用工具。",
+          "如果找到的事实提到了问题接下来需要的人、地方或事物，就直接用它的名字来问：例如对于“歌剧《银湖》的"
+          "作曲者出生在哪座城市？”，先问“歌剧《银湖》是谁作曲的？”，找到玛尔塔·科瓦尔之后，再问“玛尔塔·科瓦尔"
+          "出生在哪座城市？”。当已找到的事实足以回答问题时，回复 DONE，不要调用工具。",
 }
 _NOTHING_YET = {"en": "(nothing yet)", "zh": "（暂无）"}
 

@@ -38,6 +38,7 @@ re-indexes (`index_cache_hits` in the run record).
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -47,8 +48,10 @@ import numpy as np
 from longflow.core.context import Context
 from longflow.core.paths import cache_dir
 from longflow.core.registry import node
+
 from .bm25_text import ANALYZER_VERSION, analyze, term_ids
 from .documents import LRU, Chunk, load_arrays, save_arrays
+from .query import content_words
 
 INDEX_VERSION = 1                      # bump when the on-disk index layout or BM25 settings change
 BM25_SETTINGS = {"k1": 1.5, "b": 0.75, "method": "lucene"}
@@ -73,15 +76,27 @@ class Index:
 
 @node(outputs={"context": "list[Chunk]"},
       param_docs={"budget_tokens": "the most tokens of chunk text to return",
-                  "prefer_evidence": "chunks with evidence from a reading step come first"})
+                  "prefer_evidence": "chunks with evidence from a reading step come first",
+                  "min_coverage": "without evidence, the share of the question's terms (weighted by "
+                                  "rarity) that the best chunk must hold; below it nothing is relevant "
+                                  "and the context is empty (0: off)",
+                  "keywords_if_nothing_read": "when a reading step ran and kept nothing, retrieve by "
+                                              "keywords anyway (true) or hand on nothing (false)"})
 def bm25_retrieve(chunks: list, keywords: list, evidence: list | None = None,
                   question: str | None = None, *, budget_tokens: int = 8000,
-                  prefer_evidence: bool = True, ctx: Context = None) -> dict:
+                  prefer_evidence: bool = True, min_coverage: float = 0.0,
+                  keywords_if_nothing_read: bool = True, ctx: Context = None) -> dict:
     """Pick the chunks that best match the keywords (and evidence) with BM25, within a token budget.
 
     `evidence` items ({"chunk": id, "text": sentences}) add their text to the query, and with
     `prefer_evidence` their chunks rank first. Without keywords or evidence (or when they are all stop
     words), the question's words are used. The chunks are returned in document order.
+
+    An empty context means that nothing relevant was found (the answer step then says so rather than
+    let a small model invent): with `min_coverage`, when no evidence was read and no chunk holds enough
+    of the question's own terms, the rarest weighing most (a question about something the document never
+    names finds only its common words); and, without `keywords_if_nothing_read`, when a reading step
+    read every chunk and kept nothing.
     """
     ctx = ctx or Context(node="bm25_retrieve", stream=None)
     started = time.perf_counter()
@@ -91,6 +106,10 @@ def bm25_retrieve(chunks: list, keywords: list, evidence: list | None = None,
 
     query = [t for text in keywords + evidence_texts for t in analyze(text)]
     if evidence is not None and not evidence_texts:  # a reading step ran and kept nothing
+        if not keywords_if_nothing_read:
+            ctx.record.note(ctx.node, "the reading step found nothing relevant in any chunk")
+            ctx.record.time("retrieve", time.perf_counter() - started)
+            return {"context": []}
         ctx.record.note(ctx.node, "the reading step found nothing relevant in any chunk: answering from "
                                   "keyword retrieval alone")
     if not query:
@@ -108,6 +127,13 @@ def bm25_retrieve(chunks: list, keywords: list, evidence: list | None = None,
     started += time.perf_counter() - index_started  # building the index is timed as "index", not here
     scores = index.scores(query)
     order = _ranking(chunks, scores, evidence_chunks if prefer_evidence else set())
+    if min_coverage > 0 and not evidence_texts and question:
+        best = max((coverage(index, chunks[i], question) for i in order[:8]), default=0.0)
+        if best < min_coverage:
+            ctx.record.note(ctx.node, f"no chunk holds enough of the question's terms (best {best:.2f} < "
+                                      f"{min_coverage}): nothing relevant", question=question[:300])
+            ctx.record.time("retrieve", time.perf_counter() - started)
+            return {"context": []}
     if not order:
         ctx.record.note(ctx.node, "no chunk matches the query: returning the first chunks in document "
                                   "order", keywords=keywords[:20], question=(question or "")[:300])
@@ -126,6 +152,28 @@ def bm25_retrieve(chunks: list, keywords: list, evidence: list | None = None,
     ctx.record.time("retrieve", time.perf_counter() - started)
     ctx.record.used(ctx.node, [chunks[i]["id"] for i in picked], used)
     return {"context": [chunks[i] for i in picked]}
+
+
+def coverage(index: Index, chunk: Chunk, question: str) -> float:
+    """How much of the question the chunk holds: for the question's best-held part (a sentence or line:
+    a list of questions is answered part by part), the share of its terms the chunk holds, each weighted
+    by its BM25 idf over the document's chunks (a term no chunk holds weighs most)."""
+    held = set(analyze(chunk["text"]))
+    best = 0.0
+    for part in _QUESTION_PARTS.split(question):
+        asked = set(analyze(" ".join(content_words(part))))
+        if asked:
+            weight = {t: _idf(index, t) for t in asked}
+            best = max(best, sum(w for t, w in weight.items() if t in held) / sum(weight.values()))
+    return best
+
+
+_QUESTION_PARTS = re.compile(r"(?<=[?？.。!！])\s+|\n+")
+
+
+def _idf(index: Index, term: str) -> float:
+    df = int(np.count_nonzero(index.scores([term])))
+    return float(np.log(1 + (index.size - df + 0.5) / (df + 0.5)))
 
 
 @node(outputs={"indexed": "int"})

@@ -33,7 +33,7 @@ SECOND = "Beethoven composed his Fifth Symphony between 1804 and 1808, early in 
 QUESTIONS = {"cold": "When was the bicycle invented?", "warm": "When did Beethoven compose his Fifth Symphony?"}
 LV3_QUESTION = "What vehicle was invented in the same century as the Fifth Symphony was composed?"
 LV3_WARM = "Which came first, the bicycle or the Fifth Symphony?"   # same sub-questions: reads cached
-LV3_PLAN = ["When was the Fifth Symphony composed?", "What vehicle was invented in the 19th century?"]
+LV3_PLAN = ["When was the Fifth Symphony composed?", "What vehicle was invented in the {1:1[0-9]th century}?"]
 FLOWS = REPO / "flows"
 
 

@@ -10,8 +10,10 @@ configurable latency, and counts what it served:
 Tasks are recognised by the built-in prompts' wording (en and zh): split the query, keywords, read a
 chunk (the needle sentences it holds, else None), answer (the passage sentence that best matches the
 question, or "the document does not say"), and plan the next sub-question (from `Script.plan`, as a
-native tool call when the request offers tools, else as JSON). A prompt it has no rule for fails loudly
-(HTTP 422, on stderr, and in `stats.unrecognised`): it never invents a reply.
+native tool call when the request offers tools, else as JSON). A plan step can be filled only from what
+the earlier steps found (`{1:PATTERN}`), and the answer over Lv3's memory is whatever found answer
+matches the question: the script knows the form of each reply, not the answers. A prompt it has no rule
+for fails loudly (HTTP 422, on stderr, and in `stats.unrecognised`): it never invents a reply.
 
     python -m longflow.testing.scripted_server --port 8011 --latency 1.0 --needle "..."   # for benchmarks
 """
@@ -35,7 +37,8 @@ _WORD = re.compile(f"[{CJK_RANGES}]|[A-Za-z0-9]+")   # a Chinese character is a 
 @dataclass
 class Script:
     needles: list[str] = field(default_factory=list)     # sentences a reader should find relevant
-    plan: list[str] = field(default_factory=list)        # Lv3 sub-questions, asked in this order
+    plan: list[str] = field(default_factory=list)        # Lv3 sub-questions, asked in this order; a
+    #                                                      step may use an earlier answer: {1:PATTERN}
     tool_calling: bool = True                            # False: a request with tools gets HTTP 400
     fail_first: int = 0                                  # the first N requests fail ...
     fail_status: int = 500                               # ... with this status
@@ -106,8 +109,24 @@ class Responder:
         return f"```json\n{reply}\n```"
 
     def _next_sub(self, prompt: str) -> str | None:
-        steps = len(re.findall(r"^- .+ -> ", prompt, re.M))
-        return self.script.plan[steps] if steps < len(self.script.plan) else None
+        """The plan's next step, by how many facts the prompt says were found. A step may name what an
+        earlier one found, `{1:PATTERN}` being the first match of PATTERN in the first fact's answer: a
+        planner that does not pass the facts on gets no further (DONE)."""
+        found = re.split(r"Found so far:|目前已找到：", prompt)[-1]
+        answers = re.findall(r"^- .+? -> (.+)$", found, re.M)
+        if len(answers) >= len(self.script.plan):
+            return None
+        step, missing = self.script.plan[len(answers)], []
+
+        def fill(m: re.Match) -> str:
+            k, pattern = int(m.group(1)), m.group(2)
+            hit = re.search(pattern, answers[k - 1]) if k <= len(answers) else None
+            if hit is None:
+                missing.append(pattern)
+                return ""
+            return hit.group(0)
+        step = re.sub(r"\{(\d+):([^}]+)\}", fill, step)
+        return None if missing else step
 
     @staticmethod
     def _split(request: str) -> str:
@@ -119,19 +138,21 @@ class Responder:
 
     @staticmethod
     def _answer(prompt: str) -> str:
-        """The passage sentence sharing most words with the question, or a refusal."""
+        """The passage sentence sharing most words with the question; for Lv3's memory, every found answer
+        that shares a word with the question; else a refusal. Never the question's answer by rote."""
         question = _after(prompt, ("Question: ", "问题："))[-1].split("\n")[0]
         passages = re.split(r"\n(?:Passages:|材料：)\n", prompt, maxsplit=1)[-1]
         passages = re.split(r"\n\n(?:Question: |问题：)", passages)[0]
-        hops = re.findall(r"^A: (.+)$", passages, re.M)
-        if hops:  # Lv3 memory: the last hop's answer is the answer to the whole question
-            return hops[-1].strip()
         wanted = set(_content_words(question))
+        hops = re.findall(r"^A: (.+)$", passages, re.M)
+        if hops:
+            relevant = [h.strip() for h in hops if wanted & set(_content_words(h))]
+            return " ".join(relevant) or "The document does not say."
         best, best_score = "", 0
         for sentence in re.split(r"(?<=[.!?。！？])\s+|\n", passages):
             score = len(wanted & set(_content_words(sentence)))
             if score > best_score and not sentence.startswith("["):
-                best, best_score = sentence.strip().removeprefix("A: "), score
+                best, best_score = sentence.strip(), score
         return best if best_score >= 1 else "The document does not say."
 
 

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMPTS = sorted((ROOT / "nodes" / "prompts").glob("*.txt"))
-EXAMPLE = re.compile(r"^(?:Text: |Request: |文本：|请求：)(?!\$)(.+)$", re.M)
+EXAMPLE = re.compile(r"^(?:Text: |Request: |Question: |文本：|请求：|问题：)(?!\$)(.+)$", re.M)
 STOP = {"which", "what", "when", "where", "answer", "sentence", "from", "with", "that", "this", "were", "have"}
 
 
@@ -40,7 +40,8 @@ def words(text: str) -> frozenset[str]:
 
 def test_every_template_with_examples_is_checked():
     assert [p.name for p in PROMPTS if EXAMPLE.search(p.read_text(encoding="utf-8"))] == [
-        "extract_keywords.en.txt", "extract_keywords.zh.txt", "split_query.en.txt", "split_query.zh.txt"]
+        "extract_keywords.en.txt", "extract_keywords.zh.txt", "next_subquestion.en.txt",
+        "next_subquestion.zh.txt", "split_query.en.txt", "split_query.zh.txt"]
 
 
 @pytest.mark.parametrize("prompt", PROMPTS, ids=lambda p: p.name)

@@ -181,3 +181,35 @@ def test_bm25_index_ahead_of_retrieval_is_reused():
     out = bm25_retrieve(chunks, ["bicycle"], ctx=ctx)
     assert [c["id"] for c in out["context"]] == ["d#1"]
     assert ctx.record.counters["index_cache_hits"] == 1 and "index" in ctx.record.timings
+
+
+# -- nothing relevant -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question, found", [
+    ("Where did the lighthouse keeper hide the brass telescope?", True),
+    ("Who sold the silver compass to the harbour master?", False),    # the document never names these
+    ("小明把金色的钥匙藏在哪里？", True),
+    ("谁把玉佩卖给了县令？", False),
+])
+def test_min_coverage_hands_on_nothing_for_a_question_the_document_does_not_hold(book_chunks, ctx, question,
+                                                                                  found):
+    out = bm25_retrieve(book_chunks, [question], question=question, budget_tokens=600, min_coverage=0.3,
+                        ctx=ctx)
+    assert bool(out["context"]) is found
+    if not found:
+        assert "nothing relevant" in ctx.record.notes[-1]["message"]
+    # without the gate, something is always handed on
+    assert bm25_retrieve(book_chunks, [question], question=question, budget_tokens=600, ctx=ctx)["context"]
+
+
+def test_a_list_of_questions_is_covered_part_by_part(book_chunks, ctx):
+    question = ("Answer each of these questions:\n1. Where did the lighthouse keeper hide the brass telescope?\n"
+                "2. Who sold the silver compass to the harbour master?")
+    assert bm25_retrieve(book_chunks, [question], question=question, min_coverage=0.3, ctx=ctx)["context"]
+
+
+def test_nothing_read_can_mean_nothing_relevant(book_chunks, ctx):
+    kept = bm25_retrieve(book_chunks, ["whale"], evidence=[], ctx=ctx)["context"]
+    assert kept and "keyword retrieval alone" in ctx.record.notes[-1]["message"]
+    assert bm25_retrieve(book_chunks, ["whale"], evidence=[], keywords_if_nothing_read=False,
+                         ctx=ctx)["context"] == []
