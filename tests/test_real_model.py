@@ -66,3 +66,23 @@ def test_engine_run_defaults_to_the_embedded_model(haystack, monkeypatch, capsys
     out, err = capsys.readouterr()
     assert code == 0 and "1817" in out
     assert "model: embedded qwen2.5-coder-0.5b-instruct (local:0.5b), llama.cpp server at http://127.0.0.1:" in err
+
+
+# The benchmark's CI slice: a few generated cases with the real model, and a floor the current code clears
+# (README "Answer quality" has the full tables). Seed 7 is not the seed the README's figures use.
+SLICE = {"tasks": ("single", "absent"), "languages": ("en", "zh"), "lengths": (4000,), "depths": (50,),
+         "seed": 7}
+FLOORS = {"lv1": 75.0, "lv2": 75.0}
+
+
+def test_quality_slice_clears_its_floor(server, tmp_path):
+    from longflow.apps.quality.cases import generate
+    from longflow.apps.quality.runner import methods, run_cases
+    model = ModelConfig(model=server.model_name, base_url=server.base_url, api_key="local",
+                        max_concurrency=server.max_concurrency)
+    rows = run_cases(generate(**SLICE), methods(FLOORS), model, tmp_path / "results.jsonl", tmp_path / "docs",
+                     stream=None)
+    means = {m: sum(r["score"] for r in rows if r["method"] == m) / 4 for m in FLOORS}
+    report = {m: [(r["case"], r["score"], r["prediction"][:80]) for r in rows if r["method"] == m] for m in FLOORS}
+    assert all(means[m] >= floor for m, floor in FLOORS.items()), (means, report)
+    assert not [r for r in rows if r["error"]]

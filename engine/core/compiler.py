@@ -193,7 +193,8 @@ def _with_params(flow: Flow, dotted: dict[str, Any]) -> Flow:
 
 # -- edges ------------------------------------------------------------------------------------------
 
-def _add_edges(builder, flow: Flow, runtime: Runtime, source: str, edges: list[EdgeSpec], prefix: str) -> None:
+def _add_edges(builder, flow: Flow, runtime: Runtime, source: str, edges: list[EdgeSpec],
+               prefix: str) -> None:
     """A join is always LangGraph's waiting edge, registered once (from its first member) whatever else
     its members do. The other edges are plain, unless one is conditional or leads to a mapped node:
     then a router picks the targets and turns a mapped target into its map's worker tasks."""

@@ -39,7 +39,8 @@ def check_flow(flow: Flow, src: Source) -> list[FlowError]:
     errors += _routing(flow, src)
     keys = state_keys(flow)
     for node in flow.nodes.values():
-        needed = [(i, k) for i, k in node.inputs.items() if i not in node.optional_inputs and i != node.map_input]
+        needed = [(i, k) for i, k in node.inputs.items()
+                  if i not in node.optional_inputs and i != node.map_input]
         if node.map:
             needed = [(node.map, node.map)] + needed  # the map input takes the items of `map:`
         for inp, key in needed:

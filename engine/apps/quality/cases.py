@@ -104,7 +104,8 @@ def _make(task: str, lang: str, length: int, depth: int, rng: random.Random, cas
         picked = _distinct(rng, lang, MULTI_NEEDLES)
         questions = "\n".join(f"{i}. {n['retrieval_question']}" for i, n in enumerate(picked, 1))
         lead = "Answer each of these questions:" if lang == "en" else "请逐一回答下列问题："
-        return Case(**base, question=f"{lead}\n{questions}", answer=" ".join(n["gold_standard_answer"] for n in picked),
+        return Case(**base, question=f"{lead}\n{questions}",
+                    answer=" ".join(n["gold_standard_answer"] for n in picked),
                     keywords=[n["arg2"] for n in picked], needles=[n["needle"] for n in picked])
     needle, = _distinct(rng, lang, 1)
     if task == "absent":
@@ -166,4 +167,5 @@ def _needles(lang: str) -> list[dict]:
 
 @functools.lru_cache(maxsize=2)
 def _reasoning(lang: str) -> list[dict]:
-    return json.loads((DATA / "needlebench" / f"multi_needle_reasoning_{lang}.json").read_text(encoding="utf-8"))
+    path = DATA / "needlebench" / f"multi_needle_reasoning_{lang}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
