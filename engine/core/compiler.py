@@ -6,26 +6,31 @@
   with its parameters and Context, and writes its outputs (after `out:` renames).
 - An imported flow used as a node: compiled on its own and invoked from a wrapper, so its state keys
   never clash with ours.
-- `map:` (over a node kind or an imported flow): the edge into the node queues the items in the runtime
-  and sends `concurrency` worker tasks, which take items until none are left; the last one writes all
-  results in item order. A failed item is recorded in the run record and the map goes on.
+- `map:` (over a node kind or an imported flow): an ordinary node to LangGraph, which runs the items on
+  `concurrency` worker threads of its own and writes all results at once, in item order. So a map runs
+  once per step however many edges lead to it, reads its items when it runs, routes once, and counts as
+  one run. A failed item is recorded in the run record and the map goes on.
 - Edges: plain edges are plain; a join `{from: [a, b], to: c}` is LangGraph's waiting edge; a node with
-  `when:` edges, or an edge into a mapped node, gets a router.
+  `when:` edges gets a router.
 """
 from __future__ import annotations
 
+import contextvars
 import functools
+import threading
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Annotated, Any, Callable, TypedDict
 
+from .context import Progress
 from .models import ModelError
 from .runtime import Runtime
 from .spec import END, START, EdgeSpec, Flow, NodeSpec, MAP_PARAMS
 from .validate import state_keys
 
 RUNS = "_runs"
-MAP_ID = "_map"   # in a worker's payload: which map pass it works for
 
 
 def _append(old: list | None, new: Any) -> list:
@@ -72,10 +77,9 @@ def recursion_limit(flow: Flow) -> int:
 
 
 def max_concurrency(flow: Flow) -> int:
-    """Room for every map's workers and every parallel branch at once. Each map bounds itself (its
-    `concurrency` is its worker count) and each endpoint bounds its calls (core.models.Limiter), so this
-    graph-wide number only has to be large enough never to be the bound."""
-    return sum(n.params["concurrency"] for n in flow.nodes.values() if n.map) + len(flow.nodes) + 1
+    """Room for every node at once: a map bounds its own workers, and each endpoint the calls it receives
+    (core.models.Limiter), so this graph-wide number is never the bound."""
+    return len(flow.nodes) + 1
 
 
 def compile_flow(flow: Flow, runtime: Runtime, prefix: str = ""):
@@ -86,7 +90,7 @@ def compile_flow(flow: Flow, runtime: Runtime, prefix: str = ""):
     for node in flow.nodes.values():
         builder.add_node(node.name, _node_runner(flow, node, runtime, prefix))
     for source in [START, *flow.nodes]:
-        _add_edges(builder, flow, runtime, source, flow.out_edges(source), prefix)
+        _add_edges(builder, flow, source, flow.out_edges(source))
     graph = builder.compile(name=flow.name)
     return graph.with_config(max_concurrency=max_concurrency(flow), recursion_limit=recursion_limit(flow))
 
@@ -94,18 +98,19 @@ def compile_flow(flow: Flow, runtime: Runtime, prefix: str = ""):
 # -- nodes ------------------------------------------------------------------------------------------
 
 def _node_runner(flow: Flow, node: NodeSpec, runtime: Runtime, prefix: str) -> Callable:
-    """The function LangGraph runs for `node`: one call per run, or, for a mapped node, one worker."""
+    """The function LangGraph runs for `node`: one call, or, for a mapped node, one call per item."""
     label = f"{prefix}{node.name}"
     call = _subflow_call(node, runtime, label) if node.subflow is not None else \
         _kind_call(flow, node, runtime, label)
-    if not node.map:
-        def run(state: dict) -> dict:
-            started = time.perf_counter()
-            result = call({i: state.get(k) for i, k in node.inputs.items()})
-            runtime.record.node_ran(label, time.perf_counter() - started)
-            return {**{node.outputs[k]: v for k, v in result.items()}, RUNS: {node.name: 1}}
-        return run
-    return _map_worker(flow, node, runtime, label, call)
+    if node.map:
+        return _map_runner(flow, node, runtime, label, call)
+
+    def run(state: dict) -> dict:
+        started = time.perf_counter()
+        result = call({i: state.get(k) for i, k in node.inputs.items()})
+        runtime.record.node_ran(label, time.perf_counter() - started)
+        return {**{node.outputs[k]: v for k, v in result.items()}, RUNS: {node.name: 1}}
+    return run
 
 
 def _kind_call(flow: Flow, node: NodeSpec, runtime: Runtime, label: str) -> Callable[[dict], dict]:
@@ -135,33 +140,47 @@ def _subflow_call(node: NodeSpec, runtime: Runtime, label: str) -> Callable[[dic
     return call
 
 
-def _map_worker(flow: Flow, node: NodeSpec, runtime: Runtime, label: str, call: Callable) -> Callable:
-    """One of a map pass's worker tasks: it takes items from the pass's queue until none are left. An
-    item whose model call failed is recorded and the others go on. The last worker to finish writes every
-    result, in item order and merged as each output key's `state:` rule says, and counts one run of the
-    node (which is what a loop's `limit:` counts)."""
-    def work(payload: dict) -> dict:
-        run = runtime.map_run(payload[MAP_ID])
-        shared = {i: payload.get(i) for i in node.declared_inputs if i != node.map_input}
-        try:
-            while (taken := run.take()) is not None:
-                index, item = taken
+def _map_runner(flow: Flow, node: NodeSpec, runtime: Runtime, label: str, call: Callable) -> Callable:
+    """Every item of `node.map` through `call`, on `concurrency` threads that take items from one queue
+    (so a slow item never holds up a batch). An item whose model call failed is recorded and the others
+    go on; any other error stops the workers taking items and fails the run."""
+    workers = node.params["concurrency"]
+
+    def run(state: dict) -> dict:
+        started = time.perf_counter()
+        items = list(state.get(node.map) or [])
+        shared = {i: state.get(k) for i, k in node.inputs.items() if i != node.map_input}
+        queue, lock, results = deque(enumerate(items)), threading.Lock(), [None] * len(items)
+        progress, stopped = Progress(label, len(items), "items", runtime.stream), threading.Event()
+
+        def work() -> None:
+            while not stopped.is_set():
+                with lock:
+                    if not queue:
+                        return
+                    index, item = queue.popleft()
                 try:
-                    result = call({node.map_input: item, **shared})
+                    results[index] = call({node.map_input: item, **shared})
                 except ModelError as exc:  # recorded and counted; the other items go on
                     runtime.record.failure(label, str(exc), item=index, id=_item_id(item))
-                    run.failed()
+                    progress.advance(failed=1)
                     continue
-                run.done(index, result)
-        except BaseException:
-            run.stop()  # the run is failing: the other workers take nothing more
-            raise
-        if not run.finish():
-            return {}
-        runtime.end_map(payload[MAP_ID])
-        runtime.record.node_ran(label, time.perf_counter() - run.progress.started, run.total)
-        return {**_merged(flow, node, run.ordered()), RUNS: {node.name: 1}}
-    return work
+                except BaseException:
+                    stopped.set()
+                    raise
+                progress.advance()
+
+        if items:
+            with ThreadPoolExecutor(min(workers, len(items)), thread_name_prefix=label) as pool:
+                # Each worker in a copy of this task's context: what LangGraph keeps there (the run's
+                # config, for a nested flow) is the same for the items as for a plain node.
+                for future in [pool.submit(contextvars.copy_context().run, work)
+                               for _ in range(min(workers, len(items)))]:
+                    future.result()
+            runtime.record.count("maps")
+        runtime.record.node_ran(label, time.perf_counter() - started, len(items))
+        return {**_merged(flow, node, [r for r in results if r is not None]), RUNS: {node.name: 1}}
+    return run
 
 
 def _merged(flow: Flow, node: NodeSpec, results: list[dict]) -> dict:
@@ -193,41 +212,24 @@ def _with_params(flow: Flow, dotted: dict[str, Any]) -> Flow:
 
 # -- edges ------------------------------------------------------------------------------------------
 
-def _add_edges(builder, flow: Flow, runtime: Runtime, source: str, edges: list[EdgeSpec],
-               prefix: str) -> None:
+def _add_edges(builder, flow: Flow, source: str, edges: list[EdgeSpec]) -> None:
     """A join is always LangGraph's waiting edge, registered once (from its first member) whatever else
-    its members do. The other edges are plain, unless one is conditional or leads to a mapped node:
-    then a router picks the targets and turns a mapped target into its map's worker tasks."""
+    its members do. The other edges are plain, unless they are conditional: then a router picks one."""
     for edge in edges:
         if edge.join and source == edge.join[0]:
             builder.add_edge([_graph_name(s) for s in edge.join], _graph_name(edge.target))
     edges = [e for e in edges if not e.join]
-    if not any(e.conditional or _mapped(flow, e.target) for e in edges):
+    if not any(e.conditional for e in edges):
         for edge in edges:
             builder.add_edge(_graph_name(source), _graph_name(edge.target))
         return
-    if edges:
-        targets = sorted({e.target for e in edges})
-        builder.add_conditional_edges(_graph_name(source), _router(flow, runtime, edges, prefix),
-                                      {t: _graph_name(t) for t in targets})
+    targets = sorted({e.target for e in edges})
+    builder.add_conditional_edges(_graph_name(source), lambda state: _pick(edges, state),
+                                  {t: _graph_name(t) for t in targets})
 
 
 def _graph_name(name: str) -> str:
     return {START: "__start__", END: "__end__"}.get(name, name)
-
-
-def _mapped(flow: Flow, name: str) -> bool:
-    return name in flow.nodes and bool(flow.nodes[name].map)
-
-
-def _router(flow: Flow, runtime: Runtime, edges: list[EdgeSpec], prefix: str) -> Callable:
-    conditional = any(e.conditional for e in edges)
-
-    def route(state: dict) -> list:
-        chosen = [e.target for e in edges] if not conditional else [_pick(edges, state)]
-        return _flatten([_sends(flow.nodes[t], state, runtime, prefix) if _mapped(flow, t) else t
-                         for t in chosen])
-    return route
 
 
 def _pick(edges: list[EdgeSpec], state: dict) -> str:
@@ -236,25 +238,6 @@ def _pick(edges: list[EdgeSpec], state: dict) -> str:
         if edge.when and edge.when(state) and (edge.limit is None or runs.get(edge.target, 0) < edge.limit):
             return edge.target
     return next(e.target for e in edges if e.otherwise)
-
-
-def _sends(node: NodeSpec, state: dict, runtime: Runtime, prefix: str) -> list:
-    """A map pass: its items queued in the runtime, and one Send per worker (`concurrency` of them, or
-    fewer for fewer items; one for none, so that the flow goes on)."""
-    from langgraph.types import Send
-
-    items = list(state.get(node.map) or [])
-    workers = max(1, min(node.params["concurrency"], len(items)))
-    map_id = runtime.start_map(f"{prefix}{node.name}", items, workers)
-    shared = {i: state.get(k) for i, k in node.inputs.items() if i != node.map_input}
-    return [Send(node.name, {MAP_ID: map_id, **shared}) for _ in range(workers)]
-
-
-def _flatten(targets: list) -> list:
-    out = []
-    for t in targets:
-        out.extend(t if isinstance(t, list) else [t])
-    return out
 
 
 def _item_id(item: Any) -> Any:
