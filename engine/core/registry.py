@@ -36,6 +36,7 @@ class Param:
     type: Any
     default: Any
     doc: str = ""
+    minimum: float | None = None       # the least value a number may take
 
     @property
     def type_name(self) -> str:

@@ -33,7 +33,7 @@ from .yamlsource import FlowError, FlowErrors, Source, load_source, parse_yaml
 
 START, END = "START", "END"
 MERGES = ("replace", "append", "merge", "add")
-MAP_PARAMS = {"concurrency": Param("concurrency", int, 16, "how many items are processed at once")}
+MAP_PARAMS = {"concurrency": Param("concurrency", int, 16, "how many items are processed at once", minimum=1)}
 TOP_LEVEL = {"flow", "description", "inputs", "outputs", "state", "imports", "models", "nodes", "edges"}
 NODE_FIELDS = {"use", "with", "map", "into", "in", "out", "model", "description"}
 EDGE_FIELDS = {"from", "to", "when", "otherwise", "limit"}
@@ -337,6 +337,9 @@ class _Builder:
         elif not check_type(value, param.type):
             self.err(f"node {name!r}: parameter {key!r} must be {param.type_name}, got {value!r} "
                      f"({type(value).__name__})", *where)
+        elif param.minimum is not None and value < param.minimum:
+            self.err(f"node {name!r}: parameter {key!r} must be at least {param.minimum:g}, got {value!r}",
+                     *where)
 
     # -- edges --------------------------------------------------------------------------------------
     def edges(self, raw: Any) -> list[EdgeSpec]:

@@ -327,3 +327,10 @@ def test_a_mapped_imported_flow_takes_concurrency(tmp_path, toy_registry, sub_fl
     main.write_text(main.read_text().replace("concurrency: 2", "concurrency: two"))
     with pytest.raises(FlowErrors, match="parameter 'concurrency' must be int"):
         load_flow(main, registry=toy_registry)
+
+
+@pytest.mark.parametrize("value", [0, -3])
+def test_map_concurrency_is_at_least_one(toy_registry, value):
+    error = only_error(GOOD.replace("with: {bang: true}", f"with: {{bang: true, concurrency: {value}}}"),
+                       toy_registry)
+    assert "parameter 'concurrency' must be at least 1" in error.message and error.line == 6
