@@ -676,7 +676,8 @@ def provide(config, stream=None):
             stream.write(f"model: embedded {server.model_name} ({config.model}), llama.cpp server at "
                          f"{server.base_url}\n")
         try:
-            yield config.with_fields(base_url=server.base_url, model=server.model_name), server.max_concurrency
+            live = config.with_fields(base_url=server.base_url, model=server.model_name, served_by=config.model)
+            yield live, server.max_concurrency
         except ModelError:
             server.check_alive()  # a dead server explains the failure better: name it, show its log
             raise

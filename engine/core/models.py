@@ -44,6 +44,8 @@ class ModelConfig:
     max_tokens: int = 1024
     timeout: float = 120.0
     max_concurrency: int = 0          # what the endpoint can serve at once; 0 = no known bound
+    served_by: str = ""               # the provider's model ('local:0.5b') behind a provider's endpoint,
+    #                                   whose port changes from run to run: the reply cache keys on it
     extra: dict = field(default_factory=dict)
 
     @property

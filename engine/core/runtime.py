@@ -30,7 +30,7 @@ class Runtime:
         endpoint = config.base_url if config else ""
         self.config = config
         self.model = ModelClient(chat, name, limiter=self.limiter(endpoint, limit), retry=self.retry,
-                                 endpoint=endpoint)
+                                 endpoint=(config.served_by or endpoint) if config else "")
 
     def limiter(self, endpoint: str, limit: int = 0) -> Limiter:
         """One per endpoint, so that two models on one server together stay within what it serves."""

@@ -90,7 +90,8 @@ class Responder:
             return self._json(json.dumps({"keywords_en": [w for w in words if w.isascii()],
                                           "keywords_zh": [w for w in words if not w.isascii()]},
                                          ensure_ascii=False)), None, "keywords"
-        if "Quote the sentences above" in last or "引用上文" in last:
+        if last.startswith("Answer the question using only the passage below") or \
+                (last.startswith("只根据下面的材料回答问题") and "回复 None" in last):
             chunk, question = (re.split(r"\n\n(?:Question: |问题：)", last, maxsplit=1) + [""])[:2]
             wanted = set(_content_words(question.split("\n")[0]))
             found = [n for n in self.script.needles

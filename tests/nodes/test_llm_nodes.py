@@ -121,8 +121,7 @@ def test_read_chunk_keeps_relevant_text_capped():
 
 
 @pytest.mark.parametrize("reply", [
-    "The bicycle was invented in 1790 by Comte de Sivrac.",          # a quote the chunk does not hold
-    "The passage does not mention when the bicycle was invented.",  # a comment instead of None
+    "The bicycle was invented in 1790 by Comte de Sivrac.",          # an answer the chunk does not hold
     "Call me Ishmael.",                                             # in the chunk, but not about the question
 ])
 def test_read_chunk_keeps_only_what_the_chunk_holds_about_the_question(reply):
@@ -131,8 +130,14 @@ def test_read_chunk_keeps_only_what_the_chunk_holds_about_the_question(reply):
     assert ctx.record.counters["reads_not_in_chunk"] == 1
 
 
-def test_read_chunk_keeps_the_quoted_sentences_of_a_mixed_reply():
-    reply = "Sure. The bicycle was invented in 1817. Bicycles were also invented on Mars in 1700."
+def test_read_chunk_takes_a_reply_saying_the_passage_does_not_tell_for_none():
+    ctx = ctx_with("The passage does not mention when the bicycle was invented.")
+    assert read_chunk(CHUNK, "When was the bicycle invented?", ctx=ctx) == {"evidence": None}
+
+
+@pytest.mark.parametrize("reply", ["1817", "In 1817.", "Sure. The bicycle was invented in 1817. Bicycles were "
+                                                         "also invented on Mars in 1700."])
+def test_read_chunk_keeps_the_chunk_sentences_that_hold_the_answer(reply):
     out = read_chunk(CHUNK, "When was the bicycle invented?", ctx=ctx_with(reply))
     assert out["evidence"]["text"] == "The bicycle was invented in 1817."
 
@@ -144,7 +149,7 @@ def test_read_chunk_prompt_holds_the_chunk_and_the_information():
         "_call": lambda self, messages, *a, **k: seen.append(messages[-1].content) or "None"})
     read_chunk(CHUNK, "When? Answer in French.", ["When was the bicycle invented?"],
                ctx=Context(node="read", model=model, stream=None))
-    assert seen[0].startswith(CHUNK["text"]) and "Question: When was the bicycle invented?" in seen[0]
+    assert f"Passage:\n{CHUNK['text']}" in seen[0] and "Question: When was the bicycle invented?" in seen[0]
     assert "French" not in seen[0]  # instructions are for the answer, not the reader
 
 
