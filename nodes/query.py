@@ -6,6 +6,7 @@ import re
 from longflow.core.context import Context
 from longflow.core.registry import node
 
+from .grounding import held, terms
 from .lang import CJK_RANGES, QUESTION_STOP
 from .llm import ask_json
 from .parsing import string_list
@@ -20,19 +21,29 @@ _QUESTION_WORD = re.compile(f"[{CJK_RANGES}]+|[A-Za-z0-9][A-Za-z0-9'\\-]*")
 def split_query(question: str, *, prompt: str = "", ctx: Context) -> dict:
     """Split the question into the information to find and the instructions on how to answer.
 
-    Small models sometimes return no usable JSON: then the whole question is the information, there are
-    no instructions, and the run record says so (`fallbacks`). `language` is 'en' or 'zh', from the
-    question's script, not from the model.
+    Small models sometimes return no usable JSON, answer the question instead of splitting it, or copy
+    the prompt's example: an item whose words are not the question's is dropped, and with no
+    information left the whole question is the information; the run record says so (`fallbacks`).
+    `language` is 'en' or 'zh', from the question's script, not from the model.
     """
     lang = language_of(question)
     reply = ask_json(ctx, fill(ctx, "split_query", lang, prompt, question=question),
                      ("information", "instruction", "instructions"), lang)
     information = string_list(reply.get("information")) if reply else []
     instructions = string_list(reply.get("instruction", reply.get("instructions"))) if reply else []
-    if not information:
+    # A small model answers the question instead of splitting it, or copies the prompt's example: keep
+    # only what the question itself says.
+    asked = terms(question)
+    kept = [i for i in information if held(i, asked) >= 0.9]
+    obeyed = [i for i in instructions if held(i, asked) >= 0.6]
+    if len(kept) < len(information) or len(obeyed) < len(instructions):
+        ctx.record.fallback(ctx.node, "parts of the reply are not in the question: dropped",
+                            information=[i for i in information if i not in kept],
+                            instructions=[i for i in instructions if i not in obeyed])
+    if not kept:
         ctx.record.fallback(ctx.node, "no information in the reply: using the whole question", reply=reply)
-        information = [question]
-    return {"information": information, "instructions": instructions, "language": lang}
+        kept = [question]
+    return {"information": kept, "instructions": obeyed, "language": lang}
 
 
 @node(outputs={"keywords": "list[str]"}, uses_model=True,

@@ -6,8 +6,7 @@ import re
 from longflow.core.context import Context
 from longflow.core.registry import node
 
-from .bm25_text import analyze
-from .lang import CJK_RUN
+from .grounding import terms
 from .parsing import is_decline, is_none_reply, string_list
 from .templates import fill
 from .tokens import language_of, truncate_to_tokens
@@ -61,10 +60,3 @@ def supporting(reply: str, chunk: str, question: str, share: float = 0.6) -> str
             if said and own & said and len(said & around) >= share * len(said) and own & asked:
                 kept.add(i)
     return " ".join(sentences[i].strip() for i in sorted(kept))
-
-
-def terms(text: str) -> set[str]:
-    """BM25's terms of the text (stemmed words, jieba's words) and its Chinese character pairs, which
-    match however a reply was segmented."""
-    pairs = {run[i:i + 2] for run in CJK_RUN.findall(text) for i in range(len(run) - 1)}
-    return set(analyze(text)) | pairs

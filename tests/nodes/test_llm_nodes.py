@@ -299,3 +299,13 @@ def test_next_subquestion_looks_the_question_up_when_the_model_stops_before_any_
     out = next_subquestion("Who rebuilt the mill that Anna owned?", [], mode="json", ctx=ctx)
     assert out["subquestion"] == "Who rebuilt the mill that Anna owned?"
     assert "before looking anything up" in ctx.record.fallbacks[0]["reason"]
+
+
+def test_split_query_keeps_only_what_the_question_says():
+    """A small model answers instead of splitting, and copies the prompt's example instruction."""
+    question = "Which bell rings at noon? Please answer in French."
+    ctx = ctx_with('{"information": ["The bronze bell rings at noon."], '
+                   '"instruction": ["Answer in German", "Answer in French"]}')
+    out = split_query(question, ctx=ctx)
+    assert out["information"] == [question] and out["instructions"] == ["Answer in French"]
+    assert "not in the question" in ctx.record.fallbacks[0]["reason"]
