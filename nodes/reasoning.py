@@ -9,7 +9,7 @@ from longflow.core.context import Context, ToolsRejected
 from longflow.core.registry import node
 
 from .llm import ask_json, bullet_list
-from .parsing import parse_json
+from .parsing import is_decline, parse_json
 from .templates import fill
 from .tokens import language_of
 
@@ -34,14 +34,20 @@ _NOTHING_YET = {"en": "(nothing yet)", "zh": "（暂无）"}
                   "mode": "'tools': native tool calling; 'json': a JSON reply (models without tool "
                           "calling); 'auto': tools, reading JSON or <tool_call> text too, and switching to "
                           "'json' if the endpoint rejects tools",
-                  "prompt": "template file overriding the built-in one (json mode)"})
+                  "prompt": "template file overriding the built-in one (json mode)",
+                  "bridge": "when the model stops and all it looked up was the question itself, ask the "
+                            "question once more with what was found"})
 def next_subquestion(question: str, memory: list | None = None, *, tool: str = "",
-                     mode: Literal["auto", "tools", "json"] = "auto", prompt: str = "",
+                     mode: Literal["auto", "tools", "json"] = "auto", prompt: str = "", bridge: bool = True,
                      ctx: Context) -> dict:
     """The next simple question to look up for a multi-hop question, or none when the memory suffices.
 
     Give the loop edge into the lookup a `limit:`, so that a model that never says it is done still
     stops. `asked` is the sub-question again, for a state key that collects every question asked.
+    What a small model gets wrong is decided here: "done" before any lookup asks the question itself
+    first; a question asked before is not asked again; and (with `bridge`) a model that stops when all
+    it looked up was the question itself gets the question asked once more with the answer found, which
+    names what a second hop has to find.
     """
     lang = language_of(question)
     found = bullet_list([f"{m['question']} -> {m['answer']}" if isinstance(m, dict) else m
@@ -69,9 +75,27 @@ def next_subquestion(question: str, memory: list | None = None, *, tool: str = "
         sub = re.sub(r"\s+", " ", question).strip() or None
     asked = {_normal(m.get("question")) for m in memory or [] if isinstance(m, dict)}
     if sub and _normal(sub) in asked:
-        ctx.record.note(ctx.node, "the model asked a question it had asked before: stopping", subquestion=sub)
+        ctx.record.note(ctx.node, "the model asked a question it had asked before", subquestion=sub)
         sub = None
+    if sub is None and bridge and asked == {_normal(question)}:
+        sub = _bridged(question, memory or [], lang)
+        if sub:
+            # A small model stops at the first fact of a two-hop question. Ask the question once more
+            # with what was found: the found name is what the second hop's passage mentions.
+            ctx.record.fallback(ctx.node, "the model stopped after looking up the question itself: asking "
+                                          "it again with what was found", subquestion=sub)
     return {"subquestion": sub, "asked": sub}
+
+
+def _bridged(question: str, memory: list, lang: str) -> str | None:
+    """The question with the answers found so far (those that found something), or None if none did."""
+    found = [str(m.get("answer", "")).strip() for m in memory if isinstance(m, dict)]
+    found = [f for f in found if f and not is_decline(f)]
+    if not found:
+        return None
+    known = "; ".join(found)
+    text = f"{question} (Known: {known})" if lang == "en" else f"{question}（已知：{known}）"
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def _by_tool(ctx: Context, spec, question: str, found: str, lang: str) -> str | None:

@@ -309,3 +309,27 @@ def test_split_query_keeps_only_what_the_question_says():
     out = split_query(question, ctx=ctx)
     assert out["information"] == [question] and out["instructions"] == ["Answer in French"]
     assert "not in the question" in ctx.record.fallbacks[0]["reason"]
+
+
+def test_next_subquestion_bridges_when_the_model_stops_after_looking_up_the_question_itself():
+    question = "Which novel is the author of The Glass Orchard best known for?"
+    memory = [{"question": question, "answer": "Ida Marsh wrote The Glass Orchard."}]
+    ctx = ctx_with('{"done": true}')
+    sub = next_subquestion(question, memory, mode="json", ctx=ctx)["subquestion"]
+    assert sub == f"{question} (Known: Ida Marsh wrote The Glass Orchard.)"
+    # once only: with the bridged question asked, "done" is done
+    memory.append({"question": sub, "answer": "Ida Marsh is best known for Salt Roads."})
+    assert next_subquestion(question, memory, mode="json", ctx=ctx_with('{"done": true}'))["subquestion"] is None
+
+
+def test_next_subquestion_trusts_a_model_that_split_the_question():
+    memory = [{"question": "Who wrote The Glass Orchard?", "answer": "Ida Marsh."}]
+    out = next_subquestion("Which novel is the author of The Glass Orchard best known for?", memory,
+                           mode="json", ctx=ctx_with('{"done": true}'))
+    assert out["subquestion"] is None
+
+
+def test_next_subquestion_does_not_bridge_from_nothing_found():
+    question = "Which novel is the author of The Glass Orchard best known for?"
+    memory = [{"question": question, "answer": "The document does not say."}]
+    assert next_subquestion(question, memory, mode="json", ctx=ctx_with('{"done": true}'))["subquestion"] is None
