@@ -56,7 +56,7 @@ def test_lv1_with_a_fake_model(tmp_path):
         "It was invented in 1817.",
     ])
     result = run_flow(FLOWS / "lv1.yaml", documents=[doc], question="When was the bicycle invented?",
-                      model=model, runtime=fast_runtime())
+                      model=model, runtime=fast_runtime(), overrides={"retrieve.budget_tokens": 1024})
     assert result.answer == "It was invented in 1817."
     assert any(BICYCLE in c["text"] for c in result.outputs["context"])
     assert result.record["model_calls"] == 3 and not result.record["fallbacks"]
@@ -107,10 +107,19 @@ def test_lv3_stops_when_the_first_hop_finds_nothing(tmp_path):
 
 # -- (b) the scripted OpenAI-compatible server ------------------------------------------------------
 
+# The excerpt is ~7.3k tokens: a budget of two chunks makes the ranking decide whether the needle's chunk
+# reaches the answer (with the flows' 6,000 it would, ranked or not).
+BUDGET = {"lv1.yaml": "retrieve.budget_tokens", "lv2.yaml": "retrieve.budget_tokens",
+          "lv3.yaml": "ask.retrieve.budget_tokens"}
+
+
 def run_scripted(server: ScriptedServer, flow: str, doc: str, question: str, **kwargs):
+    overrides = kwargs.pop("overrides", None) or {}
+    if flow in BUDGET:
+        overrides = {BUDGET[flow]: 1024, **overrides}
     return run_flow(FLOWS / flow, documents=[doc], question=question, model="scripted",
                     base_url=server.base_url, api_key="test", runtime=kwargs.pop("runtime", fast_runtime()),
-                    **kwargs)
+                    overrides=overrides, **kwargs)
 
 
 @pytest.mark.parametrize("flow", ["lv1.yaml", "lv2.yaml"])
