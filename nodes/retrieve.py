@@ -128,7 +128,7 @@ def bm25_retrieve(chunks: list, keywords: list, evidence: list | None = None,
     scores = index.scores(query)
     order = _ranking(chunks, scores, evidence_chunks if prefer_evidence else set())
     if min_coverage > 0 and not evidence_texts and question:
-        best = max((coverage(index, chunks[i], question) for i in order[:8]), default=0.0)
+        best = coverage(index, [chunks[i] for i in order[:8]], question)
         if best < min_coverage:
             ctx.record.note(ctx.node, f"no chunk holds enough of the question's terms (best {best:.2f} < "
                                       f"{min_coverage}): nothing relevant", question=question[:300])
@@ -154,16 +154,16 @@ def bm25_retrieve(chunks: list, keywords: list, evidence: list | None = None,
     return {"context": [chunks[i] for i in picked]}
 
 
-def coverage(index: Index, chunk: Chunk, question: str) -> float:
-    """How much of the question the chunk holds: for the question's best-held part (a sentence or line:
-    a list of questions is answered part by part), the share of its terms the chunk holds, each weighted
-    by its BM25 idf over the document's chunks (a term no chunk holds weighs most)."""
-    held = set(analyze(chunk["text"]))
+def coverage(index: Index, chunks: list[Chunk], question: str) -> float:
+    """How much of the question the best of `chunks` holds: for the question's best-held part (a
+    sentence or line: a list of questions is answered part by part), the share of its terms the chunk
+    holds, each weighted by its BM25 idf over the document's chunks (a term no chunk holds weighs most)."""
+    parts = [set(analyze(" ".join(content_words(p)))) for p in _QUESTION_PARTS.split(question)]
+    weights = [{t: _idf(index, t) for t in asked} for asked in parts if asked]
     best = 0.0
-    for part in _QUESTION_PARTS.split(question):
-        asked = set(analyze(" ".join(content_words(part))))
-        if asked:
-            weight = {t: _idf(index, t) for t in asked}
+    for chunk in chunks:
+        held = set(analyze(chunk["text"]))
+        for weight in weights:
             best = max(best, sum(w for t, w in weight.items() if t in held) / sum(weight.values()))
     return best
 
