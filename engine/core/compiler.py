@@ -62,10 +62,9 @@ REDUCERS: dict[str, tuple[type, Callable]] = {"append": (list, _append), "merge"
 
 def state_schema(flow: Flow) -> type:
     """A TypedDict of the flow's state keys, each annotated with its merge rule."""
-    mapped_outputs = {key for n in flow.nodes.values() if n.map for key in n.outputs.values()}
     fields: dict[str, Any] = {RUNS: Annotated[dict, _count]}
     for key in sorted(state_keys(flow)):
-        merge = flow.state.get(key) or ("append" if key in mapped_outputs else "replace")
+        merge = flow.merge_of(key)
         fields[key] = Annotated[REDUCERS[merge][0], REDUCERS[merge][1]] if merge in REDUCERS else Any
     return TypedDict(f"{flow.name}_state", fields, total=False)  # type: ignore[operator]
 
@@ -171,11 +170,11 @@ def _map_runner(flow: Flow, node: NodeSpec, runtime: Runtime, label: str, call: 
                 progress.advance()
 
         if items:
-            with ThreadPoolExecutor(min(workers, len(items)), thread_name_prefix=label) as pool:
+            threads = min(workers, len(items))
+            with ThreadPoolExecutor(threads, thread_name_prefix=label) as pool:
                 # Each worker in a copy of this task's context: what LangGraph keeps there (the run's
                 # config, for a nested flow) is the same for the items as for a plain node.
-                for future in [pool.submit(contextvars.copy_context().run, work)
-                               for _ in range(min(workers, len(items)))]:
+                for future in [pool.submit(contextvars.copy_context().run, work) for _ in range(threads)]:
                     future.result()
             runtime.record.count("maps")
         runtime.record.node_ran(label, time.perf_counter() - started, len(items))
@@ -189,7 +188,7 @@ def _merged(flow: Flow, node: NodeSpec, results: list[dict]) -> dict:
     out = {}
     for output, key in node.outputs.items():
         values = [r[output] for r in results if r.get(output) is not None]
-        merge = flow.state.get(key, "append")
+        merge = flow.merge_of(key)
         if merge == "add":
             out[key] = sum(values)
         elif merge == "merge":

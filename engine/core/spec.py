@@ -96,7 +96,12 @@ class Flow:
         return Path(self.file).resolve().parent
 
     def merge_of(self, key: str) -> str:
-        return self.state.get(key, "replace")
+        """How writes to `key` merge: as `state:` declares, else `append` for a key a mapped node writes
+        (one value per item), else `replace`."""
+        if key in self.state:
+            return self.state[key]
+        mapped = any(key in n.outputs.values() for n in self.nodes.values() if n.map)
+        return "append" if mapped else "replace"
 
     def out_edges(self, name: str) -> list[EdgeSpec]:
         return [e for e in self.edges if e.source == name]
