@@ -6,6 +6,7 @@ from typing import Any
 from longflow.core.context import Context
 from longflow.core.registry import node
 
+from .grounding import ECHO, sentences, terms, unsupported
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill
@@ -16,31 +17,112 @@ from .tokens import language_of
 NOT_FOUND = {"en": "The document does not say.", "zh": "文档中没有提到。"}
 _LANGUAGE_RULE = {"en": "Answer in English unless an instruction says otherwise.",
                   "zh": "除非指令另有要求，请用中文回答。"}
-_INSTRUCTIONS = {"en": "Follow these instructions:", "zh": "遵守以下指令："}
 
 
 @node(outputs={"answer": "str"}, uses_model=True,
-      param_docs={"prompt": "template file overriding the built-in one"})
-def answer(question: str, context: Any = None, instructions: list | None = None, *, prompt: str = "",
+      param_docs={"prompt": "template file overriding the built-in one",
+                  "check": "decline an answer whose words are not in a passage of the context about what "
+                           "was asked, and one that only "
+                           "repeats the question after asking again from the most relevant sentences",
+                  "focus": "how many of the context's sentences (those sharing most words with the "
+                           "question) that second ask shows the model; 0: no second ask",
+                  "instructions_prompt": "template file overriding the built-in one that applies the "
+                                         "instructions to the answer"})
+def answer(question: str, context: Any = None, instructions: list | None = None,
+           information: list | None = None, *, prompt: str = "",
+           check: bool = True, focus: int = 6, instructions_prompt: str = "",
            ctx: Context) -> dict:
-    """Answer the question from `context`, in the question's language, obeying the split-off instructions.
+    """Answer the question from `context`, in the question's language, then obey the split-off instructions.
 
     `context` may be retrieved chunks (shown in document order with their ids), Lv3 memory entries
     (`{"question", "answer"}`), or plain strings. With nothing in it to answer from (empty, or only
     sub-answers that found nothing), the reply is "The document does not say." without asking the model,
-    which would invent one; the prompt also tells it to say so when the context does not hold the answer.
+    which would invent one.
+
+    A small model's answer is checked in code (`check`): its own words (those not in the question) must
+    be in a passage of the context that speaks of what was asked (one holding a quarter of the question's
+    words), or it is declined ("The document does not say.", with a note in the record). An
+    answer that only repeats the question is asked again, shown only the `focus` sentences that share
+    most words with the question (a 0.5B model lost in 2,000 tokens often finds the answer in 200), and
+    declined if the second one fails the check too.
+
+    Instructions ("answer in French", "reply in JSON") are applied afterwards to an answer (not to a
+    decline), in a second short call that sees only the question and the answer; the first call is asked
+    the `information` split off the question. A translated answer could not be checked against the context, and a small model keeps to
+    one task at a time.
     """
     lang = language_of(question)
     evidence = usable(context)
     if not evidence:
         ctx.record.note(ctx.node, "nothing relevant to answer from: the document does not say")
         return {"answer": NOT_FOUND[lang]}
-    rules = [_LANGUAGE_RULE[lang]]
-    if instructions:
-        rules = [_INSTRUCTIONS[lang], bullet_list(string_list(instructions))]
-    text = fill(ctx, "answer", lang, prompt, question=question, context=format_context(evidence),
-                instructions="\n".join(rules))
-    return {"answer": ctx.chat(text).strip()}
+    # The instructions wait for the second call: the first one is asked the information alone.
+    asked = " ".join(string_list(information)) if instructions and information else question
+    reply = _ask(ctx, lang, prompt, asked, evidence)
+    if check and not is_decline(reply):
+        reply = _checked(ctx, lang, prompt, asked, evidence, reply, focus)
+    if instructions and not is_decline(reply):   # a small model told to format a decline invents an answer
+        reply = _follow(ctx, lang, instructions_prompt, question, reply, instructions)
+    return {"answer": reply}
+
+
+def _ask(ctx: Context, lang: str, prompt: str, question: str, evidence: list) -> str:
+    return ctx.chat(fill(ctx, "answer", lang, prompt, question=question, context=format_context(evidence),
+                         instructions=_LANGUAGE_RULE[lang])).strip()
+
+
+def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list, reply: str,
+             focus: int) -> str:
+    """`reply` if the context supports it. An echo of the question is asked again from the most relevant
+    sentences (the model did not find the answer in what it was shown); an answer the context does not
+    hold is declined at once (the model had nothing to find, and a second ask would only make it pick
+    some other words from the context)."""
+    source = format_context(evidence)
+    why = unsupported(reply, question, source)
+    if why == ECHO:
+        narrowed = focused(evidence, question, focus)
+        if narrowed and format_context(narrowed) != format_context(evidence):
+            ctx.record.count("answers_asked_again")
+            first, reply = reply, _ask(ctx, lang, prompt, question, narrowed)
+            if is_decline(reply):
+                return reply
+            why = unsupported(reply, question, source)
+            if not why:
+                return reply
+            why = f"{ECHO} (asked again: {reply[:200]!r} {why})"
+            reply = first
+    if not why:
+        return reply
+    ctx.record.note(ctx.node, f"the answer {reply[:200]!r} {why}: declined")
+    return NOT_FOUND[lang]
+
+
+def _follow(ctx: Context, lang: str, prompt: str, question: str, reply: str, instructions: list) -> str:
+    rewritten = ctx.chat(fill(ctx, "follow_instructions", lang, prompt, question=question, answer=reply,
+                              instructions=bullet_list(string_list(instructions)))).strip()
+    if not rewritten:
+        ctx.record.fallback(ctx.node, "the model returned nothing for the instructions: the answer is "
+                                      "given as it was", answer=reply)
+        return reply
+    return rewritten
+
+
+def focused(evidence: list, question: str, k: int) -> list[str]:
+    """The `k` sentences of `evidence` that share most terms with the question (at least one), in the
+    order they come."""
+    asked = terms(question)
+    found = [s for item in evidence for s in sentences(_text_of(item))]
+    shared = [len(terms(s) & asked) for s in found]
+    best = sorted((i for i, n in enumerate(shared) if n), key=lambda i: -shared[i])[:max(k, 0)]
+    return [found[i] for i in sorted(best)]
+
+
+def _text_of(item: Any) -> str:
+    if isinstance(item, dict) and "text" in item:
+        return str(item["text"])
+    if isinstance(item, dict):
+        return f"Q: {item.get('question', '')}\nA: {item.get('answer', '')}"
+    return str(item)
 
 
 def usable(context: Any) -> list:

@@ -6,8 +6,17 @@ pairs, which match however either side was segmented.
 """
 from __future__ import annotations
 
+import re
+
 from .bm25_text import analyze
 from .lang import CJK_RUN
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？；;])\s*|\n+")
+ECHO = "repeats the question"
+NOT_IN_CONTEXT = "is not in the context"
+NOT_ASKED = "comes from a part of the context about something else"
+# A yes/no reply adds no word of its own, and is an answer all the same.
+_YES_NO = re.compile(r"^\W*(yes|no|是的?|不是|否|对|不对)(\W|$)", re.IGNORECASE)
 
 
 def terms(text: str) -> set[str]:
@@ -21,3 +30,36 @@ def held(text: str, source: str | set[str]) -> float:
     if not own:
         return 1.0
     return len(own & (source if isinstance(source, set) else terms(source))) / len(own)
+
+
+def sentences(text: str) -> list[str]:
+    """`text` cut after sentence ends (English and Chinese) and at line breaks, blanks dropped."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie: float = 0.25) -> str:
+    """Why `reply` is not an answer taken from `context`, or '' when it is one.
+
+    A reply's own terms are those the question does not hold. It is an answer from the context when a
+    sentence of the context (with its neighbours) holds at least `share` of them and at least `tie` of
+    the question's terms: the words that tie the answer to what was asked. A small model asked about
+    something the document does not hold picks words from sentences about something else; a sentence
+    that gives the answer speaks of what was asked. A reply with no terms of its own is an echo when it
+    repeats half the question or more; a shorter one picks among the question's own words ("Which came
+    first, A or B?"), and a yes or no is an answer too.
+    """
+    if _YES_NO.match(reply):
+        return ""
+    asked, said = terms(question), terms(reply)
+    own = said - asked
+    if not own:
+        return ECHO if len(said) * 2 >= len(asked) else ""
+    held = [terms(s) for s in sentences(context)]
+    holding = False
+    for i, sentence in enumerate(held):
+        around = sentence.union(*held[max(i - 1, 0):i + 2])
+        if sentence & own and len(own & around) >= share * len(own):
+            holding = True
+            if len(asked & around) >= tie * len(asked):
+                return ""
+    return NOT_ASKED if holding else NOT_IN_CONTEXT

@@ -1,18 +1,13 @@
 """Lv2's reader: one chunk in, the sentences relevant to the question out (or nothing)."""
 from __future__ import annotations
 
-import re
-
 from longflow.core.context import Context
 from longflow.core.registry import node
 
-from .grounding import terms
+from .grounding import sentences, terms
 from .parsing import is_decline, is_none_reply, string_list
 from .templates import fill
 from .tokens import language_of, truncate_to_tokens
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？；;])\s*|\n+")
 
 
 @node(outputs={"evidence": "Evidence | None"}, uses_model=True,
@@ -51,12 +46,12 @@ def supporting(reply: str, chunk: str, question: str, share: float = 0.6) -> str
     the chunk sentence and its neighbours) and share a term with `question`, in chunk order; '' when the
     chunk holds none of the reply."""
     asked = terms(question)
-    sentences = [s for s in _SENTENCE_END.split(chunk) if s.strip()]
-    held = [terms(s) for s in sentences]
+    own_sentences = sentences(chunk)
+    held = [terms(s) for s in own_sentences]
     kept = set()
-    for said in (terms(r) for r in _SENTENCE_END.split(reply)):
+    for said in (terms(r) for r in sentences(reply)):
         for i, own in enumerate(held):
             around = own | (held[i - 1] if i else set()) | (held[i + 1] if i + 1 < len(held) else set())
             if said and own & said and len(said & around) >= share * len(said) and own & asked:
                 kept.add(i)
-    return " ".join(sentences[i].strip() for i in sorted(kept))
+    return " ".join(own_sentences[i] for i in sorted(kept))

@@ -213,10 +213,12 @@ def test_malformed_json_falls_back_and_says_so(tmp_path):
 def test_instructions_reach_the_answer_prompt(tmp_path):
     doc = haystack_with(tmp_path, BICYCLE)
     with ScriptedServer(Script(needles=[BICYCLE])) as server:
-        run_scripted(server, "lv1.yaml", doc, "When was the bicycle invented? Answer in French.")
-    prompt = server.stats.last_prompt["answer"]
-    assert "Follow these instructions:\n- Answer in French." in prompt
-    assert "Question: When was the bicycle invented? Answer in French." in prompt
+        result = run_scripted(server, "lv1.yaml", doc, "When was the bicycle invented? Answer in French.")
+    # The answer is found from the information alone, then the instructions are applied to it.
+    asked, told = server.stats.last_prompt["answer"], server.stats.last_prompt["follow"]
+    assert "Question: When was the bicycle invented?\n" in asked and "French" not in asked
+    assert "- Answer in French." in told and f"Answer: {BICYCLE}" in told
+    assert result.answer == f"[Answer in French.] {BICYCLE}"
 
 
 @pytest.mark.parametrize("flow", ["lv1.yaml", "lv2.yaml", "lv3.yaml"])

@@ -99,6 +99,11 @@ class Responder:
             return (" ".join(found) if found else "None"), None, "read"
         if last.startswith("Answer the question using only") or last.startswith("只根据下面的材料"):
             return self._answer(last), None, "answer"
+        if last.startswith("Rewrite the answer below") or last.startswith("按照指令改写"):
+            # In form only: the answer given, marked with the instructions it was told to follow.
+            told = re.findall(r"^- (.+)$", last, re.M)
+            given = _after(last, ("\nAnswer: ", "\n回答："))[-1].split("\n")[0]
+            return f"[{'; '.join(told)}] {given}", None, "follow"
         raise Unrecognised(f"scripted server: no rule for this prompt (a prompt template changed? teach "
                            f"longflow.testing.scripted_server its wording): {last[:160]!r}")
 

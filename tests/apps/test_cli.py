@@ -19,7 +19,7 @@ NEEDLE = "The bicycle, a two-wheeled vehicle, was invented in 1817 by Karl Drais
 def test_validate_ok(capsys):
     assert main(["validate", *map(str, sorted(FLOWS.glob("*.yaml")))]) == 0
     out = capsys.readouterr().out
-    assert "ok: " in out and "flow lv3: 4 nodes" in out and "imports lv2" in out
+    assert "ok: " in out and "flow lv3: 5 nodes" in out and "imports lv2" in out
 
 
 def test_validate_reports_every_error_with_its_place(tmp_path, capsys):

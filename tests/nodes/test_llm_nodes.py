@@ -162,11 +162,59 @@ def test_answer_formats_chunks_and_memory():
     assert format_context([]) == "(nothing relevant was found)"
 
 
-def test_answer_obeys_instructions_and_language():
-    ctx = ctx_with(" Il a été inventé en 1817. ")
-    out = answer("When was it invented?", [{"id": "d#0", "text": "Invented in 1817."}], ["Answer in French"],
-                 ctx=ctx)
+def test_answer_applies_instructions_to_an_answer_found_without_them():
+    model = Recording(responses=["It was invented in 1817.", " Il a été inventé en 1817. "])
+    ctx = Context(node="n", model=model, stream=None)
+    out = answer("When was it invented? Answer in French.", [{"id": "d#0", "text": "Invented in 1817."}],
+                 ["Answer in French"], ["When was it invented?"], ctx=ctx)
     assert out == {"answer": "Il a été inventé en 1817."}
+    assert "- Answer in French" in model.last and "Answer: It was invented in 1817." in model.last
+    assert ctx.record.model_calls == 2
+
+
+def test_answer_does_not_apply_instructions_to_a_decline():
+    ctx = ctx_with("The passages do not say.")   # a second call, to format the decline, would fail
+    out = answer("Who? Reply in JSON.", [{"id": "d#0", "text": "Invented in 1817."}], ["Reply in JSON"], ["Who?"],
+                 ctx=ctx)
+    assert out == {"answer": "The passages do not say."} and ctx.record.model_calls == 1
+
+
+MILL = [{"id": "d#0", "text": "The river ran fast that spring. Anna rebuilt the old mill in 1820. "
+                              "Her brother kept the accounts."},
+        {"id": "d#1", "text": "Nobody remembered the flood. The miller's dog slept by the door."}]
+
+
+def test_answer_declines_what_the_context_does_not_hold():
+    ctx = ctx_with("Peter Smith rebuilt it.")
+    assert answer("Who rebuilt the mill?", MILL, ctx=ctx)["answer"] == "The document does not say."
+    assert ctx.record.model_calls == 1 and "is not in the context" in ctx.record.notes[-1]["message"]
+
+
+def test_answer_that_repeats_the_question_is_asked_again_from_fewer_sentences():
+    model = Recording(responses=["The mill was rebuilt.", "Anna rebuilt the mill."])
+    ctx = Context(node="n", model=model, stream=None)
+    assert answer("Who rebuilt the mill?", MILL, ctx=ctx)["answer"] == "Anna rebuilt the mill."
+    # The second ask shows only the sentences sharing most words with the question.
+    assert "Anna rebuilt the old mill in 1820." in model.last and "river" not in model.last
+    assert ctx.record.counters["answers_asked_again"] == 1
+
+
+def test_answer_declines_when_the_second_ask_fails_too():
+    ctx = ctx_with("The mill was rebuilt.", "Johann Braun.")
+    assert answer("Who rebuilt the mill?", MILL, ctx=ctx)["answer"] == "The document does not say."
+    assert ctx.record.model_calls == 2 and "asked again" in ctx.record.notes[-1]["message"]
+
+
+@pytest.mark.parametrize("reply", ["Anna.", "Anna rebuilt it in 1820.", "Yes.", "The document does not say."])
+def test_answer_keeps_an_answer_the_context_supports(reply):
+    ctx = ctx_with(reply)
+    assert answer("Who rebuilt the mill?", MILL, ctx=ctx)["answer"] == reply
+    assert ctx.record.model_calls == 1
+
+
+def test_answer_check_can_be_turned_off():
+    ctx = ctx_with("Peter Smith rebuilt it.")
+    assert answer("Who rebuilt the mill?", MILL, check=False, ctx=ctx)["answer"] == "Peter Smith rebuilt it."
 
 
 # -- next_subquestion and remember ------------------------------------------------------------------

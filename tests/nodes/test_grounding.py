@@ -1,0 +1,37 @@
+"""The code that decides whether a small model's words came from the text it was given."""
+from __future__ import annotations
+
+import pytest
+
+from longflow.nodes.grounding import ECHO, NOT_ASKED, NOT_IN_CONTEXT, held, sentences, unsupported
+
+CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. Her brother kept the accounts."
+           "\n\nA golden apple lay on the kitchen table of the farm.\n安娜在1820年重建了磨坊。")
+
+
+@pytest.mark.parametrize("reply, question, why", [
+    ("Anna rebuilt it.", "Who rebuilt the mill?", ""),
+    ("1820", "When was the mill rebuilt?", ""),
+    ("Peter rebuilt it.", "Who rebuilt the mill?", NOT_IN_CONTEXT),
+    ("A silver pear.", "What is hidden in the mill?", NOT_IN_CONTEXT),
+    ("A golden apple.", "What is hidden in the old mill Anna rebuilt?", NOT_ASKED),  # words of another passage
+    ("Her brother.", "Who kept the accounts of the mill?", ""),      # the mill is in the sentence before
+    ("The mill was rebuilt.", "Who rebuilt the mill?", ECHO),
+    ("The old mill", "Which was rebuilt, the old mill or the new barn?", ""),     # a choice it was offered
+    ("Yes, it was.", "Was the mill rebuilt by Anna?", ""),
+    ("No", "Was the mill rebuilt by Peter?", ""),
+    ("安娜。", "谁重建了磨坊？", ""),
+    ("彼得重建了它。", "谁重建了磨坊？", NOT_IN_CONTEXT),
+    ("是的", "磨坊是安娜重建的吗？", ""),
+])
+def test_unsupported(reply, question, why):
+    assert unsupported(reply, question, CONTEXT) == why
+
+
+def test_sentences_cut_after_english_and_chinese_ends_and_at_lines():
+    assert sentences("One. Two?\nThree 四。五！ ") == ["One.", "Two?", "Three 四。", "五！"]
+
+
+def test_held_is_the_share_of_terms_the_source_holds():
+    assert held("Anna rebuilt the barn", "Anna rebuilt the mill") == pytest.approx(2 / 3)
+    assert held("the of", "anything") == 1.0
