@@ -295,3 +295,25 @@ edges:
     assert "1804" in first and "1817" not in first
     assert "1817" in second and "1804" not in second
     assert server.stats.tasks["read"] == 2 * chunk_count(doc) and not server.stats.unrecognised
+
+
+def test_a_flow_cannot_send_the_users_key_to_its_own_endpoint(tmp_path, monkeypatch):
+    """A flow file is untrusted: a `models:` entry at another endpoint gets the key its `api_key_env`
+    names, never the run's."""
+    doc = haystack_with(tmp_path, BICYCLE)
+    lv1 = (FLOWS / "lv1.yaml").read_text()
+    with ScriptedServer(Script(needles=[BICYCLE])) as users, ScriptedServer(Script(needles=[BICYCLE])) as theirs:
+        for entry, expected in [("", "not-needed"), (", api_key_env: THEIR_KEY", "sk-theirs")]:
+            flow = tmp_path / "flows" / "lv1.yaml"
+            flow.parent.mkdir(exist_ok=True)
+            flow.write_text(lv1.replace("nodes:\n", f"models: {{their: {{model: scripted, base_url: "
+                                                      f"'{theirs.base_url}'{entry}}}}}\nnodes:\n", 1)
+                            .replace("answer:   {use: answer}", "answer:   {use: answer, model: their}"))
+            monkeypatch.setenv("THEIR_KEY", "sk-theirs")
+            theirs.stats.keys.clear(), theirs.stats.tasks.clear()
+            result = run_flow(flow, documents=[doc], question="When was the bicycle invented?",
+                              model="scripted", base_url=users.base_url, api_key="sk-users-key",
+                              runtime=fast_runtime(), stream=None)
+            assert "1817" in result.answer
+            assert theirs.stats.keys == {expected} and theirs.stats.tasks.get("answer") == 1
+            assert users.stats.keys == {"sk-users-key"}

@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
     run.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
                      help="override a node parameter, e.g. read.concurrency=64 (value in YAML syntax)")
+    run.add_argument("--allow-dir", action="append", default=[], metavar="DIR",
+                     help="a folder, besides the flow's own, that its imports and templates may come from")
     run.add_argument("--json", action="store_true", help="print the outputs and the run record as JSON")
     run.add_argument("--no-cache", action="store_true",
                      help="do not reuse model replies from earlier runs (they make a run resumable)")
@@ -66,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check flow files; exit 1 on any error")
     validate.add_argument("flows", nargs="+")
     validate.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE")
+    validate.add_argument("--allow-dir", action="append", default=[], metavar="DIR",
+                          help="a folder, besides the flow's own, that its imports and templates may come from")
     validate.set_defaults(handler=cmd_validate)
 
     graph = sub.add_parser("graph", help="draw a flow (offline): mermaid, dot, svg or png")
@@ -103,7 +107,7 @@ def parse_sets(items: list[str]) -> dict:
 def cmd_run(args) -> int:
     from ..core.run import run_flow
     from ..core.spec import load_flow
-    flow = load_flow(args.flow, overrides=parse_sets(args.set))
+    flow = load_flow(args.flow, overrides=parse_sets(args.set), allowed_dirs=tuple(args.allow_dir))
     from longflow.nodes.documents import load_document
     load_document(args.doc)  # a missing or unreadable document fails now, before any model is started
     stream = None if args.quiet else sys.stderr
@@ -140,7 +144,7 @@ def cmd_validate(args) -> int:
     errors = []
     for path in args.flows:
         try:
-            flow = load_flow(path, overrides=parse_sets(args.set))
+            flow = load_flow(path, overrides=parse_sets(args.set), allowed_dirs=tuple(args.allow_dir))
         except FlowErrors as exc:
             errors += exc.errors
             continue

@@ -39,6 +39,7 @@ class Context:
     replies: Any = None                # core.replies.ReplyCache, or None for no reply cache
     tools: dict[str, ToolSpec] = field(default_factory=dict)  # imported-flow nodes of the same flow
     flow_dir: Path | None = None       # where the flow file is: files its parameters name are inside it
+    roots: tuple = ()                  # the folders those files may be in (empty: any, outside a flow)
 
     def __post_init__(self) -> None:
         if self.model is not None and not isinstance(self.model, ModelClient):
@@ -73,9 +74,14 @@ class Context:
 
     # -- files and progress -------------------------------------------------------------------------
     def flow_file(self, path: str) -> Path:
-        """A file a parameter names, relative to the flow's folder."""
+        """A file a parameter names, relative to the flow's folder, and inside it (or an allowed folder)
+        when the node runs in a flow: `engine validate` reports the rest, and this is the last guard."""
         p = Path(path)
-        return p if p.is_absolute() or self.flow_dir is None else self.flow_dir / p
+        full = p if p.is_absolute() or self.flow_dir is None else self.flow_dir / p
+        if self.roots and not any(full.resolve().is_relative_to(r) for r in self.roots):
+            raise ValueError(f"{path!r} is outside the flow's folder; keep the files a flow names beside it, "
+                             f"or name their folder with --allow-dir")
+        return full
 
     def progress(self, total: int, what: str) -> "Progress":
         return Progress(self.node, total, what, self.stream)

@@ -19,6 +19,7 @@ import os
 import random
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field, replace
 from importlib.metadata import entry_points
 from typing import Any, Callable, ContextManager, TextIO
@@ -58,6 +59,35 @@ class ModelConfig:
         known = {k: v for k, v in fields.items() if k in ModelConfig.__dataclass_fields__ and k != "extra"}
         extra = {k: v for k, v in fields.items() if k not in known}
         return replace(self, **known, extra={**self.extra, **extra})
+
+
+def refined(run: ModelConfig, entry: dict) -> ModelConfig:
+    """The run's model refined by a flow's `models:` entry (fields checked by the spec).
+
+    The run's key goes only to the run's endpoint. An entry at another endpoint (scheme, host and port)
+    gets the key in the environment variable its `api_key_env` names, or none: a flow file is untrusted,
+    and must not be able to send the user's key to a host of its choosing."""
+    fields = {k: v for k, v in entry.items() if k in ModelConfig.__dataclass_fields__
+              and k not in ("api_key", "served_by", "extra")}
+    config = replace(run, **fields)
+    if _origin(config.base_url) != _origin(run.base_url):
+        config = replace(config, api_key="not-needed", served_by="")
+    if entry.get("api_key_env"):
+        key = os.environ.get(entry["api_key_env"], "")
+        if not key:
+            raise ModelError(f"model {config.model!r} takes its key from ${entry['api_key_env']}, which is "
+                             f"not set: export {entry['api_key_env']}=... before the run")
+        config = replace(config, api_key=key)
+    return config
+
+
+def _origin(url: str) -> tuple:
+    parts = urllib.parse.urlsplit(url or "")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 def config_from(model: str | None = None, base_url: str | None = None, api_key: str | None = None,

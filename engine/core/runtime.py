@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
 from .context import Context, ToolSpec
-from .models import Limiter, ModelClient, ModelConfig, ModelError, RetryPolicy, chat_model
+from .models import Limiter, ModelClient, ModelConfig, ModelError, RetryPolicy, chat_model, refined
 from .record import RunRecord
 
 
@@ -45,13 +45,14 @@ class Runtime:
         tools = {n.name: ToolSpec(n.subflow.name, n.subflow.description, n.name)
                  for n in flow.nodes.values() if n.subflow is not None}
         return Context(node=label, model=self.model_for(flow, node), record=self.record, stream=self.stream,
-                       replies=self.replies, tools=tools, flow_dir=flow.directory)
+                       replies=self.replies, tools=tools, flow_dir=flow.directory,
+                       roots=tuple(flow.roots))
 
     def model_for(self, flow, node) -> ModelClient | None:
         """The node's model: the run's, or the flow's `models:` entry it names, refining the run's."""
         if not node.model:
             return self.model
-        config = (self.config or ModelConfig()).with_fields(**flow.models[node.model])
+        config = refined(self.config or ModelConfig(), flow.models[node.model])
         if config.provider:
             raise ModelError(f"node {node.name!r}: model {node.model!r} names {config.model!r}, which a "
                              f"flow cannot start; run with --model {config.model} instead")

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import difflib
+import re
 
 from .conditions import Condition, ConditionError, parse_condition
 from .registry import NodeKind, Param, Registry, check_type, load_registry
@@ -34,6 +35,22 @@ from .yamlsource import FlowError, FlowErrors, Source, load_source, parse_yaml
 START, END = "START", "END"
 MERGES = ("replace", "append", "merge", "add")
 MAP_PARAMS = {"concurrency": Param("concurrency", int, 16, "how many items are processed at once", minimum=1)}
+# What a `models:` entry may set, each with its check: nothing else reaches the model client.
+MODEL_FIELDS = {
+    "model": lambda v: isinstance(v, str) and bool(v.strip()),
+    "base_url": lambda v: isinstance(v, str) and bool(re.match(r"https?://[^/\s]+", v)),
+    "api_key_env": lambda v: isinstance(v, str) and bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v)),
+    "temperature": lambda v: _number(v) and 0 <= v <= 2,
+    "max_tokens": lambda v: _number(v) and int(v) == v and v >= 1,
+    "timeout": lambda v: _number(v) and v > 0,
+    "max_concurrency": lambda v: _number(v) and int(v) == v and v >= 0,
+}
+MODEL_FIELD_DOCS = {
+    "model": "the model's name at the endpoint", "base_url": "an http(s):// URL",
+    "api_key_env": "the name of an environment variable", "temperature": "a number from 0 to 2",
+    "max_tokens": "a whole number of at least 1", "timeout": "a number of seconds above 0",
+    "max_concurrency": "a whole number of at least 0 (0: no bound)",
+}
 TOP_LEVEL = {"flow", "description", "inputs", "outputs", "state", "imports", "models", "nodes", "edges"}
 NODE_FIELDS = {"use", "with", "map", "into", "in", "out", "model", "description"}
 EDGE_FIELDS = {"from", "to", "when", "otherwise", "limit"}
@@ -90,6 +107,7 @@ class Flow:
     models: dict[str, dict] = field(default_factory=dict)
     nodes: dict[str, NodeSpec] = field(default_factory=dict)
     edges: list[EdgeSpec] = field(default_factory=list)
+    roots: tuple = ()          # the folders its files may come from: its own, and any --allow-dir
 
     @property
     def directory(self) -> Path:
@@ -108,19 +126,22 @@ class Flow:
 
 
 def load_flow(path: str | Path, registry: Registry | None = None,
-              overrides: dict[str, Any] | None = None) -> Flow:
+              overrides: dict[str, Any] | None = None, allowed_dirs: tuple = ()) -> Flow:
     """Read, parse and validate a flow file (and its imports). Raises FlowErrors listing every problem.
-    `overrides` maps "node.param" (or "node.subnode.param" for an imported flow) to a value."""
+    `overrides` maps "node.param" (or "node.subnode.param" for an imported flow) to a value. The files a
+    flow names (imports, prompt templates) must be inside its folder or one of `allowed_dirs`."""
     registry = registry or load_registry()
     path = Path(path)
     if not path.exists():
         raise FlowErrors([FlowError(f"flow file not found; flows here: {_nearby(path)}", str(path), 1, 1)])
-    return _load(load_source(path), registry, overrides or {}, stack=())
+    roots = (path.resolve().parent, *(Path(d).resolve() for d in allowed_dirs))
+    return _load(load_source(path), registry, overrides or {}, stack=(), roots=roots)
 
 
 def parse_flow(text: str, file: str = "<flow>", registry: Registry | None = None,
                overrides: dict[str, Any] | None = None) -> Flow:
-    return _load(parse_yaml(text, file), registry or load_registry(), overrides or {}, stack=())
+    return _load(parse_yaml(text, file), registry or load_registry(), overrides or {}, stack=(),
+                 roots=(Path(file).resolve().parent,))
 
 
 def _nearby(path: Path) -> str:
@@ -128,8 +149,9 @@ def _nearby(path: Path) -> str:
     return ", ".join(sorted(p.name for p in folder.glob("*.yaml"))) or "none"
 
 
-def _load(source: Source, registry: Registry, overrides: dict[str, Any], stack: tuple[str, ...]) -> Flow:
-    builder = _Builder(source, registry, stack)
+def _load(source: Source, registry: Registry, overrides: dict[str, Any], stack: tuple[str, ...],
+          roots: tuple[Path, ...]) -> Flow:
+    builder = _Builder(source, registry, stack, roots)
     flow = builder.build(overrides)
     if builder.errors:
         raise FlowErrors(builder.errors)
@@ -143,8 +165,8 @@ def _load(source: Source, registry: Registry, overrides: dict[str, Any], stack: 
 class _Builder:
     """Turns a Source into a Flow, collecting errors rather than stopping at the first."""
 
-    def __init__(self, source: Source, registry: Registry, stack: tuple[str, ...]):
-        self.src, self.registry, self.stack = source, registry, stack
+    def __init__(self, source: Source, registry: Registry, stack: tuple[str, ...], roots: tuple[Path, ...]):
+        self.src, self.registry, self.stack, self.roots = source, registry, stack, roots
         self.errors: list[FlowError] = []
 
     def err(self, message: str, *path: Any, key: bool = False) -> None:
@@ -162,11 +184,11 @@ class _Builder:
         for required in ("flow", "nodes", "edges"):
             if required not in data:
                 self.err(f"missing `{required}:`; a flow needs `flow:` (its name), `nodes:` and `edges:`")
-        flow = Flow(name=str(data.get("flow", Path(self.src.file).stem)), file=self.src.file,
+        flow = Flow(name=str(data.get("flow", Path(self.src.file).stem)), file=self.src.file, roots=self.roots,
                     description=str(data.get("description", "") or ""),
                     inputs=self.names(data, "inputs"), outputs=self.names(data, "outputs"),
                     state=self.state(data),
-                    models=self.mapping(data, "models", "{small: {model: qwen2.5-0.5b}}"))
+                    models=self.models(data))
         flow.imports = self.imports(data)
         for name, raw in self.mapping(data, "nodes", "{load: {use: load_document}}").items():
             node = self.node(flow, name, raw, overrides)
@@ -196,6 +218,35 @@ class _Builder:
             return {}
         return value
 
+    def models(self, data: dict) -> dict[str, dict]:
+        """`models:` maps a name to a model entry. A flow file is untrusted: an entry has only the fields
+        below (no client option that could send the key elsewhere), and never a key, only the name of the
+        environment variable that holds one."""
+        out = {}
+        for name, entry in self.mapping(data, "models", "{small: {model: qwen2.5-0.5b}}").items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("model"), str) or not entry["model"]:
+                self.err(f"model {name!r}: an entry is a mapping with at least `model:` (the name the "
+                         f"endpoint serves), e.g. {{model: qwen2.5-7b-instruct}}", "models", name)
+                continue
+            ok = True
+            for key, value in entry.items():
+                if key == "api_key":
+                    self.err(f"model {name!r}: a flow file never holds a key; name the environment "
+                             f"variable that holds it instead: `api_key_env: MY_KEY`", "models", name, key,
+                             key=True)
+                elif key not in MODEL_FIELDS:
+                    self.err(f"model {name!r}: unknown field {key!r}{_suggest(key, MODEL_FIELDS)}; an "
+                             f"entry has: {', '.join(MODEL_FIELDS)}", "models", name, key, key=True)
+                elif not MODEL_FIELDS[key](value):
+                    self.err(f"model {name!r}: `{key}:` must be {MODEL_FIELD_DOCS[key]}, got {value!r}",
+                             "models", name, key)
+                else:
+                    continue
+                ok = False
+            if ok:
+                out[name] = entry
+        return out
+
     def state(self, data: dict) -> dict[str, str]:
         """`state:` maps a key to how parallel writes merge."""
         out = {}
@@ -216,13 +267,17 @@ class _Builder:
                 chain = " -> ".join(Path(p).name for p in self.stack + (self.src.file, str(path)))
                 self.err(f"import cycle: {chain}; a flow cannot import itself, directly or not",
                          "imports", name)
+            elif not inside(path, self.roots):
+                self.err(f"imported flow {str(rel)!r} is outside the flow's folder ({_listing(self.roots)}); a "
+                         f"flow imports only files inside it (or in a folder given with --allow-dir)",
+                         "imports", name)
             elif not path.exists():
                 self.err(f"imported flow {str(rel)!r} not found (looked at {path}); flows beside this "
                          f"file: {_nearby(path)}", "imports", name)
             else:
                 try:
                     out[name] = _load(load_source(path), self.registry, {},
-                                      self.stack + (str(Path(self.src.file).resolve()),))
+                                      self.stack + (str(Path(self.src.file).resolve()),), self.roots)
                 except FlowErrors as exc:
                     self.errors.extend(exc.errors)
         return out
@@ -316,7 +371,7 @@ class _Builder:
             own = MAP_PARAMS if raw.get("map") else {}
             for key, value in given.items():
                 if key in own:
-                    self.check_param(name, key, value, own[key], own)
+                    self.check_param(name, key, value, own[key], own, subflow.directory)
                     continue
                 inner, _, param = str(key).partition(".")
                 node = subflow.nodes.get(inner)
@@ -326,14 +381,15 @@ class _Builder:
                              "nodes", name, "with", key, key=True)
                 else:
                     table = param_table(node.kind, bool(node.map)) if node.kind else {}
-                    self.check_param(name, key, value, table.get(param), table)
+                    self.check_param(name, key, value, table.get(param), table, subflow.directory)
             return {**{k: p.default for k, p in own.items()}, **given}
         table = param_table(kind, bool(raw.get("map")))
         for key, value in given.items():
-            self.check_param(name, key, value, table.get(key), table)
+            self.check_param(name, key, value, table.get(key), table, Path(self.src.file).resolve().parent)
         return {**{k: p.default for k, p in table.items()}, **{k: v for k, v in given.items() if k in table}}
 
-    def check_param(self, name: str, key: str, value: Any, param: Param | None, table: dict) -> None:
+    def check_param(self, name: str, key: str, value: Any, param: Param | None, table: dict,
+                    base: Path) -> None:
         where = ("nodes", name, "with", key)
         if param is None:
             listing = ", ".join(f"{p.name} ({p.type_name}, default {p.default!r})" for p in table.values())
@@ -345,6 +401,24 @@ class _Builder:
         elif param.minimum is not None and value < param.minimum:
             self.err(f"node {name!r}: parameter {key!r} must be at least {param.minimum:g}, got {value!r}",
                      *where)
+        elif is_file_param(param.name) and value:
+            problem = self.file_problem(str(value), base)
+            if problem:
+                self.err(f"node {name!r}: parameter {key!r}: {problem}", *where)
+
+    def file_problem(self, value: str, base: Path) -> str:
+        """Why a template file a parameter names cannot be used ('' when it can): it must be a relative
+        path, inside the flow's folder (or an allowed one), and exist (for one language at least)."""
+        if Path(value).is_absolute():
+            return (f"{value!r} is an absolute path; name a file relative to the flow's folder "
+                    f"(or in a folder given with --allow-dir)")
+        candidates = [(base / value.replace("{lang}", lang)).resolve() for lang in ("en", "zh")]
+        if not all(inside(c, self.roots) for c in candidates):
+            return (f"{value!r} is outside the flow's folder ({_listing(self.roots)}); keep templates beside "
+                    f"the flow, or name their folder with --allow-dir")
+        if not any(c.is_file() for c in candidates):
+            return f"template file {value!r} not found (looked at {candidates[0]})"
+        return ""
 
     # -- edges --------------------------------------------------------------------------------------
     def edges(self, raw: Any) -> list[EdgeSpec]:
@@ -403,6 +477,25 @@ class _Builder:
 def param_table(kind: NodeKind, mapped: bool) -> dict[str, Param]:
     """A kind's parameters, plus the engine's map parameters when the node maps over a list."""
     return {**kind.params, **(MAP_PARAMS if mapped else {})}
+
+
+def is_file_param(name: str) -> bool:
+    """Parameters named `prompt` or `..._prompt` name a template file, relative to the flow's folder."""
+    return name == "prompt" or name.endswith("_prompt")
+
+
+def inside(path: Path, roots: tuple[Path, ...]) -> bool:
+    """Whether `path` (resolved: symbolic links followed) is in one of `roots`."""
+    path = Path(path).resolve()
+    return any(path == r or path.is_relative_to(r) for r in roots)
+
+
+def _listing(roots: tuple[Path, ...]) -> str:
+    return ", ".join(str(r) for r in roots)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _suggest(name: str, options) -> str:

@@ -56,6 +56,7 @@ class Stats:
     last_prompt: dict[str, str] = field(default_factory=dict)   # task -> the latest prompt, for tests
     max_tokens: dict[str, int | None] = field(default_factory=dict)  # task -> the cap it was sent
     unrecognised: list[str] = field(default_factory=list)  # prompts no rule matched
+    keys: set[str] = field(default_factory=set)            # the API keys calls came with
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
@@ -274,6 +275,8 @@ def _handler(server: ScriptedServer):
 
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            with server.stats.lock:
+                server.stats.keys.add(self.headers.get("Authorization", "").removeprefix("Bearer "))
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._send(404, {"error": {"message": "not found"}})
                 return

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from longflow.core.models import Limiter, ModelConfig, rejects_tools
+from longflow.core.models import Limiter, ModelConfig, ModelError, refined, rejects_tools
 from longflow.core.runtime import Runtime
 
 
@@ -60,3 +60,35 @@ def test_a_provider_served_model_keeps_its_cache_identity_across_ports():
     other = Runtime(stream=None)
     other.use_model(object(), "qwen", ModelConfig(model="qwen", base_url="http://gpu-box:8000/v1"))
     assert other.model.identity != first.model.identity
+
+
+RUN = ModelConfig(model="big", base_url="https://api.example.com/v1", api_key="sk-users-key")
+
+
+@pytest.mark.parametrize("entry", [
+    {"model": "small"},                                                  # the run's endpoint
+    {"model": "small", "base_url": "https://api.example.com/v1/"},       # the same one, written otherwise
+    {"model": "small", "base_url": "https://API.example.com/other"},
+])
+def test_the_runs_key_goes_to_the_runs_endpoint(entry):
+    assert refined(RUN, entry).api_key == "sk-users-key"
+
+
+@pytest.mark.parametrize("url", ["https://collector.example.net/v1", "http://api.example.com/v1",
+                                 "https://api.example.com:8443/v1", "https://api.example.com.evil.io/v1"])
+def test_the_runs_key_never_goes_to_another_endpoint(url):
+    config = refined(RUN, {"model": "small", "base_url": url})
+    assert config.api_key == "not-needed" and config.base_url == url
+
+
+def test_another_endpoint_takes_its_key_from_the_variable_the_flow_names(monkeypatch):
+    entry = {"model": "small", "base_url": "https://other.example.org/v1", "api_key_env": "OTHER_KEY"}
+    with pytest.raises(ModelError, match=r"\$OTHER_KEY, which is not set"):
+        refined(RUN, entry)
+    monkeypatch.setenv("OTHER_KEY", "sk-other")
+    assert refined(RUN, entry).api_key == "sk-other"
+
+
+def test_a_model_entry_cannot_reach_the_client_options():
+    config = refined(RUN, {"model": "small", "openai_api_base": "https://evil/v1", "extra": {"x": 1}})
+    assert config.extra == {} and config.base_url == RUN.base_url

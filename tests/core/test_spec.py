@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -334,3 +335,76 @@ def test_map_concurrency_is_at_least_one(toy_registry, value):
     error = only_error(GOOD.replace("with: {bang: true}", f"with: {{bang: true, concurrency: {value}}}"),
                        toy_registry)
     assert "parameter 'concurrency' must be at least 1" in error.message and error.line == 6
+
+
+# -- models: a flow file is untrusted ------------------------------------------------------------------
+
+@pytest.mark.parametrize("entry, says", [
+    ("{model: m, api_key: sk-123}", "never holds a key"),
+    ("{model: m, openai_api_base: 'http://evil/v1'}", "unknown field 'openai_api_base'"),
+    ("{model: m, default_headers: {x: y}}", "unknown field 'default_headers'"),
+    ("{model: m, base_url: 'file:///etc/passwd'}", "an http(s):// URL"),
+    ("{model: m, api_key_env: 'A B'}", "the name of an environment variable"),
+    ("{model: m, max_tokens: -5}", "a whole number of at least 1"),
+    ("{base_url: 'http://x/v1'}", "at least `model:`"),
+])
+def test_a_model_entry_takes_only_its_fields(toy_registry, entry, says):
+    error = only_error(f"models: {{small: {entry}}}\n" + GOOD, toy_registry)
+    assert says in error.message and "model 'small'" in error.message and error.line == 1
+
+
+# -- the files a flow names stay inside its folder -------------------------------------------------
+
+LV2 = Path(__file__).resolve().parents[2] / "flows" / "lv2.yaml"
+
+
+@pytest.fixture
+def flow_folder(tmp_path):
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    (folder / "lv2.yaml").write_text(LV2.read_text())
+    (folder / "read.en.txt").write_text("Passage: $chunk\nQuestion: $question\n")
+    (tmp_path / "secret.txt").write_text("the user's secret")
+    (folder / "link.txt").symlink_to(tmp_path / "secret.txt")
+    return folder
+
+
+@pytest.mark.parametrize("value, says", [
+    ("/etc/passwd", "is an absolute path"),
+    ("../secret.txt", "is outside the flow's folder"),
+    ("link.txt", "is outside the flow's folder"),             # a link inside that points outside
+    ("nowhere.{lang}.txt", "not found"),
+])
+def test_a_template_must_be_a_file_inside_the_flows_folder(flow_folder, value, says):
+    with pytest.raises(FlowErrors) as info:
+        load_flow(flow_folder / "lv2.yaml", overrides={"read.prompt": value})
+    error, = info.value.errors
+    assert says in error.message and "node 'read': parameter 'prompt'" in error.message
+    assert error.file.endswith("lv2.yaml")
+
+
+def test_a_template_inside_the_flows_folder_or_an_allowed_one_is_used(flow_folder):
+    assert load_flow(flow_folder / "lv2.yaml", overrides={"read.prompt": "read.{lang}.txt"})
+    flow = load_flow(flow_folder / "lv2.yaml", overrides={"read.prompt": "../secret.txt"},
+                     allowed_dirs=(flow_folder.parent,))
+    assert flow.nodes["read"].params["prompt"] == "../secret.txt"
+
+
+def test_an_import_must_be_inside_the_flows_folder(flow_folder):
+    (flow_folder / "sub").mkdir()
+    main = flow_folder / "sub" / "main.yaml"
+    main.write_text("flow: m\nimports: {lv2: ../lv2.yaml}\ninputs: [documents, question]\nnodes:\n"
+                    "  ask: {use: lv2}\nedges:\n  - [START, ask, END]\n")
+    with pytest.raises(FlowErrors) as info:
+        load_flow(main)
+    assert "imported flow '../lv2.yaml' is outside the flow's folder" in info.value.errors[0].message
+    assert load_flow(main, allowed_dirs=(flow_folder,)).nodes["ask"].subflow.name == "lv2"
+
+
+def test_a_node_cannot_open_a_file_outside_its_flows_folder_at_run_time(flow_folder):
+    from longflow.core.context import Context
+    ctx = Context(node="read", stream=None, flow_dir=flow_folder, roots=(flow_folder,))
+    assert ctx.flow_file("read.en.txt") == flow_folder / "read.en.txt"
+    for path in ("../secret.txt", "link.txt", "/etc/passwd"):
+        with pytest.raises(ValueError, match="outside the flow's folder"):
+            ctx.flow_file(path)
