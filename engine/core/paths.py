@@ -6,9 +6,32 @@ from pathlib import Path
 
 
 def cache_dir(*parts: str) -> Path:
-    """$LONGFLOW_CACHE, else $XDG_CACHE_HOME/longflow, else ~/.cache/longflow; created on demand."""
-    root = os.environ.get("LONGFLOW_CACHE") or \
-        os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "longflow")
-    path = Path(root, *parts)
-    path.mkdir(parents=True, exist_ok=True)
+    """$LONGFLOW_CACHE, else $XDG_CACHE_HOME/longflow, else ~/.cache/longflow; created on demand.
+
+    The cache quotes the user's documents (model replies, chunks), so its folder is the user's only
+    (0700)."""
+    root = Path(os.environ.get("LONGFLOW_CACHE") or
+                os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "longflow"))
+    path = root.joinpath(*parts)
+    for folder in (root, path):
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"the cache folder {folder} is a file: point LONGFLOW_CACHE at a folder "
+                             f"(it is created if missing)")
+    try:
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if root.stat().st_uid == os.getuid() and root.stat().st_mode & 0o077:
+            root.chmod(0o700)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot use the cache folder {path}: {exc.strerror}; point LONGFLOW_CACHE at a "
+                         f"folder you can write") from None
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """`path`, created if missing, readable and writable by the user alone (0600)."""
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
     return path

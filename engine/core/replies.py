@@ -12,15 +12,22 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from .paths import private_file
+
 
 class ReplyCache:
     def __init__(self, path: Path):
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply TEXT NOT NULL)")
+        try:
+            private_file(path)   # it quotes the documents: the user's only (its WAL files inherit this)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply TEXT NOT NULL)")
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise ValueError(f"the reply cache {path} cannot be used ({exc}): delete it (it only saves "
+                             f"model calls), or run with --no-cache") from None
 
     @staticmethod
     def key(model: str, messages: list, options: dict) -> str:

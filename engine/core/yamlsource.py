@@ -9,6 +9,11 @@ import yaml
 
 Path_ = tuple  # a path into the document: ("nodes", "read", "with", "concurrency")
 
+# A flow file is untrusted: plain YAML values only (no language-specific tags such as !!python/...), and
+# a bound on how many values aliases may expand it to (a few lines of nested aliases make billions).
+PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+MAX_VALUES = 100_000
+
 
 @dataclass
 class FlowError(Exception):
@@ -68,7 +73,7 @@ def parse_yaml(text: str, file: str = "<flow>") -> Source:
                                     f"brackets, indentation and quoting (strings with ': ' or ' #' need "
                                     f"quotes).", file, line, col)]) from None
     source = Source(file, None)
-    source.data = _build(root, (), source) if root is not None else {}
+    source.data = _build(root, (), source, [0]) if root is not None else {}
     return source
 
 
@@ -77,21 +82,34 @@ def load_source(path: str | Path) -> Source:
     return parse_yaml(path.read_text(encoding="utf-8"), str(path))
 
 
-def _build(node: yaml.Node, path: Path_, source: Source) -> Any:
-    source.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+def _build(node: yaml.Node, path: Path_, source: Source, count: list[int]) -> Any:
+    here = (node.start_mark.line + 1, node.start_mark.column + 1)
+    count[0] += 1
+    if count[0] > MAX_VALUES:
+        raise FlowErrors([FlowError(f"the file expands to more than {MAX_VALUES:,} values (through YAML "
+                                    f"aliases?): a flow file this large is refused", source.file, *here)])
+    if node.tag not in PLAIN_TAGS:
+        raise FlowErrors([FlowError(f"unsupported YAML tag {node.tag!r}: a flow file holds plain values "
+                                    f"(strings, numbers, booleans, null, lists and mappings)",
+                                    source.file, *here)])
+    source.values[path] = here
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in PLAIN_TAGS:
+                raise FlowErrors([FlowError("a mapping key must be a plain value (a name or a number)",
+                                            source.file, key_node.start_mark.line + 1,
+                                            key_node.start_mark.column + 1)])
             key = _scalar(key_node)
             if key in out:
                 line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
                 raise FlowErrors([FlowError(f"duplicate key {key!r}: each key may appear once here",
                                             source.file, line, col)])
             source.keys[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            out[key] = _build(value_node, path + (key,), source)
+            out[key] = _build(value_node, path + (key,), source, count)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, path + (i,), source) for i, item in enumerate(node.value)]
+        return [_build(item, path + (i,), source, count) for i, item in enumerate(node.value)]
     return _scalar(node)
 
 

@@ -408,3 +408,28 @@ def test_a_node_cannot_open_a_file_outside_its_flows_folder_at_run_time(flow_fol
     for path in ("../secret.txt", "link.txt", "/etc/passwd"):
         with pytest.raises(ValueError, match="outside the flow's folder"):
             ctx.flow_file(path)
+
+
+# -- YAML that a flow file may not use ---------------------------------------------------------------
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8))
+
+
+@pytest.mark.parametrize("text, where, says", [
+    (BOMB + GOOD, None, "expands to more than 100,000 values"),
+    ("x: !!python/name:os.system\n" + GOOD, (1, 4), "unsupported YAML tag 'tag:yaml.org,2002:python/name:os.system'"),
+    ("x: !!python/object/apply:os.system [ls]\n" + GOOD, (1, 4), "unsupported YAML tag"),
+    ("? [a, b]\n: 1\n" + GOOD, (1, 3), "a mapping key must be a plain value"),
+])
+def test_yaml_beyond_plain_values_is_refused(toy_registry, text, where, says):
+    error = only_error(text, toy_registry)
+    assert says in error.message
+    if where:
+        assert (error.line, error.col) == where
+
+
+def test_aliases_within_the_bound_still_work(toy_registry):
+    flow = parse_flow(GOOD.replace("with: {bang: true}", "with: &opts {bang: true}") +
+                      "description: *opts\n", "flow.yaml", registry=toy_registry)
+    assert flow.nodes["shout"].params["bang"] is True
