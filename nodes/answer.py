@@ -1,10 +1,10 @@
 """The last step of every level: answer from the retrieved context (or Lv3's memory)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from longflow.core.context import Context
-from longflow.core.registry import node
+from longflow.core.registry import Range, node
 
 from .grounding import ECHO, sentences, terms, unsupported
 from .llm import bullet_list
@@ -30,7 +30,7 @@ _LANGUAGE_RULE = {"en": "Answer in English unless an instruction says otherwise.
                                          "instructions to the answer"})
 def answer(question: str, context: Any = None, instructions: list | None = None,
            information: list | None = None, *, prompt: str = "",
-           check: bool = True, focus: int = 6, instructions_prompt: str = "",
+           check: bool = True, focus: Annotated[int, Range(minimum=0)] = 6, instructions_prompt: str = "",
            ctx: Context) -> dict:
     """Answer the question from `context`, in the question's language, then obey the split-off instructions.
 

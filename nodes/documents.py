@@ -34,17 +34,19 @@ import time
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypedDict
+from stat import S_ISREG
+from typing import Annotated, Any, TypedDict
 
 import numpy as np
 
 from longflow.core.context import Context
 from longflow.core.paths import cache_dir
-from longflow.core.registry import node
+from longflow.core.registry import Range, node
 
 CHUNKER_VERSION = 1          # bump when chunk boundaries for a given text and `tokens` may change
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text")
 _RAW_TEXT_MIN_CHARS = 260    # a longer string that is not an existing file is text, not a path
+MAX_DOCUMENT_BYTES = 2 * 2**30   # 2 GB of text is ~500M tokens: far past what a run can read
 
 
 class Document(TypedDict):
@@ -147,6 +149,12 @@ def _read_item(item: str, encoding: str, ctx: Context) -> tuple[str, str]:
         raise DocumentError(f"load_document: {item!r} has an unsupported suffix {path.suffix or '(none)'!r};"
                             f" supported: {', '.join(SUPPORTED_SUFFIXES)} (plain text files)")
     stat = path.stat()
+    if not S_ISREG(stat.st_mode):   # a device (/dev/zero) never ends, a FIFO waits for a writer
+        raise DocumentError(f"load_document: {item!r} is not a regular file (a device, a pipe or a "
+                            f"socket); save the text to a file and give that")
+    if stat.st_size > MAX_DOCUMENT_BYTES:
+        raise DocumentError(f"load_document: {item!r} is {stat.st_size / 2**30:.1f} GB; documents up to "
+                            f"{MAX_DOCUMENT_BYTES // 2**30} GB are read: split it into several files")
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, encoding)
     cached = FILE_CACHE.get(key)
     if cached is not None:  # Lv3 loads the same file for every sub-question: read it once
@@ -210,7 +218,7 @@ def _listing(folder: Path, limit: int = 12) -> str:
 
 @node(outputs={"chunks": "list[Chunk]"},
       param_docs={"tokens": "target chunk size in Qwen tokens (chunks never exceed it)"})
-def chunk(documents: list, *, tokens: int = 512, ctx: Context = None) -> dict:
+def chunk(documents: list, *, tokens: Annotated[int, Range(minimum=16)] = 512, ctx: Context = None) -> dict:
     """Split documents into chunks of at most `tokens` Qwen tokens, at sentence ends.
 
     Chunks are contiguous and cover each document exactly (their texts concatenate to it). A sentence
@@ -239,7 +247,7 @@ def chunk(documents: list, *, tokens: int = 512, ctx: Context = None) -> dict:
 
 @node(outputs={"context": "list[Chunk]"},
       param_docs={"budget_tokens": "the most tokens of document text to hand on"})
-def whole_document(documents: list, *, budget_tokens: int = 6000, ctx: Context = None) -> dict:
+def whole_document(documents: list, *, budget_tokens: Annotated[int, Range(minimum=1)] = 6000, ctx: Context = None) -> dict:
     """The documents themselves as the context: whole when they fit in `budget_tokens`, else cut from
     the middle, keeping their start and their end.
 

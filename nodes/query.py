@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from longflow.core.context import Context
-from longflow.core.registry import node
+from longflow.core.registry import Range, node
 
 from .grounding import held, terms
 from .lang import CJK_RANGES, QUESTION_STOP
@@ -50,7 +51,8 @@ def split_query(question: str, *, prompt: str = "", ctx: Context) -> dict:
       param_docs={"max_input_tokens": "cap on the text sent to the model (evidence can be long)",
                   "query_words": "also search for the question's own content words",
                   "prompt": "template file overriding the built-in one"})
-def extract_keywords(question: str, information: list | None = None, *, max_input_tokens: int = 2000,
+def extract_keywords(question: str, information: list | None = None, *,
+                     max_input_tokens: Annotated[int, Range(minimum=1)] = 2000,
                      query_words: bool = True, prompt: str = "", ctx: Context) -> dict:
     """Keywords in English and Chinese for BM25, from the information part of the question.
 

@@ -1,8 +1,10 @@
 """Lv2's reader: one chunk in, the sentences relevant to the question out (or nothing)."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from longflow.core.context import Context
-from longflow.core.registry import node
+from longflow.core.registry import Range, node
 
 from .grounding import sentences, terms
 from .parsing import is_decline, is_none_reply, string_list
@@ -15,7 +17,7 @@ from .tokens import language_of, truncate_to_tokens
                                          "the map never overflow their window",
                   "prompt": "template file overriding the built-in one"})
 def read_chunk(chunk: dict, question: str, information: list | None = None, *,
-               max_evidence_tokens: int = 256, prompt: str = "", ctx: Context) -> dict:
+               max_evidence_tokens: Annotated[int, Range(minimum=1)] = 256, prompt: str = "", ctx: Context) -> dict:
     """Ask the model to answer the question from one chunk; keep the chunk's sentences that hold its answer.
 
     "None", "<None>", an empty reply, a reply saying the passage does not tell, and the Chinese forms

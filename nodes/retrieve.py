@@ -37,6 +37,8 @@ re-indexes (`index_cache_hits` in the run record).
 """
 from __future__ import annotations
 
+from typing import Annotated
+
 import hashlib
 import re
 import threading
@@ -47,7 +49,7 @@ import numpy as np
 
 from longflow.core.context import Context
 from longflow.core.paths import cache_dir
-from longflow.core.registry import node
+from longflow.core.registry import Range, node
 
 from .bm25_text import ANALYZER_VERSION, analyze, term_ids
 from .documents import LRU, Chunk, load_arrays, save_arrays
@@ -83,8 +85,8 @@ class Index:
                   "keywords_if_nothing_read": "when a reading step ran and kept nothing, retrieve by "
                                               "keywords anyway (true) or hand on nothing (false)"})
 def bm25_retrieve(chunks: list, keywords: list, evidence: list | None = None,
-                  question: str | None = None, *, budget_tokens: int = 8000,
-                  prefer_evidence: bool = True, min_coverage: float = 0.0,
+                  question: str | None = None, *, budget_tokens: Annotated[int, Range(minimum=1)] = 8000,
+                  prefer_evidence: bool = True, min_coverage: Annotated[float, Range(0, 1)] = 0.0,
                   keywords_if_nothing_read: bool = True, ctx: Context = None) -> dict:
     """Pick the chunks that best match the keywords (and evidence) with BM25, within a token budget.
 

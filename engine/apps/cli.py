@@ -100,13 +100,27 @@ def parse_sets(items: list[str]) -> dict:
         key, sep, value = item.partition("=")
         if not sep or "." not in key:
             raise ValueError(f"--set {item!r}: expected NODE.PARAM=VALUE, e.g. read.concurrency=64")
-        overrides[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+        try:
+            overrides[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or "not valid YAML"
+            raise ValueError(f"--set {item!r}: the value is not valid YAML ({problem}); quote a string "
+                             f"that holds ':' or brackets, e.g. --set 'answer.prompt=\"my: file.txt\"'") from None
     return overrides
+
+
+MAX_QUESTION_CHARS = 8000   # ~2,000 tokens: a quarter of an 8k window, with the prompts around it
 
 
 def cmd_run(args) -> int:
     from ..core.run import run_flow
     from ..core.spec import load_flow
+    args.question = args.question.strip()
+    if not args.question:
+        raise ValueError("the question is empty: ask something with -q \"...\"")
+    if len(args.question) > MAX_QUESTION_CHARS:
+        raise ValueError(f"the question is {len(args.question):,} characters; up to {MAX_QUESTION_CHARS:,} "
+                         f"are taken: put the long text in a document (--doc FILE) and ask about it")
     flow = load_flow(args.flow, overrides=parse_sets(args.set), allowed_dirs=tuple(args.allow_dir))
     from longflow.nodes.documents import load_document
     load_document(args.doc)  # a missing or unreadable document fails now, before any model is started
@@ -188,8 +202,8 @@ def cmd_nodes(args) -> int:
 def node_reference(registry, markdown: bool = False) -> str:
     blocks = []
     for kind in registry:
-        params = [f"{p.name}: {p.type_name} = {p.default!r}" + (f" -- {p.doc}" if p.doc else "")
-                  for p in kind.params.values()]
+        params = [f"{p.name}: {p.type_name} = {p.default!r}" + (f" ({p.range_text})" if p.range_text else "")
+                  + (f" -- {p.doc}" if p.doc else "") for p in kind.params.values()]
         inputs = ", ".join(i + ("?" if i in kind.optional_inputs else "") for i in kind.inputs)
         outputs = ", ".join(f"{k}: {v}" for k, v in kind.outputs.items())
         if markdown:

@@ -31,12 +31,29 @@ BUILTIN_DISTRIBUTION = "longflow"   # whose entry points are the built-in kinds 
 
 
 @dataclass(frozen=True)
+class Range:
+    """The values a numeric parameter may take, declared in its annotation:
+    `budget_tokens: Annotated[int, Range(minimum=1)] = 6000`. `engine validate` checks it."""
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
 class Param:
     name: str
     type: Any
     default: Any
     doc: str = ""
     minimum: float | None = None       # the least value a number may take
+    maximum: float | None = None       # the greatest
+
+    @property
+    def range_text(self) -> str:
+        if self.minimum is not None and self.maximum is not None:
+            return f"{self.minimum:g} to {self.maximum:g}"
+        if self.minimum is not None:
+            return f">= {self.minimum:g}"
+        return f"<= {self.maximum:g}" if self.maximum is not None else ""
 
     @property
     def type_name(self) -> str:
@@ -89,7 +106,7 @@ def node(outputs: dict[str, str] | list[str], *, name: str | None = None, uses_m
 
 
 def describe(func, outputs, *, name=None, uses_model=False, param_docs=None) -> NodeKind:
-    hints = typing.get_type_hints(func)
+    hints = typing.get_type_hints(func, include_extras=True)
     inputs, optional, params = [], set(), {}
     for p in inspect.signature(func).parameters.values():
         if p.name == "ctx":
@@ -97,8 +114,9 @@ def describe(func, outputs, *, name=None, uses_model=False, param_docs=None) -> 
         if p.kind is p.KEYWORD_ONLY:
             if p.default is p.empty:
                 raise TypeError(f"{func.__name__}: parameter {p.name!r} needs a default")
-            params[p.name] = Param(p.name, hints.get(p.name, type(p.default)), p.default,
-                                   (param_docs or {}).get(p.name, ""))
+            tp, limits = _range_of(hints.get(p.name, type(p.default)))
+            params[p.name] = Param(p.name, tp, p.default, (param_docs or {}).get(p.name, ""),
+                                   limits.minimum, limits.maximum)
         elif p.kind in (p.POSITIONAL_OR_KEYWORD, p.POSITIONAL_ONLY):
             inputs.append(p.name)
             if p.default is not p.empty:
@@ -107,6 +125,14 @@ def describe(func, outputs, *, name=None, uses_model=False, param_docs=None) -> 
     takes_ctx = "ctx" in inspect.signature(func).parameters
     return NodeKind(name or func.__name__, func, tuple(inputs), frozenset(optional), outs, params,
                     inspect.getdoc(func) or "", uses_model, func.__module__, takes_ctx)
+
+
+def _range_of(tp: Any) -> tuple[Any, Range]:
+    """(the type, its Range) from an annotation that may be `Annotated[type, Range(...)]`."""
+    if typing.get_origin(tp) is typing.Annotated:
+        base, *extras = typing.get_args(tp)
+        return base, next((e for e in extras if isinstance(e, Range)), Range())
+    return tp, Range()
 
 
 def type_name(tp: Any) -> str:

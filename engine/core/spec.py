@@ -134,6 +134,9 @@ def load_flow(path: str | Path, registry: Registry | None = None,
     path = Path(path)
     if not path.exists():
         raise FlowErrors([FlowError(f"flow file not found; flows here: {_nearby(path)}", str(path), 1, 1)])
+    if path.is_dir():
+        raise FlowErrors([FlowError(f"this is a folder; give a flow file in it: "
+                                    f"{_nearby(path / 'x.yaml')}", str(path), 1, 1)])
     roots = (path.resolve().parent, *(Path(d).resolve() for d in allowed_dirs))
     return _load(load_source(path), registry, overrides or {}, stack=(), roots=roots)
 
@@ -398,9 +401,9 @@ class _Builder:
         elif not check_type(value, param.type):
             self.err(f"node {name!r}: parameter {key!r} must be {param.type_name}, got {value!r} "
                      f"({type(value).__name__})", *where)
-        elif param.minimum is not None and value < param.minimum:
-            self.err(f"node {name!r}: parameter {key!r} must be at least {param.minimum:g}, got {value!r}",
-                     *where)
+        elif (param.minimum is not None and value < param.minimum) or \
+                (param.maximum is not None and value > param.maximum):
+            self.err(f"node {name!r}: parameter {key!r} must be {param.range_text}, got {value!r}", *where)
         elif is_file_param(param.name) and value:
             problem = self.file_problem(str(value), base)
             if problem:

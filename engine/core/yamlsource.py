@@ -13,6 +13,7 @@ Path_ = tuple  # a path into the document: ("nodes", "read", "with", "concurrenc
 # a bound on how many values aliases may expand it to (a few lines of nested aliases make billions).
 PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")}
 MAX_VALUES = 100_000
+MAX_FLOW_BYTES = 1_000_000
 
 
 @dataclass
@@ -78,8 +79,19 @@ def parse_yaml(text: str, file: str = "<flow>") -> Source:
 
 
 def load_source(path: str | Path) -> Source:
+    """A flow file: a regular file (not a pipe or a device, which would hang), of at most
+    MAX_FLOW_BYTES, in UTF-8."""
     path = Path(path)
-    return parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_FLOW_BYTES:
+            raise FlowErrors([FlowError(f"not a flow file: a flow file is a regular file of at most "
+                                        f"{MAX_FLOW_BYTES // 1000} kB", str(path), 1, 1)])
+        return parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    except UnicodeDecodeError as exc:
+        raise FlowErrors([FlowError(f"not UTF-8 text (byte {exc.start}): save the flow file as UTF-8",
+                                    str(path), 1, 1)]) from None
+    except OSError as exc:
+        raise FlowErrors([FlowError(f"cannot read the flow file: {exc.strerror}", str(path), 1, 1)]) from None
 
 
 def _build(node: yaml.Node, path: Path_, source: Source, count: list[int]) -> Any:

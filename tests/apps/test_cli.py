@@ -100,3 +100,38 @@ def test_graph_text_formats(fmt, capsys):
     assert main(["graph", str(FLOWS / "lv3.yaml"), "--format", fmt]) == 0
     out = capsys.readouterr().out
     assert "plan" in out and "read" in out  # lv2's nodes are drawn inside lv3's
+
+
+# -- bad input: a message naming the problem and the fix, exit 1, no model started --------------------
+
+def bad_inputs(tmp_path):
+    import os
+    doc = tmp_path / "doc.txt"
+    doc.write_text("Some text.")
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "fifo.txt")
+    os.mkfifo(tmp_path / "fifo.yaml")
+    (tmp_path / "binary.yaml").write_bytes(b"flow: \xff\xfe\n")
+    lv1, lv2 = str(FLOWS / "lv1.yaml"), str(FLOWS / "lv2.yaml")
+    run = ["run", lv1, "--doc", str(doc), "-q"]
+    return [
+        (["validate", lv2, "--set", "read.concurrency=0"], "'concurrency' must be >= 1"),
+        (["validate", lv2, "--set", "read.concurrency=[1,"], "the value is not valid YAML"),
+        (["validate", lv1, "--set", "retrieve.budget_tokens=-5"], "'budget_tokens' must be >= 1, got -5"),
+        (["validate", lv1, "--set", "retrieve.min_coverage=1.5"], "'min_coverage' must be 0 to 1"),
+        (["validate", str(FLOWS)], "this is a folder; give a flow file in it: full.yaml"),
+        (["validate", str(tmp_path / "fifo.yaml")], "not a flow file"),
+        (["validate", str(tmp_path / "binary.yaml")], "not UTF-8 text"),
+        (["run", lv1, "--doc", str(tmp_path / "zero.txt"), "-q", "x"], "is not a regular file"),
+        (["run", lv1, "--doc", str(tmp_path / "fifo.txt"), "-q", "x"], "is not a regular file"),
+        (run + ["  \n "], "the question is empty"),
+        (run + ["why " * 2500], "the question is 9,999 characters; up to 8,000"),
+    ]
+
+
+def test_bad_input_gets_a_message_and_exit_1(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LONGFLOW_CACHE", str(tmp_path / "cache"))
+    for argv, says in bad_inputs(tmp_path):
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err
+        assert says in err and "Traceback" not in err, (argv, err)

@@ -334,7 +334,7 @@ def test_a_mapped_imported_flow_takes_concurrency(tmp_path, toy_registry, sub_fl
 def test_map_concurrency_is_at_least_one(toy_registry, value):
     error = only_error(GOOD.replace("with: {bang: true}", f"with: {{bang: true, concurrency: {value}}}"),
                        toy_registry)
-    assert "parameter 'concurrency' must be at least 1" in error.message and error.line == 6
+    assert f"parameter 'concurrency' must be >= 1, got {value}" in error.message and error.line == 6
 
 
 # -- models: a flow file is untrusted ------------------------------------------------------------------
