@@ -196,7 +196,7 @@ def test_a_chunk_whose_read_keeps_failing_is_reported(tmp_path):
 
 def test_a_dead_endpoint_fails_with_a_clear_error(tmp_path):
     doc = haystack_with(tmp_path, BICYCLE)
-    with pytest.raises(ModelError, match=r"failed in node 'split' after 3 attempt\(s\): .*Connection"):
+    with pytest.raises(ModelError, match=r"failed in node 'split' after 3 attempt\(s\) and \d+s: .*Connection"):
         run_flow(FLOWS / "lv1.yaml", documents=[doc], question="When?", model="m",
                  base_url="http://127.0.0.1:9/v1", runtime=fast_runtime())
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -57,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
     run.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
                      help="override a node parameter, e.g. read.concurrency=64 (value in YAML syntax)")
+    run.add_argument("--timeout", type=float, metavar="SECONDS", default=_env_number("LONGFLOW_TIMEOUT"),
+                     help="the longest one attempt at a model call may take, reply and all "
+                          "(default: $LONGFLOW_TIMEOUT, else 120)")
+    run.add_argument("--retries", type=int, metavar="N", default=_env_number("LONGFLOW_RETRIES", int),
+                     help="attempts at a model call that fails with a timeout, 429 or 5xx "
+                          "(default: $LONGFLOW_RETRIES, else 4)")
     run.add_argument("--allow-dir", action="append", default=[], metavar="DIR",
                      help="a folder, besides the flow's own, that its imports and templates may come from")
     run.add_argument("--json", action="store_true", help="print the outputs and the run record as JSON")
@@ -94,6 +101,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _env_number(name: str, kind: type = float):
+    """A number from the environment, or None; a value that is not one is a clear error."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        raise SystemExit(f"error: ${name}={value!r} is not a number") from None
+
+
 def parse_sets(items: list[str]) -> dict:
     overrides = {}
     for item in items:
@@ -125,8 +143,15 @@ def cmd_run(args) -> int:
     from longflow.nodes.documents import load_document
     load_document(args.doc)  # a missing or unreadable document fails now, before any model is started
     stream = None if args.quiet else sys.stderr
-    result = run_flow(flow, documents=args.doc, question=args.question, model=args.model,
-                      base_url=args.base_url, api_key=args.api_key, stream=stream, cache=not args.no_cache)
+    from ..core.models import RetryPolicy, config_from
+    from ..core.runtime import Runtime
+    if args.timeout is not None and args.timeout <= 0 or args.retries is not None and args.retries < 1:
+        raise ValueError("--timeout must be above 0 seconds and --retries at least 1")
+    config = config_from(args.model, args.base_url, args.api_key,
+                         **({"timeout": args.timeout} if args.timeout else {}))
+    runtime = Runtime(stream=stream, retry=RetryPolicy(attempts=args.retries or RetryPolicy.attempts))
+    result = run_flow(flow, documents=args.doc, question=args.question, model=config, stream=stream,
+                      cache=not args.no_cache, runtime=runtime)
     record = result.record
     if args.json:
         print(json.dumps({"outputs": result.outputs, "record": record}, ensure_ascii=False, indent=2,

@@ -65,7 +65,7 @@ class Context:
         """Call the model with retries and backoff; count calls and tokens; raise ModelError at the end
         (ToolsRejected when the endpoint refuses tools)."""
         return self._model().invoke(_messages(prompt, system), tools=tools, record=self.record,
-                                    node=self.node, **kwargs)
+                                    node=self.node, stream=self.stream, **kwargs)
 
     def _model(self) -> ModelClient:
         if self.model is None:

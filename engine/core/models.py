@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import email.utils
 import functools
 import os
 import random
@@ -142,6 +144,19 @@ def _compatible_chat_openai() -> type:
                 payload["max_tokens"] = payload.pop("max_completion_tokens")
             return payload
 
+        def _create_chat_result(self, response, generation_info=None):
+            """A reply with no choices, or `content: null` and no tool call, is a failed call (retried,
+            then reported), not an empty answer."""
+            data = response if isinstance(response, dict) else \
+                getattr(response, "model_dump", lambda **_: None)(warnings=False)
+            if isinstance(data, dict) and not data.get("error"):   # an error is langchain's to raise
+                if not data.get("choices"):
+                    raise TransientModelError("the endpoint's reply has no choices")
+                message = data["choices"][0].get("message") or {}
+                if message.get("content") is None and not message.get("tool_calls"):
+                    raise TransientModelError("the endpoint's reply has no content (content: null)")
+            return super()._create_chat_result(response, generation_info)
+
     return CompatibleChatOpenAI
 
 
@@ -151,15 +166,40 @@ def _is_openai(base_url: str | None) -> bool:
 
 # -- calling a model --------------------------------------------------------------------------------
 
+class TransientModelError(RuntimeError):
+    """A reply that is not one (no choices, or `content: null` and no tool call): retried like a 5xx."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 4
     base_delay: float = 0.5
     max_delay: float = 8.0
+    deadline: float = 600.0           # seconds for a call, all its attempts and waits together
+    max_retry_after: float = 60.0     # the longest Retry-After a server is obeyed for
 
-    def delay(self, attempt: int) -> float:
-        # Full jitter, so that 64 parallel readers hitting one 429 do not come back in lock-step.
+    def delay(self, attempt: int, exc: BaseException | None = None) -> float:
+        """The server's Retry-After (capped), else full jitter, so that 64 parallel readers hitting one
+        429 do not come back in lock-step."""
+        asked = _retry_after(exc)
+        if asked is not None:
+            return min(asked, self.max_retry_after)
         return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
+
+
+def _retry_after(exc: BaseException | None) -> float | None:
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    value = headers.get("retry-after") if hasattr(headers, "get") else None
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, when.timestamp() - time.time())
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -214,8 +254,10 @@ class ModelClient:
     """One chat model as a run calls it (see the module docstring). `chat` is a langchain chat model."""
 
     def __init__(self, chat: Any, name: str = "", *, limiter: Limiter | None = None,
-                 retry: RetryPolicy | None = None, endpoint: str = ""):
+                 retry: RetryPolicy | None = None, endpoint: str = "", timeout: float | None = None):
         self.chat, self.endpoint = chat, endpoint
+        given = timeout or getattr(chat, "request_timeout", None)
+        self.timeout = float(given) if isinstance(given, (int, float)) and given > 0 else ModelConfig.timeout
         self.name = name or getattr(chat, "model_name", "") or type(chat).__name__
         self.limiter, self.retry = limiter or Limiter(), retry or RetryPolicy()
         self.takes_tools: bool | None = None   # None: not known yet; False once the endpoint refused them
@@ -226,9 +268,11 @@ class ModelClient:
         return f"{self.endpoint}|{self.name}" if self.endpoint else self.name
 
     def invoke(self, messages: list, *, tools: list | None = None, record: Any = None, node: str = "",
-               **kwargs) -> Any:
+               stream: TextIO | None = None, **kwargs) -> Any:
         """Call the model with retries and backoff; account it in `record`; raise ModelError at the end
-        (ToolsRejected when the endpoint refused the tools)."""
+        (ToolsRejected when the endpoint refused the tools). Each attempt is bounded by `timeout` as a
+        whole (a server that trickles bytes is cut off too), and the call by the policy's `deadline`;
+        every retry is said on `stream`."""
         where = f" in node {node!r}" if node else ""
         try:
             model = self.chat.bind_tools(tools) if tools else self.chat
@@ -236,31 +280,68 @@ class ModelClient:
             self.takes_tools = False
             raise ToolsRejected(f"{self.name}{where} does not support tool calling") from None
         last: BaseException | None = None
-        attempt = 0
+        attempt, spent = 0, 0.0          # time in attempts and waits, not queueing for a slot
         for attempt in range(self.retry.attempts):
             started = time.perf_counter()
             try:
                 with self.limiter.slot():
-                    reply = model.invoke(messages, **kwargs)
+                    started = time.perf_counter()
+                    budget = min(self.timeout, self.retry.deadline - spent)
+                    reply = _within(budget, model.invoke, messages, **kwargs)
             except Exception as exc:  # noqa: BLE001 - classified just below
                 last = exc
+                spent += time.perf_counter() - started
                 if tools and rejects_tools(exc):
                     self.takes_tools = False
                     raise ToolsRejected(f"{self.name}{where} refused tools: {type(exc).__name__}: {exc}") \
                         from exc
-                if not is_transient(exc) or attempt == self.retry.attempts - 1:
+                wait = self.retry.delay(attempt, exc)
+                if not is_transient(exc) or attempt == self.retry.attempts - 1 or \
+                        spent + wait >= self.retry.deadline:
                     break
                 if record is not None:
                     record.retry()
-                time.sleep(self.retry.delay(attempt))
+                if stream is not None:
+                    stream.write(f"{self.name}{where}: {_reason(exc)}; retrying in {wait:.1f}s "
+                                 f"(attempt {attempt + 2} of {self.retry.attempts})\n")
+                    stream.flush()
+                time.sleep(wait)
+                spent += wait
                 continue
             if tools:
                 self.takes_tools = True
             if record is not None:
                 record.model_call(*_usage(messages, reply), time.perf_counter() - started)
             return reply
-        raise ModelError(f"{self.name} failed{where} after {attempt + 1} attempt(s): "
-                         f"{type(last).__name__}: {last}") from last
+        raise ModelError(f"{self.name} failed{where} after {attempt + 1} attempt(s) and {spent:.0f}s: "
+                         f"{_reason(last)}") from last
+
+
+def _within(seconds: float, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`call(*args, **kwargs)`, or TimeoutError once `seconds` have passed (the call is left to finish on
+    its own thread: an HTTP client cannot be stopped mid-read, and its reply is no longer wanted)."""
+    if seconds <= 0:
+        raise TimeoutError("no time left for another attempt")
+    done, box = threading.Event(), {}
+
+    def run() -> None:
+        try:
+            box["value"] = call(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            box["error"] = exc
+        done.set()
+    threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True).start()
+    if not done.wait(seconds):
+        raise TimeoutError(f"no complete reply within {seconds:.0f}s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _reason(exc: BaseException | None) -> str:
+    status = _status(exc) if exc is not None else None
+    text = str(exc).splitlines()[0][:200] if exc is not None else ""
+    return f"{type(exc).__name__}{f' {status}' if status else ''}: {text}"
 
 
 def text_of(reply: Any) -> str:

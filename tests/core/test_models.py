@@ -2,13 +2,18 @@
 the reply cache."""
 from __future__ import annotations
 
+import io
 import threading
 import time
 
 import pytest
 
-from longflow.core.models import Limiter, ModelConfig, ModelError, refined, rejects_tools
+from langchain_core.messages import HumanMessage
+
+from longflow.core.models import (Limiter, ModelClient, ModelConfig, ModelError, RetryPolicy, chat_model, refined,
+                                  rejects_tools)
 from longflow.core.runtime import Runtime
+from longflow.testing.scripted_server import ScriptedServer
 
 
 class HTTPError(Exception):
@@ -92,3 +97,49 @@ def test_another_endpoint_takes_its_key_from_the_variable_the_flow_names(monkeyp
 def test_a_model_entry_cannot_reach_the_client_options():
     config = refined(RUN, {"model": "small", "openai_api_base": "https://evil/v1", "extra": {"x": 1}})
     assert config.extra == {} and config.base_url == RUN.base_url
+
+
+# -- failing endpoints: bounded, said, and never an empty answer --------------------------------------
+
+class Retry(Exception):
+    def __init__(self, after: str):
+        super().__init__("slow down")
+        self.status_code = 429
+        self.response = type("R", (), {"headers": {"retry-after": after}, "status_code": 429})()
+
+
+def test_retry_after_is_obeyed_up_to_a_cap():
+    policy = RetryPolicy(max_retry_after=30)
+    assert policy.delay(0, Retry("2")) == 2.0
+    assert policy.delay(0, Retry("3600")) == 30
+    assert 0 <= policy.delay(0, Retry("soon")) <= policy.base_delay   # unreadable: the usual backoff
+
+
+def scripted_client(server, **retry) -> ModelClient:
+    return ModelClient(chat_model(ModelConfig(model="scripted", base_url=server.base_url, api_key="k",
+                                              timeout=0.5)),
+                       retry=RetryPolicy(base_delay=0.01, **retry))
+
+
+def test_a_hung_endpoint_is_cut_off_by_the_timeout_and_the_deadline():
+    with ScriptedServer(latency=30) as server:
+        client, said = scripted_client(server, attempts=4, deadline=1.2), io.StringIO()
+        started = time.perf_counter()
+        with pytest.raises(ModelError, match=r"after \d attempt\(s\).*no complete reply within"):
+            client.invoke([HumanMessage("Split the request: hi")], stream=said)
+    assert time.perf_counter() - started < 3
+    assert "retrying in" in said.getvalue() and "TimeoutError" in said.getvalue()
+
+
+@pytest.mark.parametrize("payload, says", [
+    ({"choices": []}, "has no choices"),
+    ({"choices": [{"index": 0, "message": {"role": "assistant", "content": None}}]}, "content: null"),
+])
+def test_a_reply_that_is_not_one_is_a_failed_call(payload, says):
+    with ScriptedServer() as server:
+        calls = []
+        server.complete = lambda body: calls.append(1) or (200, {"id": "x", "object": "chat.completion",
+                                                                 "created": 0, "model": "m", **payload})
+        with pytest.raises(ModelError, match=says):
+            scripted_client(server, attempts=2).invoke([HumanMessage("hi")])
+    assert len(calls) == 2   # retried, then reported
