@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "(default: $LONGFLOW_RETRIES, else 4)")
     run.add_argument("--allow-dir", action="append", default=[], metavar="DIR",
                      help="a folder, besides the flow's own, that its imports and templates may come from")
+    run.add_argument("--min-coverage", type=float, default=1.0, metavar="SHARE",
+                     help="the share of map items (chunks) that must be read, else exit 3 after the answer "
+                          "(default 1: every one)")
     run.add_argument("--json", action="store_true", help="print the outputs and the run record as JSON")
     run.add_argument("--no-cache", action="store_true",
                      help="do not reuse model replies from earlier runs (they make a run resumable)")
@@ -127,6 +130,7 @@ def parse_sets(items: list[str]) -> dict:
     return overrides
 
 
+EXIT_INCOMPLETE = 3         # the run finished, but read less of the document than asked
 MAX_QUESTION_CHARS = 8000   # ~2,000 tokens: a quarter of an 8k window, with the prompts around it
 
 
@@ -147,6 +151,8 @@ def cmd_run(args) -> int:
     from ..core.runtime import Runtime
     if args.timeout is not None and args.timeout <= 0 or args.retries is not None and args.retries < 1:
         raise ValueError("--timeout must be above 0 seconds and --retries at least 1")
+    if not 0 <= args.min_coverage <= 1:
+        raise ValueError("--min-coverage is a share from 0 to 1, e.g. 0.95")
     config = config_from(args.model, args.base_url, args.api_key,
                          **({"timeout": args.timeout} if args.timeout else {}))
     runtime = Runtime(stream=stream, retry=RetryPolicy(attempts=args.retries or RetryPolicy.attempts))
@@ -159,6 +165,14 @@ def cmd_run(args) -> int:
     else:
         print(result.answer)
     print(summary(record), file=sys.stderr)
+    covered = record["coverage"]
+    if covered["read"] < args.min_coverage:
+        first = next((f["error"] for f in record["failures"] if "item" in f), "")
+        print(f"error: only {covered['items'] - covered['failed']} of {covered['items']} items were read "
+              f"({covered['read']:.0%}, below --min-coverage {args.min_coverage:g}), so the answer may miss "
+              f"what the rest holds. First failure: {first[:300]}\nRun the same command again to retry the "
+              f"failed ones (finished calls are cached), or accept less with --min-coverage.", file=sys.stderr)
+        return EXIT_INCOMPLETE
     return 0
 
 

@@ -137,3 +137,21 @@ def test_bad_input_gets_a_message_and_exit_1(tmp_path, capsys, monkeypatch):
         assert main(argv) == 1, argv
         err = capsys.readouterr().err
         assert says in err and "Traceback" not in err, (argv, err)
+
+
+def test_a_run_that_read_too_little_says_so_and_exits_3(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LONGFLOW_CACHE", str(tmp_path / "cache"))
+    doc = tmp_path / "doc.txt"
+    doc.write_text((ROOT / "tests/data/moby_dick_excerpt.txt").read_text()[:6000] + "\n" + NEEDLE + "\n")
+    with ScriptedServer(Script(needles=[NEEDLE])) as server:
+        original = server.complete
+        server.complete = lambda body: (500, {"error": {"message": "down"}}) \
+            if "using only the passage below" in str(body["messages"][-1]["content"]) else original(body)
+        argv = ["run", str(FLOWS / "lv2.yaml"), "--doc", str(doc), "-q", "When was the bicycle invented?",
+                "--model", "scripted", "--base-url", server.base_url, "--retries", "1", "--no-cache"]
+        assert main(argv) == 3
+        captured = capsys.readouterr()
+        assert captured.out.strip()   # the answer from what could be used is still given
+        assert re.search(r"only 0 of (\d+) items were read \(0%, below --min-coverage 1\)", captured.err)
+        assert main(argv + ["--min-coverage", "0", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["record"]["coverage"]["read"] == 0
