@@ -63,7 +63,7 @@ def _loads(snippet: str) -> Any | None:
             value = ast.literal_eval(attempt)
             if isinstance(value, (dict, list)):
                 return value
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):  # TypeError: {{}: 1}
             pass
     return None
 

@@ -102,11 +102,26 @@ def _by_tool(ctx: Context, spec, question: str, found: str, lang: str) -> str | 
     reply = ctx.invoke([("system", _SYSTEM[lang].format(tool=spec.name)),
                         ("human", f"{question}\n\n{'Found so far' if lang == 'en' else '目前已找到'}:\n{found}")],
                        tools=[spec.schema()])
-    for call in getattr(reply, "tool_calls", None) or []:
-        value = (call.get("args") or {}).get("question")
-        if value:
-            return str(value).strip()
-    return _from_text(str(reply.content or ""))
+    calls = [(c.get("name"), c.get("args"), False) for c in getattr(reply, "tool_calls", None) or []]
+    # Arguments that are not JSON land in invalid_tool_calls, as text: small models write them that way.
+    calls += [(c.get("name"), parse_json(str(c.get("args") or "")), True) for c in
+              getattr(reply, "invalid_tool_calls", None) or []]
+    for name, args, repaired in calls:
+        value = args.get("question") if isinstance(args, dict) else None
+        if not value and isinstance(args, dict) and len(args) == 1:
+            value = next(iter(args.values()))   # the question under another argument name
+        if value and isinstance(value, str):
+            if repaired or name != spec.name or "question" not in args:
+                ctx.record.fallback(ctx.node, "the model's tool call was not as offered: used its question",
+                                    tool=name, arguments=args)
+            return value.strip()
+    sub = _from_text(str(reply.content or ""))
+    if sub is None and calls:
+        # A call with no question in it is not a decision to stop: ask again, for JSON this time.
+        ctx.record.fallback(ctx.node, "the model's tool call held no question: asked again for JSON",
+                            calls=[{"tool": n, "arguments": a} for n, a, _ in calls])
+        return _by_json(ctx, question, found, lang, "")
+    return sub
 
 
 def _by_json(ctx: Context, question: str, found: str, lang: str, prompt: str) -> str | None:

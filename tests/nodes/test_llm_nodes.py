@@ -381,3 +381,32 @@ def test_next_subquestion_does_not_bridge_from_nothing_found():
     question = "Which novel is the author of The Glass Orchard best known for?"
     memory = [{"question": question, "answer": "The document does not say."}]
     assert next_subquestion(question, memory, mode="json", ctx=ctx_with('{"done": true}'))["subquestion"] is None
+
+
+@pytest.mark.parametrize("calls, invalid", [
+    ([{"name": "lv2", "args": {"q": "Who invented the bicycle?"}, "id": "1"}], []),         # another name
+    ([{"name": "search", "args": {"question": "Who invented the bicycle?"}, "id": "1"}], []),  # unknown tool
+    ([], [{"name": "lv2", "args": "{'question': 'Who invented the bicycle?',}", "id": "1",     # bad JSON
+           "error": "bad"}]),
+])
+def test_next_subquestion_repairs_a_tool_call_that_is_not_as_offered(calls, invalid):
+    model = ToolFake(responses=[AIMessage(content="", tool_calls=calls, invalid_tool_calls=invalid)])
+    ctx = Context(node="plan", model=model, stream=None, tools={"ask": ToolSpec("lv2", "Lv2", "ask")})
+    out = next_subquestion("q", tool="ask", mode="tools", ctx=ctx)
+    assert out["subquestion"] == "Who invented the bicycle?"
+    assert "not as offered" in ctx.record.fallbacks[0]["reason"]
+
+
+def test_next_subquestion_asks_again_when_a_tool_call_holds_no_question():
+    model = ToolFake(responses=[
+        AIMessage(content="", invalid_tool_calls=[{"name": "lv2", "args": "{{{", "id": "1", "error": "bad"}]),
+        AIMessage(content='{"subquestion": "Who invented the bicycle?"}')])
+    ctx = Context(node="plan", model=model, stream=None, tools={"ask": ToolSpec("lv2", "Lv2", "ask")})
+    out = next_subquestion("q", [{"question": "a", "answer": "b"}], tool="ask", mode="tools", ctx=ctx)
+    assert out["subquestion"] == "Who invented the bicycle?"
+    assert "asked again for JSON" in ctx.record.fallbacks[0]["reason"]
+
+
+@pytest.mark.parametrize("text", ["{{{", "{[1]: 2}", "{{}: 1}"])
+def test_parse_json_never_raises_on_what_a_model_writes(text):
+    assert parse_json(text) is None or isinstance(parse_json(text), (dict, list))
