@@ -317,3 +317,31 @@ def test_a_flow_cannot_send_the_users_key_to_its_own_endpoint(tmp_path, monkeypa
             assert "1817" in result.answer
             assert theirs.stats.keys == {expected} and theirs.stats.tasks.get("answer") == 1
             assert users.stats.keys == {"sk-users-key"}
+
+
+def test_ctrl_c_stops_a_map_at_once(tmp_path):
+    """The first Ctrl-C during a map: no more items are sent; the calls in flight finish."""
+    import os
+    import signal
+    import threading
+    import time
+    doc = tmp_path / "long.txt"
+    doc.write_text(HAYSTACK * 3)
+    done = threading.Event()
+    with ScriptedServer(Script(needles=[]), latency=0.3) as server:
+        def interrupt_once_reading() -> None:
+            while server.stats.tasks.get("read", 0) < 2 and not done.is_set():
+                time.sleep(0.02)
+            if not done.is_set():
+                os.kill(os.getpid(), signal.SIGINT)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                threading.Thread(target=interrupt_once_reading, daemon=True).start()
+                run_scripted(server, "lv2.yaml", str(doc), "When was the bicycle invented?",
+                             overrides={"read.concurrency": 2}, stream=None)
+        finally:
+            done.set()
+        time.sleep(1.0)   # a map left running would send another ~6 reads meanwhile
+        reads = server.stats.tasks.get("read", 0)
+    # (Without the stop, the interrupt reaches the caller only once every chunk has been read.)
+    assert reads <= 6 < chunk_count(str(doc)), reads

@@ -142,7 +142,8 @@ def _subflow_call(node: NodeSpec, runtime: Runtime, label: str) -> Callable[[dic
 def _map_runner(flow: Flow, node: NodeSpec, runtime: Runtime, label: str, call: Callable) -> Callable:
     """Every item of `node.map` through `call`, on `concurrency` threads that take items from one queue
     (so a slow item never holds up a batch). An item whose model call failed is recorded and the others
-    go on; any other error stops the workers taking items and fails the run."""
+    go on; any other error stops the workers taking items and fails the run, and so does Ctrl-C (the calls
+    in flight finish, and land in the reply cache)."""
     workers = node.params["concurrency"]
 
     def run(state: dict) -> dict:
@@ -153,7 +154,7 @@ def _map_runner(flow: Flow, node: NodeSpec, runtime: Runtime, label: str, call: 
         progress, stopped = Progress(label, len(items), "items", runtime.stream), threading.Event()
 
         def work() -> None:
-            while not stopped.is_set():
+            while not stopped.is_set() and not runtime.cancelled.is_set():
                 with lock:
                     if not queue:
                         return

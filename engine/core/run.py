@@ -13,7 +13,9 @@ after it. `model` may also be a ModelConfig or a langchain chat model instance (
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, TextIO
@@ -47,7 +49,8 @@ def run_flow(flow: Flow | str | Path, *, model: Any = None, base_url: str | None
                          f"{', '.join(flow.inputs)}")
     runtime = runtime or Runtime(stream=stream)
     runtime.record.flow = flow.name
-    with _model(runtime, model, base_url, api_key, stream), _reply_cache(runtime, cache):
+    with _model(runtime, model, base_url, api_key, stream), _reply_cache(runtime, cache), \
+            _stop_on_interrupt(runtime):
         from .compiler import compile_flow
         graph = compile_flow(flow, runtime)
         state = graph.invoke({k: inputs[k] for k in flow.inputs})
@@ -66,6 +69,28 @@ def _model(runtime: Runtime, model: Any, base_url: str | None, api_key: str | No
     with serve(config, stream) as (live, limit):
         runtime.use_model(chat_model(live), live.model, live, limit)
         yield
+
+
+@contextlib.contextmanager
+def _stop_on_interrupt(runtime: Runtime) -> Iterator[None]:
+    """On Ctrl-C, tell the maps to take no more items at once: otherwise the worker threads would run the
+    whole map on (spending a paid endpoint's money) while the interrupt unwinds."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def interrupted(signum, frame):
+        runtime.cancelled.set()
+        if callable(previous):
+            previous(signum, frame)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager

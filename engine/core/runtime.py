@@ -21,6 +21,7 @@ class Runtime:
     stream: TextIO | None = field(default_factory=lambda: sys.stderr)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     replies: Any = None                     # core.replies.ReplyCache: resume and Lv3 re-reads
+    cancelled: threading.Event = field(default_factory=threading.Event)   # Ctrl-C: maps take no more items
     _named: dict[str, ModelClient] = field(default_factory=dict)
     _limiters: dict[str, Limiter] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
