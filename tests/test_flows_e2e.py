@@ -341,7 +341,8 @@ def test_ctrl_c_stops_a_map_at_once(tmp_path):
                              overrides={"read.concurrency": 2}, stream=None)
         finally:
             done.set()
-        time.sleep(1.0)   # a map left running would send another ~6 reads meanwhile
+        time.sleep(1.0)   # a map left running would send more reads meanwhile
         reads = server.stats.tasks.get("read", 0)
-    # (Without the stop, the interrupt reaches the caller only once every chunk has been read.)
-    assert reads <= 6 < chunk_count(str(doc)), reads
+    # Without the stop, the interrupt reaches the caller only once every chunk has been read. (Half of
+    # them leaves room for a loaded machine that handles the signal late.)
+    assert reads < chunk_count(str(doc)) // 2, reads
