@@ -22,8 +22,8 @@ _LANGUAGE_RULE = {"en": "Answer in English unless an instruction says otherwise.
 @node(outputs={"answer": "str"}, uses_model=True,
       param_docs={"prompt": "template file overriding the built-in one",
                   "check": "decline an answer whose words are not in a passage of the context about what "
-                           "was asked, and one that only "
-                           "repeats the question after asking again from the most relevant sentences",
+                           "was asked, and one that only repeats the question after asking again from the "
+                           "most relevant sentences",
                   "focus": "how many of the context's sentences (those sharing most words with the "
                            "question) that second ask shows the model; 0: no second ask",
                   "instructions_prompt": "template file overriding the built-in one that applies the "
@@ -41,15 +41,15 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
 
     A small model's answer is checked in code (`check`): its own words (those not in the question) must
     be in a passage of the context that speaks of what was asked (one holding a quarter of the question's
-    words), or it is declined ("The document does not say.", with a note in the record). An
-    answer that only repeats the question is asked again, shown only the `focus` sentences that share
-    most words with the question (a 0.5B model lost in 2,000 tokens often finds the answer in 200), and
-    declined if the second one fails the check too.
+    words), or it is declined ("The document does not say.", with a note in the record). An answer that
+    only repeats the question is asked again, shown only the `focus` sentences that share most words with
+    the question (a 0.5B model lost in 2,000 tokens often finds the answer in 200), and declined if the
+    second one fails the check too.
 
     Instructions ("answer in French", "reply in JSON") are applied afterwards to an answer (not to a
     decline), in a second short call that sees only the question and the answer; the first call is asked
-    the `information` split off the question. A translated answer could not be checked against the context, and a small model keeps to
-    one task at a time.
+    the `information` split off the question. A translated answer could not be checked against the
+    context, and a small model keeps to one task at a time.
     """
     lang = language_of(question)
     evidence = usable(context)
@@ -111,18 +111,10 @@ def focused(evidence: list, question: str, k: int) -> list[str]:
     """The `k` sentences of `evidence` that share most terms with the question (at least one), in the
     order they come."""
     asked = terms(question)
-    found = [s for item in evidence for s in sentences(_text_of(item))]
+    found = [s for item in evidence for s in sentences(format_context([item]))]
     shared = [len(terms(s) & asked) for s in found]
     best = sorted((i for i, n in enumerate(shared) if n), key=lambda i: -shared[i])[:max(k, 0)]
     return [found[i] for i in sorted(best)]
-
-
-def _text_of(item: Any) -> str:
-    if isinstance(item, dict) and "text" in item:
-        return str(item["text"])
-    if isinstance(item, dict):
-        return f"Q: {item.get('question', '')}\nA: {item.get('answer', '')}"
-    return str(item)
 
 
 def usable(context: Any) -> list:
