@@ -264,8 +264,12 @@ class ModelClient:
 
     @property
     def identity(self) -> str:
-        """What names this model for the reply cache: its endpoint and its name."""
-        return f"{self.endpoint}|{self.name}" if self.endpoint else self.name
+        """What names this model for the reply cache: its endpoint, its name, and the settings that
+        change its replies (temperature, token cap), so that a flow run against another model, or with
+        other settings, never gets this one's replies."""
+        settings = [f"{k}={getattr(self.chat, k)}" for k in ("temperature", "max_tokens")
+                    if getattr(self.chat, k, None) is not None]
+        return "|".join(([self.endpoint] if self.endpoint else []) + [self.name] + settings)
 
     def invoke(self, messages: list, *, tools: list | None = None, record: Any = None, node: str = "",
                stream: TextIO | None = None, **kwargs) -> Any:

@@ -143,3 +143,14 @@ def test_a_reply_that_is_not_one_is_a_failed_call(payload, says):
         with pytest.raises(ModelError, match=says):
             scripted_client(server, attempts=2).invoke([HumanMessage("hi")])
     assert len(calls) == 2   # retried, then reported
+
+
+def test_the_reply_cache_tells_apart_what_changes_a_reply():
+    def identity(**fields) -> str:
+        config = ModelConfig(model="qwen", base_url="http://gpu-box:8000/v1", api_key="k").with_fields(**fields)
+        runtime = Runtime(stream=None)
+        runtime.use_model(chat_model(config), config.model, config)
+        return runtime.model.identity
+    assert identity() == identity()
+    assert len({identity(), identity(model="llama"), identity(base_url="http://other:8000/v1"),
+                identity(temperature=0.7), identity(max_tokens=64)}) == 5
