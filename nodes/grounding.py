@@ -7,6 +7,7 @@ pairs, which match however either side was segmented.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from .bm25_text import analyze
 from .lang import CJK_RUN
@@ -44,9 +45,12 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     sentence of the context (with its neighbours) holds at least `share` of them and at least `tie` of
     the question's terms: the words that tie the answer to what was asked. A small model asked about
     something the document does not hold picks words from sentences about something else; a sentence
-    that gives the answer speaks of what was asked. A reply with no terms of its own is an echo when it
-    repeats half the question or more; a shorter one picks among the question's own words ("Which came
-    first, A or B?"), and a yes or no is an answer too.
+    that gives the answer speaks of what was asked. For a multi-hop question the tie may pass through
+    one other sentence that shares a name with the answer's (a term found in at most two sentences:
+    "Patient was released in 2017" and "her second EP, Patient"): the two together must hold `tie` of
+    the question's terms. A reply with no terms of its own is an echo when it repeats half the question
+    or more; a shorter one picks among the question's own words ("Which came first, A or B?"), and a yes
+    or no is an answer too.
     """
     if _YES_NO.match(reply):
         return ""
@@ -55,11 +59,16 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     if not own:
         return ECHO if len(said) * 2 >= len(asked) else ""
     held = [terms(s) for s in sentences(context)]
-    holding = False
-    for i, sentence in enumerate(held):
-        around = sentence.union(*held[max(i - 1, 0):i + 2])
-        if sentence & own and len(own & around) >= share * len(own):
-            holding = True
-            if len(asked & around) >= tie * len(asked):
-                return ""
+    around = [set().union(*held[max(i - 1, 0):i + 2]) for i in range(len(held))]
+    enough = tie * len(asked)
+    holding = [i for i, sentence in enumerate(held)
+               if sentence & own and len(own & around[i]) >= share * len(own)]
+    if any(len(asked & around[i]) >= enough for i in holding):
+        return ""
+    seen = Counter(t for sentence in held for t in sentence)
+    for i in holding:
+        names = {t for t in held[i] - asked if seen[t] <= 2}
+        if any(j != i and held[j] & names and len(asked & (around[i] | around[j])) >= enough
+               for j in range(len(held))):
+            return ""
     return NOT_ASKED if holding else NOT_IN_CONTEXT

@@ -28,6 +28,19 @@ def test_unsupported(reply, question, why):
     assert unsupported(reply, question, CONTEXT) == why
 
 
+def test_a_multi_hop_answer_is_tied_through_the_name_it_shares_with_another_sentence():
+    context = ("Mara Quill sang lead for the band Tin Orchard. The river was cold that year.\n\n"
+               "Nobody spoke at supper. Her second EP was called Lanterns.\n\n"
+               "The wind rose in the night. Lanterns came out on 1 September 2017, on Vital Records.\n\n"
+               "A golden apple lay on the kitchen table.")
+    question = "When was the second EP of the lead singer of Tin Orchard released?"
+    assert unsupported("On 1 September 2017.", question, context) == ""
+    # The same date with no sentence naming what it is tied to does not pass.
+    assert unsupported("On 1 September 2017.", question,
+                       context.replace("Her second EP was called Lanterns.", "")) == NOT_ASKED
+    assert unsupported("A golden apple.", question, context) == NOT_ASKED
+
+
 def test_sentences_cut_after_english_and_chinese_ends_and_at_lines():
     assert sentences("One. Two?\nThree 四。五！ ") == ["One.", "Two?", "Three 四。", "五！"]
 
