@@ -247,7 +247,8 @@ def chunk(documents: list, *, tokens: Annotated[int, Range(minimum=16)] = 512, c
 
 @node(outputs={"context": "list[Chunk]"},
       param_docs={"budget_tokens": "the most tokens of document text to hand on"})
-def whole_document(documents: list, *, budget_tokens: Annotated[int, Range(minimum=1)] = 6000, ctx: Context = None) -> dict:
+def whole_document(documents: list, *, budget_tokens: Annotated[int, Range(minimum=1)] = 6000,
+                   ctx: Context = None) -> dict:
     """The documents themselves as the context: whole when they fit in `budget_tokens`, else cut from
     the middle, keeping their start and their end.
 

@@ -87,5 +87,6 @@ class RunRecord:
         d["wall_seconds"] = round(time.time() - self.started, 3)
         items = sum(n["items"] for n in d["nodes"])
         failed = sum(1 for f in d["failures"] if "item" in f)
-        d["coverage"] = {"items": items, "failed": failed, "read": round((items - failed) / items, 4) if items else 1.0}
+        d["coverage"] = {"items": items, "failed": failed,
+                         "read": round((items - failed) / items, 4) if items else 1.0}
         return d

@@ -75,10 +75,11 @@ def _model(runtime: Runtime, model: Any, base_url: str | None, api_key: str | No
 def _stop_on_interrupt(runtime: Runtime) -> Iterator[None]:
     """On Ctrl-C, tell the maps to take no more items at once: otherwise the worker threads would run the
     whole map on (spending a paid endpoint's money) while the interrupt unwinds."""
-    if threading.current_thread() is not threading.main_thread():
+    previous = signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() \
+        else signal.SIG_IGN
+    if previous in (signal.SIG_IGN, None):   # not the main thread, or Ctrl-C is ignored here: leave it so
         yield
         return
-    previous = signal.getsignal(signal.SIGINT)
 
     def interrupted(signum, frame):
         runtime.cancelled.set()
