@@ -127,7 +127,7 @@ def test_a_hung_endpoint_is_cut_off_by_the_timeout_and_the_deadline():
         started = time.perf_counter()
         with pytest.raises(ModelError, match=r"after \d attempt\(s\).*no complete reply within"):
             client.invoke([HumanMessage("Split the request: hi")], stream=said)
-    assert time.perf_counter() - started < 3
+    assert time.perf_counter() - started < 10   # the server would hold each attempt for 30 s
     assert "retrying in" in said.getvalue() and "TimeoutError" in said.getvalue()
 
 
