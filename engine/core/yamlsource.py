@@ -63,6 +63,11 @@ class Source:
 def parse_yaml(text: str, file: str = "<flow>") -> Source:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:   # a control character: no mark, a character position
+        before = text[:exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        raise FlowErrors([FlowError(f"invalid YAML: the control character #x{exc.character:04x} is not "
+                                    f"allowed in a flow file; delete it", file, line, col)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -73,9 +78,21 @@ def parse_yaml(text: str, file: str = "<flow>") -> Source:
         raise FlowErrors([FlowError(f"invalid YAML: {exc.problem or exc.context}{started}. Check the "
                                     f"brackets, indentation and quoting (strings with ': ' or ' #' need "
                                     f"quotes).", file, line, col)]) from None
+    except RecursionError:
+        raise FlowErrors([_too_deep(file)]) from None
+    except yaml.YAMLError as exc:   # anything else the parser refuses
+        raise FlowErrors([FlowError(f"invalid YAML: {str(exc)[:200]}", file, 1, 1)]) from None
     source = Source(file, None)
-    source.data = _build(root, (), source, [0]) if root is not None else {}
+    try:
+        source.data = _build(root, (), source, [0]) if root is not None else {}
+    except RecursionError:
+        raise FlowErrors([_too_deep(file)]) from None
     return source
+
+
+def _too_deep(file: str) -> FlowError:
+    return FlowError("invalid YAML: nested too deeply; a flow file is a few levels of mappings and lists",
+                     file, 1, 1)
 
 
 def load_source(path: str | Path) -> Source:
