@@ -43,6 +43,8 @@ from longflow.core.context import Context
 from longflow.core.paths import cache_dir
 from longflow.core.registry import Range, node
 
+from .lang import CJK_CHAR
+
 CHUNKER_VERSION = 1          # bump when chunk boundaries for a given text and `tokens` may change
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text")
 _RAW_TEXT_MIN_CHARS = 260    # a longer string that is not an existing file is text, not a path
@@ -73,12 +75,16 @@ class DocumentError(ValueError):
 # -- load_document ------------------------------------------------------------------------------------
 
 @node(outputs={"documents": "list[Document]"},
-      param_docs={"encoding": "text encoding of the files, e.g. utf-8, gb18030, utf-16"})
-def load_document(documents: str | list | dict, *, encoding: str = "utf-8", ctx: Context = None) -> dict:
+      param_docs={"encoding": "text encoding of the files: 'auto' (a byte-order mark, else UTF-8, else "
+                              "GB18030 for Chinese, else Latin-1; a note says which), or a name such as "
+                              "utf-8, gb18030, utf-16"})
+def load_document(documents: str | list | dict, *, encoding: str = "auto", ctx: Context = None) -> dict:
     """Load documents: paths to .txt/.md files, raw text, or Document dicts (one, or a list).
 
     A string that is not an existing file counts as raw text if it contains a newline or is longer
-    than 260 characters; otherwise it is a missing file, and an error. Line ends become "\\n".
+    than 260 characters; otherwise it is a missing file, and an error. Line ends become "\\n". A
+    document given twice (the same text) is loaded once more all the same, with a warning on stderr and a
+    note in the record: it doubles the reading and weighs its passages twice.
     """
     ctx = ctx or Context(node="load_document", stream=None)
     started = time.perf_counter()
@@ -104,6 +110,13 @@ def load_document(documents: str | list | dict, *, encoding: str = "utf-8", ctx:
         if any(d["id"] == doc_id for d in out):
             raise DocumentError(f"load_document: two documents have the id {doc_id!r}")
         text, digest = _normalised(text)
+        twin = next((d for d in out if d["sha256"] == digest), None)
+        if twin is not None:
+            message = (f"load_document: {source!r} is the same text as {twin['source']!r} "
+                       f"({twin['id']}); it is read twice")
+            ctx.record.note(ctx.node, message)
+            if ctx.stream is not None:
+                ctx.stream.write(f"warning: {message}\n")
         out.append(Document(id=doc_id, source=source, text=text, sha256=digest))
     ctx.record.time("load", time.perf_counter() - started)
     return {"documents": out}
@@ -162,18 +175,46 @@ def _read_item(item: str, encoding: str, ctx: Context) -> tuple[str, str]:
         return str(path), cached
     data = path.read_bytes()
     try:
-        text = data.decode(encoding)
-        FILE_CACHE.put(key, text)
-        return str(path), text
+        text, used = _decoded(data, encoding)
     except LookupError:
-        raise DocumentError(f"load_document: unknown encoding {encoding!r} (try utf-8, gb18030, "
+        raise DocumentError(f"load_document: unknown encoding {encoding!r} (try auto, utf-8, gb18030, "
                             f"utf-16, latin-1)") from None
     except UnicodeDecodeError as exc:
         raise DocumentError(
             f"load_document: cannot decode {str(path)!r} as {encoding} (byte 0x{data[exc.start]:02x} at "
             f"offset {exc.start}); if the file uses another encoding, name it in the node's parameters, "
-            f"e.g. `with: {{encoding: gb18030}}` for Chinese GBK files or `with: {{encoding: latin-1}}`"
+            f"e.g. `with: {{encoding: gb18030}}` for Chinese GBK files or `with: {{encoding: latin-1}}`, "
+            f"or leave it to `auto`"
         ) from None
+    if used not in ("utf-8", "utf-8-sig", encoding):
+        ctx.record.note(ctx.node, f"{str(path)!r} is not UTF-8: read as {used}")
+    FILE_CACHE.put(key, text)
+    return str(path), text
+
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def _decoded(data: bytes, encoding: str) -> tuple[str, str]:
+    """(text, the encoding used). `auto`: a byte-order mark says; else UTF-8; else GB18030 when that reads
+    as mostly Chinese (GBK files are the usual non-UTF-8 Chinese text); else Latin-1, which reads any
+    bytes (Windows-1252 punctuation included, as the C1 characters it maps them to)."""
+    if encoding != "auto":
+        return data.decode(encoding), encoding
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return data.decode(name), name
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+        if len(CJK_CHAR.findall(text[:20000])) * 4 >= len(re.sub(r"\s", "", text[:20000])):
+            return text, "gb18030"
+    except UnicodeDecodeError:
+        pass
+    return data.decode("latin-1"), "latin-1"
 
 
 def _existing(item: str, ctx: Context) -> Path | None:

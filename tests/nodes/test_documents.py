@@ -94,15 +94,43 @@ def test_unsupported_suffix_lists_supported_ones(tmp_path):
     assert "'.pdf'" in str(err.value) and ".txt" in str(err.value) and ".md" in str(err.value)
 
 
-def test_undecodable_file_suggests_an_encoding(tmp_path):
+def test_an_encoding_named_by_the_flow_is_used_or_reported(tmp_path):
     gbk = tmp_path / "gbk.txt"
     gbk.write_bytes("西游记第一回\r\n".encode("gb18030"))
     with pytest.raises(DocumentError) as err:
-        load(str(gbk))
+        load(str(gbk), encoding="utf-8")
     assert "as utf-8" in str(err.value) and "with: {encoding: gb18030}" in str(err.value)
     assert load(str(gbk), encoding="gb18030")[0]["text"] == "西游记第一回\n"
     with pytest.raises(DocumentError, match="unknown encoding"):
         load(str(gbk), encoding="no-such-codec")
+
+
+@pytest.mark.parametrize("text, data, used", [
+    ("西游记第一回，话说天下四大部洲。\n", "西游记第一回，话说天下四大部洲。\n".encode("gb18030"), "gb18030"),
+    ("Caf\u00e9 au lait, na\u00efve.\n", "Caf\u00e9 au lait, na\u00efve.\n".encode("latin-1"), "latin-1"),
+    ("A byte-order mark: utf-16.\n", "A byte-order mark: utf-16.\n".encode("utf-16"), "utf-16"),
+    ("UTF-8 with a mark.\n", "\ufeffUTF-8 with a mark.\n".encode("utf-8"), None),
+    ("Plain UTF-8, caf\u00e9.\n", "Plain UTF-8, caf\u00e9.\n".encode("utf-8"), None),
+])
+def test_the_encoding_of_a_text_file_is_found_and_said(tmp_path, text, data, used):
+    path = tmp_path / "doc.txt"
+    path.write_bytes(data)
+    ctx = Context(node="load", stream=None)
+    assert load_document(str(path), ctx=ctx)["documents"][0]["text"] == text
+    notes = [n["message"] for n in ctx.record.notes]
+    assert notes == ([f"{str(path)!r} is not UTF-8: read as {used}"] if used else [])
+
+
+def test_a_document_given_twice_is_warned_about(tmp_path):
+    import io
+    path = tmp_path / "a.txt"
+    path.write_text("The same text.\n")
+    copy = tmp_path / "b.txt"
+    copy.write_text("The same text.\n")
+    said = io.StringIO()
+    ctx = Context(node="load", stream=said)
+    assert len(load_document([str(path), str(copy)], ctx=ctx)["documents"]) == 2
+    assert "is the same text as" in said.getvalue() and "read twice" in ctx.record.notes[0]["message"]
 
 
 def test_bad_items():
