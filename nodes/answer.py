@@ -81,7 +81,7 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     why = unsupported(reply, question, source)
     if why == ECHO:
         narrowed = focused(evidence, question, focus)
-        if narrowed and format_context(narrowed) != format_context(evidence):
+        if narrowed and format_context(narrowed) != source:
             ctx.record.count("answers_asked_again")
             first, reply = reply, _ask(ctx, lang, prompt, question, narrowed)
             if is_decline(reply):

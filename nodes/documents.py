@@ -43,7 +43,7 @@ from longflow.core.context import Context
 from longflow.core.paths import cache_dir
 from longflow.core.registry import Range, node
 
-from .lang import CJK_CHAR
+from .tokens import language_of
 
 CHUNKER_VERSION = 1          # bump when chunk boundaries for a given text and `tokens` may change
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text")
@@ -210,7 +210,7 @@ def _decoded(data: bytes, encoding: str) -> tuple[str, str]:
         pass
     try:
         text = data.decode("gb18030")
-        if len(CJK_CHAR.findall(text[:20000])) * 4 >= len(re.sub(r"\s", "", text[:20000])):
+        if language_of(text[:20000]) == "zh":
             return text, "gb18030"
     except UnicodeDecodeError:
         pass

@@ -58,17 +58,17 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     own = said - asked
     if not own:
         return ECHO if len(said) * 2 >= len(asked) else ""
-    held = [terms(s) for s in sentences(context)]
-    around = [set().union(*held[max(i - 1, 0):i + 2]) for i in range(len(held))]
+    each = [terms(s) for s in sentences(context)]
+    around = [set().union(*each[max(i - 1, 0):i + 2]) for i in range(len(each))]
     enough = tie * len(asked)
-    holding = [i for i, sentence in enumerate(held)
+    holding = [i for i, sentence in enumerate(each)
                if sentence & own and len(own & around[i]) >= share * len(own)]
     if any(len(asked & around[i]) >= enough for i in holding):
         return ""
-    seen = Counter(t for sentence in held for t in sentence)
+    seen = Counter(t for sentence in each for t in sentence)
     for i in holding:
-        names = {t for t in held[i] - asked if seen[t] <= 2}
-        if any(j != i and held[j] & names and len(asked & (around[i] | around[j])) >= enough
-               for j in range(len(held))):
+        names = {t for t in each[i] - asked if seen[t] <= 2}
+        if any(j != i and each[j] & names and len(asked & (around[i] | around[j])) >= enough
+               for j in range(len(each))):
             return ""
     return NOT_ASKED if holding else NOT_IN_CONTEXT

@@ -17,7 +17,8 @@ from .tokens import language_of, truncate_to_tokens
                                          "the map never overflow their window",
                   "prompt": "template file overriding the built-in one"})
 def read_chunk(chunk: dict, question: str, information: list | None = None, *,
-               max_evidence_tokens: Annotated[int, Range(minimum=1)] = 256, prompt: str = "", ctx: Context) -> dict:
+               max_evidence_tokens: Annotated[int, Range(minimum=1)] = 256, prompt: str = "",
+               ctx: Context) -> dict:
     """Ask the model to answer the question from one chunk; keep the chunk's sentences that hold its answer.
 
     "None", "<None>", an empty reply, a reply saying the passage does not tell, and the Chinese forms

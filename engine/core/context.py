@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .models import ModelClient, ModelError, ToolsRejected, text_of
+from .paths import inside
 from .record import RunRecord
 
 __all__ = ["Context", "ModelError", "Progress", "ToolSpec", "ToolsRejected", "text_of"]
@@ -78,7 +79,7 @@ class Context:
         when the node runs in a flow: `engine validate` reports the rest, and this is the last guard."""
         p = Path(path)
         full = p if p.is_absolute() or self.flow_dir is None else self.flow_dir / p
-        if self.roots and not any(full.resolve().is_relative_to(r) for r in self.roots):
+        if self.roots and not inside(full, self.roots):
             raise ValueError(f"{path!r} is outside the flow's folder; keep the files a flow names beside it, "
                              f"or name their folder with --allow-dir")
         return full

@@ -28,6 +28,12 @@ def cache_dir(*parts: str) -> Path:
     return path
 
 
+def inside(path: Path, roots) -> bool:
+    """Whether `path` (resolved: symbolic links followed) is in one of `roots`."""
+    path = Path(path).resolve()
+    return any(path == r or path.is_relative_to(r) for r in roots)
+
+
 def private_file(path: Path) -> Path:
     """`path`, created if missing, readable and writable by the user alone (0600)."""
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)

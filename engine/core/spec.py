@@ -29,6 +29,7 @@ import difflib
 import re
 
 from .conditions import Condition, ConditionError, parse_condition
+from .paths import inside
 from .registry import NodeKind, Param, Registry, check_type, load_registry
 from .yamlsource import FlowError, FlowErrors, Source, load_source, parse_yaml
 
@@ -485,12 +486,6 @@ def param_table(kind: NodeKind, mapped: bool) -> dict[str, Param]:
 def is_file_param(name: str) -> bool:
     """Parameters named `prompt` or `..._prompt` name a template file, relative to the flow's folder."""
     return name == "prompt" or name.endswith("_prompt")
-
-
-def inside(path: Path, roots: tuple[Path, ...]) -> bool:
-    """Whether `path` (resolved: symbolic links followed) is in one of `roots`."""
-    path = Path(path).resolve()
-    return any(path == r or path.is_relative_to(r) for r in roots)
 
 
 def _listing(roots: tuple[Path, ...]) -> str:
