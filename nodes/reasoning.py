@@ -58,7 +58,7 @@ def next_subquestion(question: str, memory: list | None = None, *, tool: str = "
     if mode != "json" and spec is not None and (mode == "tools" or ctx.model is None
                                                 or ctx.model.takes_tools is not False):
         try:
-            sub = _by_tool(ctx, spec, question, found, lang)
+            sub = _by_tool(ctx, spec, question, found, lang, prompt)
         except ToolsRejected as exc:
             if mode == "tools":
                 raise
@@ -98,7 +98,7 @@ def _bridged(question: str, memory: list, lang: str) -> str | None:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _by_tool(ctx: Context, spec, question: str, found: str, lang: str) -> str | None:
+def _by_tool(ctx: Context, spec, question: str, found: str, lang: str, prompt: str) -> str | None:
     reply = ctx.invoke([("system", _SYSTEM[lang].format(tool=spec.name)),
                         ("human", f"{question}\n\n{'Found so far' if lang == 'en' else '目前已找到'}:\n{found}")],
                        tools=[spec.schema()])
@@ -120,7 +120,7 @@ def _by_tool(ctx: Context, spec, question: str, found: str, lang: str) -> str | 
         # A call with no question in it is not a decision to stop: ask again, for JSON this time.
         ctx.record.fallback(ctx.node, "the model's tool call held no question: asked again for JSON",
                             calls=[{"tool": n, "arguments": a} for n, a, _ in calls])
-        return _by_json(ctx, question, found, lang, "")
+        return _by_json(ctx, question, found, lang, prompt)
     return sub
 
 

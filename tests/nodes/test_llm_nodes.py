@@ -410,3 +410,17 @@ def test_next_subquestion_asks_again_when_a_tool_call_holds_no_question():
 @pytest.mark.parametrize("text", ["{{{", "{[1]: 2}", "{{}: 1}"])
 def test_parse_json_never_raises_on_what_a_model_writes(text):
     assert parse_json(text) is None or isinstance(parse_json(text), (dict, list))
+
+
+def test_the_json_re_ask_after_a_broken_tool_call_uses_the_nodes_own_template(tmp_path):
+    (tmp_path / "plan.txt").write_text("MY PLANNER for $question, found $memory. JSON please.")
+    model = ToolFake(responses=[
+        AIMessage(content="", invalid_tool_calls=[{"name": "lv2", "args": "{{{", "id": "1", "error": "bad"}]),
+        AIMessage(content='{"subquestion": "Who invented the bicycle?"}')])
+    seen = []
+    model.__class__ = type("Spy", (ToolFake,), {"_generate": lambda self, messages, *a, **k: (
+        seen.append(messages[-1].content), ToolFake._generate(self, messages, *a, **k))[1]})
+    ctx = Context(node="plan", model=model, stream=None, tools={"ask": ToolSpec("lv2", "Lv2", "ask")},
+                  flow_dir=tmp_path)
+    next_subquestion("q", [{"question": "a", "answer": "b"}], tool="ask", mode="tools", prompt="plan.txt", ctx=ctx)
+    assert seen[-1].startswith("MY PLANNER for q")
