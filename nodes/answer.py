@@ -10,7 +10,7 @@ from .grounding import ECHO, sentences, terms, unsupported
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill
-from .tokens import language_of
+from .tokens import count_tokens, language_of
 
 # What the answer step says, without asking the model, when there is nothing to answer from: a small model
 # handed an empty context invents an answer.
@@ -26,11 +26,14 @@ _LANGUAGE_RULE = {"en": "Answer in English unless an instruction says otherwise.
                            "most relevant sentences",
                   "focus": "how many of the context's sentences (those sharing most words with the "
                            "question) that second ask shows the model; 0: no second ask",
+                  "evidence_tokens": "the most the reader's sentences asked from first may take (those "
+                                     "sharing most words with the question are kept)",
                   "instructions_prompt": "template file overriding the built-in one that applies the "
                                          "instructions to the answer"})
 def answer(question: str, context: Any = None, instructions: list | None = None,
-           information: list | None = None, *, prompt: str = "",
-           check: bool = True, focus: Annotated[int, Range(minimum=0)] = 6, instructions_prompt: str = "",
+           information: list | None = None, evidence: list | None = None, *, prompt: str = "",
+           check: bool = True, focus: Annotated[int, Range(minimum=0)] = 6,
+           evidence_tokens: Annotated[int, Range(minimum=1)] = 1500, instructions_prompt: str = "",
            ctx: Context) -> dict:
     """Answer the question from `context`, in the question's language, then obey the split-off instructions.
 
@@ -38,6 +41,11 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     (`{"question", "answer"}`), or plain strings. With nothing in it to answer from (empty, or only
     sub-answers that found nothing), the reply is "The document does not say." without asking the model,
     which would invent one.
+
+    `evidence`, the sentences Lv2's reader kept (`{"chunk", "text", ...}`, from every chunk and every
+    lookup), is asked from first, alone: a 0.5B model that misses the answer in 5,000 tokens of retrieved
+    chunks finds it in the 100 tokens of two sentences that hold it. Only when that answer is declined
+    (by the model or by the check) is the model asked again from `context`.
 
     A small model's answer is checked in code (`check`): its own words (those not in the question) must
     be in a passage of the context that speaks of what was asked (one holding a quarter of the question's
@@ -52,18 +60,30 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     context, and a small model keeps to one task at a time.
     """
     lang = language_of(question)
-    evidence = usable(context)
-    if not evidence:
-        ctx.record.note(ctx.node, "nothing relevant to answer from: the document does not say")
-        return {"answer": NOT_FOUND[lang]}
     # The instructions wait for the second call: the first one is asked the information alone.
     asked = " ".join(string_list(information)) if instructions and information else question
-    reply = _ask(ctx, lang, prompt, asked, evidence)
-    if check and not is_decline(reply):
-        reply = _checked(ctx, lang, prompt, asked, evidence, reply, focus)
+    found, passages = strongest(usable(evidence), asked, evidence_tokens), usable(context)
+    if not found and not passages:
+        ctx.record.note(ctx.node, "nothing relevant to answer from: the document does not say")
+        return {"answer": NOT_FOUND[lang]}
+    reply = NOT_FOUND[lang]
+    if found:
+        # Echoes go straight to the passages below, which have their own second ask.
+        reply = _answer_from(ctx, lang, prompt, asked, found, check, focus=0)
+        if is_decline(reply) and passages:
+            ctx.record.note(ctx.node, "no answer from the reader's sentences: asking from the passages")
+    if is_decline(reply) and passages:
+        reply = _answer_from(ctx, lang, prompt, asked, passages, check, focus)
     if instructions and not is_decline(reply):   # a small model told to format a decline invents an answer
         reply = _follow(ctx, lang, instructions_prompt, question, reply, instructions)
     return {"answer": reply}
+
+
+def _answer_from(ctx: Context, lang: str, prompt: str, question: str, items: list, check: bool,
+                 focus: int) -> str:
+    reply = _ask(ctx, lang, prompt, question, items)
+    return _checked(ctx, lang, prompt, question, items, reply, focus) if check and not is_decline(reply) \
+        else reply
 
 
 def _ask(ctx: Context, lang: str, prompt: str, question: str, evidence: list) -> str:
@@ -117,6 +137,32 @@ def focused(evidence: list, question: str, k: int) -> list[str]:
     return [found[i] for i in sorted(best)]
 
 
+def strongest(evidence: list, question: str, budget: int) -> list:
+    """`evidence` without repeats, cut to `budget` tokens by keeping the items that share most terms with
+    the question, in document order. Lv3 gathers the same sentence from several lookups, and a reader at
+    1M tokens keeps some sentence from hundreds of chunks."""
+    unique = list({_text(item): item for item in evidence}.values())
+    asked = terms(question)
+    kept, spent = [], 0
+    for i in sorted(range(len(unique)), key=lambda i: -len(terms(_text(unique[i])) & asked)):
+        cost = count_tokens(_text(unique[i]))
+        if spent + cost <= budget:
+            kept.append(i)
+            spent += cost
+    return sorted((unique[i] for i in kept), key=_place)
+
+
+def _text(item: Any) -> str:
+    return str(item.get("text", "")) if isinstance(item, dict) else str(item)
+
+
+def _place(item: Any) -> tuple:
+    """Where an evidence item is in the documents; items that do not say keep their order."""
+    if isinstance(item, dict) and isinstance(item.get("start"), int):
+        return str(item.get("doc", "")), item["start"]
+    return "", 0
+
+
 def usable(context: Any) -> list:
     """The context items worth answering from: not empty, and not a looked-up answer that itself says
     the document does not say (Lv3's memory of a sub-question that found nothing)."""
@@ -139,7 +185,7 @@ def format_context(context: Any) -> str:
     parts = []
     for item in context if isinstance(context, list) else [context]:
         if isinstance(item, dict) and "text" in item:
-            parts.append(f"[{item.get('id', '')}]\n{item['text'].strip()}")
+            parts.append(f"[{item.get('id') or item.get('chunk', '')}]\n{item['text'].strip()}")
         elif isinstance(item, dict) and "answer" in item:
             parts.append(f"Q: {item.get('question', '')}\nA: {item['answer']}")
         else:

@@ -145,8 +145,10 @@ class Responder:
 
     @staticmethod
     def _answer(prompt: str) -> str:
-        """The passage sentence sharing most words with the question; for Lv3's memory, every found answer
-        that shares a word with the question; else a refusal. Never the question's answer by rote."""
+        """The passage sentences sharing most words with the question (those sharing at least half as many
+        as the best, in passage order: the facts of a multi-hop question share the question's words
+        between them); for Lv3's memory, every found answer that shares a word with the question; else a
+        refusal. Never the question's answer by rote."""
         question = _after(prompt, ("Question: ", "问题："))[-1].split("\n")[0]
         passages = re.split(r"\n(?:Passages:|材料：)\n", prompt, maxsplit=1)[-1]
         passages = re.split(r"\n\n(?:Question: |问题：)", passages)[0]
@@ -155,12 +157,11 @@ class Responder:
         if hops:
             relevant = [h.strip() for h in hops if wanted & set(_content_words(h))]
             return " ".join(relevant) or "The document does not say."
-        best, best_score = "", 0
-        for sentence in re.split(r"(?<=[.!?。！？])\s+|\n", passages):
-            score = len(wanted & set(_content_words(sentence)))
-            if score > best_score and not sentence.startswith("["):
-                best, best_score = sentence.strip(), score
-        return best if best_score >= 1 else "The document does not say."
+        scored = [(len(wanted & set(_content_words(s))), s.strip())
+                  for s in re.split(r"(?<=[.!?。！？])\s+|\n", passages) if s.strip() and not s.startswith("[")]
+        best = max((n for n, _ in scored), default=0)
+        kept = [s for n, s in scored if n and 2 * n >= best]
+        return " ".join(kept) if best >= 1 else "The document does not say."
 
 
 def _after(text: str, markers: tuple[str, ...]) -> list[str]:

@@ -217,6 +217,38 @@ def test_answer_check_can_be_turned_off():
     assert answer("Who rebuilt the mill?", MILL, check=False, ctx=ctx)["answer"] == "Peter Smith rebuilt it."
 
 
+# What Lv2's reader kept: a sentence of each of two chunks, and the same sentence again from a second lookup.
+READ = [{"chunk": "d#3", "doc": "d", "start": 900, "text": "Anna's workshop stood in Oldbridge."},
+        {"chunk": "d#1", "doc": "d", "start": 300, "text": "Anna rebuilt the old mill in 1820."},
+        {"chunk": "d#1", "doc": "d", "start": 300, "text": "Anna rebuilt the old mill in 1820."}]
+
+
+def test_answer_asks_from_the_readers_sentences_alone_first():
+    model = Recording(responses=["Anna rebuilt it."])
+    ctx = Context(node="n", model=model, stream=None)
+    assert answer("Who rebuilt the mill?", MILL, evidence=READ, ctx=ctx)["answer"] == "Anna rebuilt it."
+    # Only the sentences, once each, in document order, with their chunks: none of the passages' other text.
+    assert model.last.count("Anna rebuilt the old mill") == 1 and "river" not in model.last
+    assert model.last.index("[d#1]") < model.last.index("[d#3]") and ctx.record.model_calls == 1
+
+
+@pytest.mark.parametrize("first", ["The passages do not say.", "Peter Smith rebuilt it."])
+def test_answer_asks_from_the_passages_when_the_sentences_give_no_answer(first):
+    model = Recording(responses=[first, "Anna."])
+    ctx = Context(node="n", model=model, stream=None)
+    assert answer("Who rebuilt the mill?", MILL, evidence=READ, ctx=ctx)["answer"] == "Anna."
+    assert "river" in model.last and ctx.record.model_calls == 2
+
+
+def test_answer_keeps_the_readers_sentences_closest_to_the_question_within_budget():
+    many = [{"chunk": f"d#{i}", "doc": "d", "start": i, "text": f"Filler sentence number {i} about boats."}
+            for i in range(40)] + [{"chunk": "d#99", "doc": "d", "start": 99, "text": "Anna rebuilt the mill."}]
+    model = Recording(responses=["Anna."])
+    answer("Who rebuilt the mill?", evidence=many, evidence_tokens=40, ctx=Context(node="n", model=model,
+                                                                                     stream=None))
+    assert "Anna rebuilt the mill." in model.last and model.last.count("Filler") < 6
+
+
 # -- next_subquestion and remember ------------------------------------------------------------------
 
 def test_next_subquestion_json_mode():
