@@ -16,8 +16,10 @@ _SENTENCE_END = re.compile(r"(?<=[.!?。！？；;])\s*|\n+")
 ECHO = "repeats the question"
 NOT_IN_CONTEXT = "is not in the context"
 NOT_ASKED = "comes from a part of the context about something else"
-# A yes/no reply adds no word of its own, and is an answer all the same.
+# A yes/no reply adds no word of its own, and is an answer all the same; so is a pick between the
+# alternatives a question offers.
 _YES_NO = re.compile(r"^\W*(yes|no|是的?|不是|否|对|不对)(\W|$)", re.IGNORECASE)
+_CHOICE = re.compile(r"\bor\b|\bwhether\b|还是|或者|或是|哪一个", re.IGNORECASE)
 
 
 def terms(text: str) -> set[str]:
@@ -48,16 +50,17 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     that gives the answer speaks of what was asked. For a multi-hop question the tie may pass through
     one other sentence that shares a name with the answer's (a term found in at most two sentences:
     "Patient was released in 2017" and "her second EP, Patient"): the two together must hold `tie` of
-    the question's terms. A reply with no terms of its own is an echo when it repeats half the question
-    or more; a shorter one picks among the question's own words ("Which came first, A or B?"), and a yes
-    or no is an answer too.
+    the question's terms. A reply with no terms of its own is an echo, unless the question offers a
+    choice and the reply is shorter than half of it ("Which came first, A or B?": "A"); a yes or no is an
+    answer too. ("Bonnie and Clyde's gang" for "Buck Barrow is married to what member of Bonnie and
+    Clyde's gang?" is an echo.)
     """
     if _YES_NO.match(reply):
         return ""
     asked, said = terms(question), terms(reply)
     own = said - asked
     if not own:
-        return ECHO if len(said) * 2 >= len(asked) else ""
+        return "" if _CHOICE.search(question) and len(said) * 2 < len(asked) else ECHO
     each = [terms(s) for s in sentences(context)]
     around = [set().union(*each[max(i - 1, 0):i + 2]) for i in range(len(each))]
     enough = tie * len(asked)

@@ -3,15 +3,16 @@ the flow runs the lookup (an imported flow, e.g. lv2) and `remember` adds the re
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from longflow.core.context import Context, ToolsRejected
-from longflow.core.registry import node
+from longflow.core.registry import Range, node
 
+from .answer import strongest
 from .llm import ask_json, bullet_list
 from .parsing import is_decline, parse_json
 from .templates import fill
-from .tokens import language_of
+from .tokens import count_tokens, language_of
 
 _SYSTEM = {
     "en": "You answer a question that may need several steps. Call the tool {tool} to look up one simple "
@@ -35,38 +36,42 @@ _NOTHING_YET = {"en": "(nothing yet)", "zh": "（暂无）"}
                           "calling); 'auto': tools, reading JSON or <tool_call> text too, and switching to "
                           "'json' if the endpoint rejects tools",
                   "prompt": "template file overriding the built-in one (json mode)",
-                  "bridge": "when the model stops and all it looked up was the question itself, ask the "
-                            "question once more with what was found"})
-def next_subquestion(question: str, memory: list | None = None, *, tool: str = "",
+                  "bridge": "when the model stops after the question itself was looked up, ask the "
+                            "question once more with what was found (once)",
+                  "known_tokens": "the most the facts added to that question may take"})
+def next_subquestion(question: str, memory: list | None = None, found: list | None = None, *, tool: str = "",
                      mode: Literal["auto", "tools", "json"] = "auto", prompt: str = "", bridge: bool = True,
-                     ctx: Context) -> dict:
+                     known_tokens: Annotated[int, Range(minimum=1)] = 150, ctx: Context) -> dict:
     """The next simple question to look up for a multi-hop question, or none when the memory suffices.
 
     Give the loop edge into the lookup a `limit:`, so that a model that never says it is done still
     stops. `asked` is the sub-question again, for a state key that collects every question asked.
     What a small model gets wrong is decided here: "done" before any lookup asks the question itself
-    first; a question asked before is not asked again; and (with `bridge`) a model that stops when all
-    it looked up was the question itself gets the question asked once more with the answer found, which
-    names what a second hop has to find.
+    first; a question asked before is not asked again; and (with `bridge`) a model that stops once the
+    question itself was looked up gets the question asked once more with what was found: the answers,
+    and `found`, the sentences the lookups' readers kept (Lv2's evidence). These name what a second hop
+    has to find ("Ueda is a blue belt under Yuki Nakai" for "...under the martial artist who teaches
+    which two disciplines?"), and a reader shown them recognises the passage about Yuki Nakai. A model
+    that split the question itself, and never asked it whole, is trusted when it stops.
     """
     lang = language_of(question)
-    found = bullet_list([f"{m['question']} -> {m['answer']}" if isinstance(m, dict) else m
-                         for m in memory or []]) or _NOTHING_YET[lang]
+    so_far = bullet_list([f"{m['question']} -> {m['answer']}" if isinstance(m, dict) else m
+                          for m in memory or []]) or _NOTHING_YET[lang]
     spec = ctx.tools.get(tool)
     # A model known to refuse tools is asked for JSON at once (the flag is the model's: another model in
     # the same run keeps its tools).
     if mode != "json" and spec is not None and (mode == "tools" or ctx.model is None
                                                 or ctx.model.takes_tools is not False):
         try:
-            sub = _by_tool(ctx, spec, question, found, lang, prompt)
+            sub = _by_tool(ctx, spec, question, so_far, lang, prompt)
         except ToolsRejected as exc:
             if mode == "tools":
                 raise
             ctx.record.fallback(ctx.node, "the endpoint rejected tools: asking for JSON instead",
                                 error=str(exc)[:200])
-            sub = _by_json(ctx, question, found, lang, prompt)
+            sub = _by_json(ctx, question, so_far, lang, prompt)
     else:
-        sub = _by_json(ctx, question, found, lang, prompt)
+        sub = _by_json(ctx, question, so_far, lang, prompt)
     if sub is None and not memory:
         # "DONE" before any lookup is what a small model says most often, and the answer step would then
         # have nothing to go on: look the question itself up first.
@@ -77,8 +82,10 @@ def next_subquestion(question: str, memory: list | None = None, *, tool: str = "
     if sub and _normal(sub) in asked:
         ctx.record.note(ctx.node, "the model asked a question it had asked before", subquestion=sub)
         sub = None
-    if sub is None and bridge and asked == {_normal(question)}:
-        sub = _bridged(question, memory or [], lang)
+    whole = _normal(question)
+    bridged_before = any(a != whole and a.startswith(whole) for a in asked)
+    if sub is None and bridge and whole in asked and not bridged_before:
+        sub = _bridged(question, memory or [], found or [], lang, known_tokens)
         if sub:
             # A small model stops at the first fact of a two-hop question. Ask the question once more
             # with what was found: the found name is what the second hop's passage mentions.
@@ -87,13 +94,22 @@ def next_subquestion(question: str, memory: list | None = None, *, tool: str = "
     return {"subquestion": sub, "asked": sub}
 
 
-def _bridged(question: str, memory: list, lang: str) -> str | None:
-    """The question with the answers found so far (those that found something), or None if none did."""
-    found = [str(m.get("answer", "")).strip() for m in memory if isinstance(m, dict)]
-    found = [f for f in found if f and not is_decline(f)]
-    if not found:
+def _bridged(question: str, memory: list, found: list, lang: str, budget: int) -> str | None:
+    """The question with what was found so far (the answers that found something, then the sentences read
+    that share most words with the question, within `budget` tokens), or None if nothing was."""
+    facts = [str(m.get("answer", "")).strip() for m in memory if isinstance(m, dict)]
+    facts = [f for f in facts if f and not is_decline(f)]
+    facts += [str(e.get("text", "")).strip() for e in strongest(found, question, budget)
+              if isinstance(e, dict) and str(e.get("text", "")).strip() not in facts]
+    kept, spent = [], 0
+    for fact in facts:
+        spent += count_tokens(fact)
+        if kept and spent > budget:
+            break
+        kept.append(fact)
+    if not kept:
         return None
-    known = "; ".join(found)
+    known = "; ".join(kept)
     text = f"{question} (Known: {known})" if lang == "en" else f"{question}（已知：{known}）"
     return re.sub(r"\s+", " ", text).strip()
 

@@ -18,6 +18,8 @@ CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. H
     ("Her brother.", "Who kept the accounts of the mill?", ""),      # the mill is in the sentence before
     ("The mill was rebuilt.", "Who rebuilt the mill?", ECHO),
     ("The old mill", "Which was rebuilt, the old mill or the new barn?", ""),     # a choice it was offered
+    ("The old mill", "Who rebuilt the old mill by the river in spring?", ECHO),   # no choice was offered
+    ("磨坊", "安娜重建了磨坊还是谷仓？", ""),
     ("Yes, it was.", "Was the mill rebuilt by Anna?", ""),
     ("No", "Was the mill rebuilt by Peter?", ""),
     ("安娜。", "谁重建了磨坊？", ""),

@@ -402,6 +402,18 @@ def test_next_subquestion_bridges_when_the_model_stops_after_looking_up_the_ques
     assert next_subquestion(question, memory, mode="json", ctx=ctx_with('{"done": true}'))["subquestion"] is None
 
 
+def test_next_subquestion_bridges_with_the_sentences_read_after_a_useless_sub_question():
+    question = "Which novel is the author of The Glass Orchard best known for?"
+    memory = [{"question": "Which novel is best known?", "answer": "The document does not say."},
+              {"question": question, "answer": "The document does not say."}]
+    found = [{"chunk": "d#4", "doc": "d", "start": 40, "text": "The Glass Orchard was written by Ida Marsh."}]
+    ctx = ctx_with('{"done": true}')
+    sub = next_subquestion(question, memory, found, mode="json", ctx=ctx)["subquestion"]
+    assert sub == f"{question} (Known: The Glass Orchard was written by Ida Marsh.)"
+    assert next_subquestion(question, memory, [], mode="json", ctx=ctx_with('{"done": true}'))["subquestion"] \
+        is None   # nothing was found: nothing to bridge with
+
+
 def test_next_subquestion_trusts_a_model_that_split_the_question():
     memory = [{"question": "Who wrote The Glass Orchard?", "answer": "Ida Marsh."}]
     out = next_subquestion("Which novel is the author of The Glass Orchard best known for?", memory,
