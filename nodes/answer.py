@@ -37,7 +37,8 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
            ctx: Context) -> dict:
     """Answer the question from `context`, in the question's language, then obey the split-off instructions.
 
-    `context` may be retrieved chunks (shown in document order with their ids), Lv3 memory entries
+    `context` may be retrieved chunks (shown in document order with their ids, and their page or section
+    when the document has them: `[doc0#3, page 2]`), Lv3 memory entries
     (`{"question", "answer"}`), or plain strings. With nothing in it to answer from (empty, or only
     sub-answers that found nothing), the reply is "The document does not say." without asking the model,
     which would invent one.
@@ -179,13 +180,20 @@ def usable(context: Any) -> list:
     return out
 
 
+def citation(item: dict) -> str:
+    """A chunk's or an evidence item's header: "doc0#3", or "doc0#3, page 2" when it comes from a page,
+    slide, sheet or heading of a rich document (a plain text's prompts stay as they always were)."""
+    where = item.get("id") or item.get("chunk", "")
+    return f"{where}, {item['section']}" if item.get("section") else str(where)
+
+
 def format_context(context: Any) -> str:
     if not context:
         return "(nothing relevant was found)"
     parts = []
     for item in context if isinstance(context, list) else [context]:
         if isinstance(item, dict) and "text" in item:
-            parts.append(f"[{item.get('id') or item.get('chunk', '')}]\n{item['text'].strip()}")
+            parts.append(f"[{citation(item)}]\n{item['text'].strip()}")
         elif isinstance(item, dict) and "answer" in item:
             parts.append(f"Q: {item.get('question', '')}\nA: {item['answer']}")
         else:

@@ -22,6 +22,7 @@ array format (`save_arrays` / `load_arrays`), shared with the BM25 index cache i
 from __future__ import annotations
 
 import bisect
+import codecs
 import difflib
 import hashlib
 import json
@@ -43,22 +44,31 @@ from longflow.core.context import Context
 from longflow.core.paths import cache_dir
 from longflow.core.registry import Range, node
 
+from .formats import RICH_SUFFIXES, FormatError, Section, extract
 from .tokens import language_of
 
 CHUNKER_VERSION = 1          # bump when chunk boundaries for a given text and `tokens` may change
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text")
+TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".text", ".csv", ".tsv")
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + RICH_SUFFIXES   # the rich ones are read by nodes.formats
+# Formats people have that are not read, and what to turn them into.
+_CONVERT = {".doc": ".docx", ".ppt": ".pptx", ".xls": ".xlsx", ".rtf": ".docx", ".odt": ".docx",
+            ".odp": ".pptx", ".ods": ".xlsx", ".mobi": ".epub", ".azw3": ".epub"}
 _RAW_TEXT_MIN_CHARS = 260    # a longer string that is not an existing file is text, not a path
 MAX_DOCUMENT_BYTES = 2 * 2**30   # 2 GB of text is ~500M tokens: far past what a run can read
 
 
-class Document(TypedDict):
+class _Document(TypedDict):
     id: str          # "doc0", "doc1"... unless given
     source: str      # the file's path, or "text"
     text: str        # line ends normalised to "\n"
     sha256: str      # hex digest of the UTF-8 text
 
 
-class Chunk(TypedDict):
+class Document(_Document, total=False):
+    sections: list[Section]   # rich documents only: [{"start": char offset, "label": "page 3"}], by start
+
+
+class _Chunk(TypedDict):
     id: str          # "doc0#12"
     doc: str         # the Document id
     index: int       # 0, 1, 2... within its document
@@ -66,6 +76,10 @@ class Chunk(TypedDict):
     end: int
     text: str
     tokens: int      # Qwen tokens (as counted when tokenising the whole document)
+
+
+class Chunk(_Chunk, total=False):
+    section: str     # where it is, when the document has sections: "page 3", or "page 3-4" across two
 
 
 class DocumentError(ValueError):
@@ -79,7 +93,14 @@ class DocumentError(ValueError):
                               "GB18030 for Chinese, else Latin-1; a note says which), or a name such as "
                               "utf-8, gb18030, utf-16"})
 def load_document(documents: str | list | dict, *, encoding: str = "auto", ctx: Context = None) -> dict:
-    """Load documents: paths to .txt/.md files, raw text, or Document dicts (one, or a list).
+    """Load documents: paths to files, raw text, or Document dicts (one, or a list).
+
+    Files: plain text (.txt .md .markdown .text .csv .tsv) and, with the `docs` extra
+    (`pip install 'longflow[docs]'`), PDF (.pdf), Word (.docx), PowerPoint (.pptx), Excel (.xlsx), web pages
+    (.html .htm .xhtml) and e-books (.epub). A rich document's text comes with its `sections`
+    (`[{"start": char offset, "label": "page 3"}]`: pages, slides, sheets, h1-h3 or Word headings, chapters),
+    which `chunk` carries into every chunk and the answer step cites. A file that cannot be read (damaged,
+    encrypted, a zip bomb, a scanned PDF without text) is an error that says why and what to do.
 
     A string that is not an existing file counts as raw text if it contains a newline or is longer
     than 260 characters; otherwise it is a missing file, and an error. Line ends become "\\n". A
@@ -100,16 +121,22 @@ def load_document(documents: str | list | dict, *, encoding: str = "auto", ctx: 
                 raise DocumentError(f"load_document: document {i} is a dict without a 'text' string "
                                     f"(keys: {sorted(item)})")
             doc_id, source = str(item.get("id") or f"doc{i}"), str(item.get("source") or "text")
+            sections = _given_sections(item.get("sections"), i)
         elif isinstance(item, (str, os.PathLike)):
             doc_id = f"doc{i}"
             item = os.fspath(item)
-            source, text = _read_item(item, encoding, ctx)
+            source, text, sections = _read_item(item, encoding, ctx)
         else:
             raise DocumentError(f"load_document: document {i} is a {type(item).__name__}; expected a "
                                 f"path, raw text or a document dict")
         if any(d["id"] == doc_id for d in out):
             raise DocumentError(f"load_document: two documents have the id {doc_id!r}")
+        raw_length = len(text)
         text, digest = _normalised(text)
+        if sections and len(text) != raw_length:   # only a dict's own text can change here
+            ctx.record.note(ctx.node, f"{source!r}: its sections are dropped: they were offsets into the "
+                                      f"text before its line ends were normalised")
+            sections = []
         twin = next((d for d in out if d["sha256"] == digest), None)
         if twin is not None:
             message = (f"load_document: {source!r} is the same text as {twin['source']!r} "
@@ -117,7 +144,10 @@ def load_document(documents: str | list | dict, *, encoding: str = "auto", ctx: 
             ctx.record.note(ctx.node, message)
             if ctx.stream is not None:
                 ctx.stream.write(f"warning: {message}\n")
-        out.append(Document(id=doc_id, source=source, text=text, sha256=digest))
+        document = Document(id=doc_id, source=source, text=text, sha256=digest)
+        if sections:
+            document["sections"] = sections
+        out.append(document)
     ctx.record.time("load", time.perf_counter() - started)
     return {"documents": out}
 
@@ -148,19 +178,33 @@ def _normalised(text: str) -> tuple[str, str]:
     return clean, NORMALISED_CACHE.get(key)[2]
 
 
-def _read_item(item: str, encoding: str, ctx: Context) -> tuple[str, str]:
-    """(source, text) for a string that is a path or raw text."""
+def _given_sections(sections: Any, i: int) -> list[Section]:
+    """A Document dict's own sections (Lv3 hands loaded documents on), checked and sorted."""
+    if not sections:
+        return []
+    if not isinstance(sections, list) or not all(
+            isinstance(s, dict) and isinstance(s.get("start"), int) and isinstance(s.get("label"), str)
+            for s in sections):
+        raise DocumentError(f"load_document: document {i} has 'sections' that are not a list of "
+                            f"{{\"start\": char offset, \"label\": text}}")
+    return sorted((Section(start=s["start"], label=s["label"]) for s in sections), key=lambda s: s["start"])
+
+
+def _read_item(item: str, encoding: str, ctx: Context) -> tuple[str, str, list[Section]]:
+    """(source, text, sections) for a string that is a path or raw text."""
     path = _existing(item, ctx)
     if path is None:
         if "\n" in item or len(item) > _RAW_TEXT_MIN_CHARS:
-            return "text", item
+            return "text", item, []
         raise DocumentError(_missing_message(item, ctx))
     if path.is_dir():
         raise DocumentError(f"load_document: {item!r} is a folder; give its files instead: "
                             f"{_listing(path) or '(none with a supported suffix)'}")
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        hint = f"; save it as {_CONVERT[suffix]} and give that" if suffix in _CONVERT else ""
         raise DocumentError(f"load_document: {item!r} has an unsupported suffix {path.suffix or '(none)'!r};"
-                            f" supported: {', '.join(SUPPORTED_SUFFIXES)} (plain text files)")
+                            f" supported: {', '.join(SUPPORTED_SUFFIXES)}{hint}")
     stat = path.stat()
     if not S_ISREG(stat.st_mode):   # a device (/dev/zero) never ends, a FIFO waits for a writer
         raise DocumentError(f"load_document: {item!r} is not a regular file (a device, a pipe or a "
@@ -172,13 +216,44 @@ def _read_item(item: str, encoding: str, ctx: Context) -> tuple[str, str]:
     cached = FILE_CACHE.get(key)
     if cached is not None:  # Lv3 loads the same file for every sub-question: read it once
         ctx.record.count("load_cache_hits")
-        return str(path), cached
+        return str(path), *cached
     data = path.read_bytes()
+    if suffix in RICH_SUFFIXES:
+        text, sections = _extracted(path, data, suffix, encoding, ctx)
+    else:
+        text, sections = _decoded_file(path, data, encoding, ctx), []
+    FILE_CACHE.put(key, (text, sections))
+    return str(path), text, sections
+
+
+def _extracted(path: Path, data: bytes, suffix: str, encoding: str, ctx: Context) -> tuple[str, list[Section]]:
+    """The text and sections of a PDF, Word, PowerPoint, Excel, HTML or EPUB file (nodes.formats)."""
+    _known_encoding(encoding)
+    try:
+        extracted = extract(data, suffix, encoding)
+    except FormatError as exc:
+        raise DocumentError(f"load_document: {str(path)!r} {exc}") from None
+    for note in extracted.notes:
+        ctx.record.note(ctx.node, f"{str(path)!r}: {note}")
+    return extracted.text, extracted.sections
+
+
+def _known_encoding(encoding: str) -> None:
+    if encoding != "auto":
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise DocumentError(_UNKNOWN_ENCODING.format(encoding=encoding)) from None
+
+
+_UNKNOWN_ENCODING = "load_document: unknown encoding {encoding!r} (try auto, utf-8, gb18030, utf-16, latin-1)"
+
+
+def _decoded_file(path: Path, data: bytes, encoding: str, ctx: Context) -> str:
     try:
         text, used = _decoded(data, encoding)
     except LookupError:
-        raise DocumentError(f"load_document: unknown encoding {encoding!r} (try auto, utf-8, gb18030, "
-                            f"utf-16, latin-1)") from None
+        raise DocumentError(_UNKNOWN_ENCODING.format(encoding=encoding)) from None
     except UnicodeDecodeError as exc:
         raise DocumentError(
             f"load_document: cannot decode {str(path)!r} as {encoding} (byte 0x{data[exc.start]:02x} at "
@@ -188,8 +263,7 @@ def _read_item(item: str, encoding: str, ctx: Context) -> tuple[str, str]:
         ) from None
     if used not in ("utf-8", "utf-8-sig", encoding):
         ctx.record.note(ctx.node, f"{str(path)!r} is not UTF-8: read as {used}")
-    FILE_CACHE.put(key, text)
-    return str(path), text
+    return text
 
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
@@ -247,7 +321,8 @@ def _missing_message(item: str, ctx: Context) -> str:
     if close:
         msg += f"; did you mean {', '.join(repr(c) for c in close)}?"
     listing = _listing(folder)
-    return msg + (f"; {folder} has: {listing}" if listing else f"; {folder} has no .txt/.md files")
+    return msg + (f"; {folder} has: {listing}" if listing else f"; {folder} has no documents it can read "
+                                                                f"({', '.join(SUPPORTED_SUFFIXES)})")
 
 
 def _listing(folder: Path, limit: int = 12) -> str:
@@ -264,7 +339,8 @@ def chunk(documents: list, *, tokens: Annotated[int, Range(minimum=16)] = 512, c
 
     Chunks are contiguous and cover each document exactly (their texts concatenate to it). A sentence
     is only split when it alone is longer than a chunk (then at token boundaries). Chunkings are cached
-    by document content and `tokens`, in memory and on disk.
+    by document content and `tokens`, in memory and on disk. A chunk of a document with sections (a PDF's
+    pages...) names where it is, e.g. `"section": "page 3"`, or `"page 3-4"` when it runs on.
     """
     ctx = ctx or Context(node="chunk", stream=None)
     if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 1:
@@ -275,15 +351,42 @@ def chunk(documents: list, *, tokens: Annotated[int, Range(minimum=16)] = 512, c
     for doc in docs:
         text = doc["text"]
         ends, counts = _cached_spans(text, tokens, ctx)
+        first = len(out)
         start = 0
         for i, (end, n) in enumerate(zip(ends, counts)):
             out.append(Chunk(id=f"{doc['id']}#{i}", doc=doc["id"], index=i, start=start, end=end,
                              text=text[start:end], tokens=n))
             start = end
+        if doc.get("sections"):   # plain text has none: nothing more to do
+            _label_sections(out[first:], doc["sections"])
         if not text:
             ctx.record.note(ctx.node, f"document {doc['id']!r} is empty: no chunks")
     ctx.record.time("chunk", time.perf_counter() - started)
     return {"chunks": out}
+
+
+def _label_sections(chunks: list[Chunk], sections: list[Section]) -> None:
+    """Give each chunk the label of the section it is in ("page 3"), or of the first and last it spans
+    ("page 3-4"). The chunk cache keeps only offsets, so this runs after it."""
+    starts = [s["start"] for s in sections]
+    for c in chunks:
+        first = bisect.bisect_right(starts, c["start"]) - 1
+        if first < 0:
+            continue              # before the first section: text ahead of a document's first heading
+        last = max(bisect.bisect_right(starts, c["end"] - 1) - 1, first)
+        c["section"] = _span_label(sections[first]["label"], sections[last]["label"])
+
+
+def _span_label(first: str, last: str) -> str:
+    """"page 3" and "page 4" -> "page 3-4"; "section Intro" and "section Methods" -> "section Intro to
+    section Methods"."""
+    if first == last:
+        return first
+    a, b = _NUMBERED.fullmatch(first), _NUMBERED.fullmatch(last)
+    return f"{first}-{b[2]}" if a and b and a[1] == b[1] else f"{first} to {last}"
+
+
+_NUMBERED = re.compile(r"(page|slide|chapter) (\d+)")
 
 
 @node(outputs={"context": "list[Chunk]"},
@@ -340,7 +443,7 @@ class LRU:
 
 
 CHUNK_CACHE = LRU(16)
-FILE_CACHE = LRU(16)        # (path, size, mtime_ns, encoding) -> decoded text
+FILE_CACHE = LRU(16)        # (path, size, mtime_ns, encoding) -> (decoded text, sections)
 NORMALISED_CACHE = LRU(16)  # id of a raw text -> (raw text, normalised text, sha256)   # (sha256, tokens, CHUNKER_VERSION) -> (ends, token counts)
 
 

@@ -26,7 +26,8 @@ def read_chunk(chunk: dict, question: str, information: list | None = None, *,
     reply's words (so it is never text the model made up) and share a word with the question; when none
     do, the chunk is irrelevant too. A small model answers from a passage far more readily than it quotes
     one, and invents answers for passages that hold none: the check against the chunk catches those.
-    Evidence is `{"chunk", "doc", "start", "end", "text"}`, `text` capped at `max_evidence_tokens`.
+    Evidence is `{"chunk", "doc", "start", "end", "text"}`, `text` capped at `max_evidence_tokens`, plus the
+    chunk's `section` ("page 3") when its document has sections.
     Used with `map:` over the chunks; a chunk whose read fails after retries is recorded as a failure.
     """
     asked = " ".join(string_list(information)) or question
@@ -40,8 +41,11 @@ def read_chunk(chunk: dict, question: str, information: list | None = None, *,
     if not kept:
         ctx.record.count("reads_not_in_chunk")
         return {"evidence": None}
-    return {"evidence": {"chunk": chunk["id"], "doc": chunk.get("doc"), "start": chunk.get("start"),
-                         "end": chunk.get("end"), "text": truncate_to_tokens(kept, max_evidence_tokens)}}
+    evidence = {"chunk": chunk["id"], "doc": chunk.get("doc"), "start": chunk.get("start"),
+                "end": chunk.get("end"), "text": truncate_to_tokens(kept, max_evidence_tokens)}
+    if chunk.get("section"):
+        evidence["section"] = chunk["section"]
+    return {"evidence": evidence}
 
 
 def supporting(reply: str, chunk: str, question: str, share: float = 0.6) -> str:

@@ -152,7 +152,8 @@ def bm25_retrieve(chunks: list, keywords: list, evidence: list | None = None,
         doc_rank.setdefault(c["doc"], len(doc_rank))
     picked.sort(key=lambda i: (doc_rank[chunks[i]["doc"]], chunks[i]["start"]))
     ctx.record.time("retrieve", time.perf_counter() - started)
-    ctx.record.used(ctx.node, [chunks[i]["id"] for i in picked], used)
+    ctx.record.used(ctx.node, [chunks[i]["id"] for i in picked], used,
+                    {chunks[i]["id"]: chunks[i]["section"] for i in picked if chunks[i].get("section")})
     return {"context": [chunks[i] for i in picked]}
 
 

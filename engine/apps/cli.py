@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a flow on documents and a question")
     run.add_argument("flow", help="flow file, e.g. flows/lv2.yaml")
     run.add_argument("--doc", action="append", required=True, metavar="PATH",
-                     help="a .txt or .md document (repeat for several)")
+                     help="a document (repeat for several): .txt .md .csv .tsv, or with the docs extra "
+                          ".pdf .docx .pptx .xlsx .html .htm .epub")
     run.add_argument("--question", "-q", required=True)
     run.add_argument("--model", help="model name at the endpoint, or local:0.5b / local:1.5b "
                                      "(default: $LONGFLOW_MODEL, else the embedded local:0.5b)")

@@ -65,10 +65,14 @@ class RunRecord:
         with self._lock:
             self.notes.append({"node": node, "message": message, **data})
 
-    def used(self, node: str, chunk_ids: list[str], tokens: int) -> None:
-        """The evidence a retrieval passed to the answer: which chunks, how many tokens."""
+    def used(self, node: str, chunk_ids: list[str], tokens: int, sections: dict[str, str] | None = None) -> None:
+        """The evidence a retrieval passed to the answer: which chunks, how many tokens, and where in their
+        documents those of a PDF, a Word file... are (chunk id -> "page 3")."""
+        entry = {"node": node, "chunks": chunk_ids, "tokens": tokens}
+        if sections:
+            entry["sections"] = sections
         with self._lock:
-            self.context.append({"node": node, "chunks": chunk_ids, "tokens": tokens})
+            self.context.append(entry)
 
     def time(self, phase: str, seconds: float) -> None:
         """Add to the time spent in a phase outside the model (load, chunk, index, retrieve...)."""

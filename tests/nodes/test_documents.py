@@ -87,11 +87,13 @@ def test_missing_file_names_it_and_lists_the_folder(tmp_path):
 
 
 def test_unsupported_suffix_lists_supported_ones(tmp_path):
-    pdf = tmp_path / "paper.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
+    old_word = tmp_path / "paper.doc"
+    old_word.write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(DocumentError) as err:
-        load(str(pdf))
-    assert "'.pdf'" in str(err.value) and ".txt" in str(err.value) and ".md" in str(err.value)
+        load(str(old_word))
+    message = str(err.value)
+    assert "'.doc'" in message and ".txt" in message and ".pdf" in message and ".docx" in message
+    assert message.endswith("save it as .docx and give that")
 
 
 def test_an_encoding_named_by_the_flow_is_used_or_reported(tmp_path):
