@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import importlib
 import io
+import logging
 import re
 import warnings
 import zipfile
+from contextlib import contextmanager
 from typing import Callable, Iterator, NamedTuple, TypedDict
 
 
@@ -56,8 +58,7 @@ def extract(data: bytes, suffix: str, encoding: str = "auto") -> Extracted:
     except FormatError:
         raise
     except Exception as exc:       # a damaged file breaks libraries in any number of ways
-        raise FormatError(f"is not a readable {kind} file ({_reason(exc)}); if it opens in {_APPS[kind]}, "
-                          f"save it again from there (or export it as PDF or text) and give that") from None
+        raise FormatError(f"is not a readable {kind} file ({_reason(exc)}); {_RESAVE[kind]}") from None
 
 
 def _library(module: str, suffix: str):
@@ -123,27 +124,51 @@ def _clean(text: str) -> str:
 # -- PDF ----------------------------------------------------------------------------------------------
 
 def _read_pdf(pypdf, data: bytes, encoding: str) -> Extracted:
-    reader = pypdf.PdfReader(io.BytesIO(data))
-    if reader.is_encrypted:
-        _decrypt(pypdf, reader)
-    out, empty, failed = _TextBuilder(), [], []
-    for number, page in enumerate(reader.pages, 1):
-        try:
-            text = page.extract_text() or ""
-        except Exception:          # one damaged page costs that page, not the document
-            failed.append(number)
-            continue
-        out.section(f"page {number}")
-        out.add(text)
-        if not text.strip():
-            empty.append(number)
+    if b"%PDF-" not in data[:1024]:   # readers allow some junk before the header, not its absence
+        raise FormatError("is not a PDF file: it does not start with %PDF- (another kind of file renamed, or "
+                          "a web page saved in its place?); give the PDF itself")
+    out, empty, failed, repairs = _TextBuilder(), [], [], []
+    with _logged(logging.getLogger("pypdf"), repairs):
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            _decrypt(pypdf, reader)
+        for number, page in enumerate(reader.pages, 1):
+            try:
+                text = page.extract_text() or ""
+            except Exception:          # one damaged page costs that page, not the document
+                failed.append(number)
+                continue
+            out.section(f"page {number}")
+            out.add(text)
+            if not text.strip():
+                empty.append(number)
     result = out.result([f"{_pages(failed)} could not be read (damaged) and were skipped"] if failed else [])
+    if repairs:
+        result.notes.append(f"pypdf worked around damage: {'; '.join(sorted(set(repairs))[:5])}")
     if not result.text:
         raise FormatError("holds no text that can be extracted: a scanned PDF is a picture of its pages; "
                           "run OCR on it first (e.g. `ocrmypdf in.pdf out.pdf`) and give the result")
     if empty:
         result.notes.append(f"{_pages(empty)} hold no text (scanned images or figures?): they are not read")
     return result
+
+
+@contextmanager
+def _logged(logger: logging.Logger, messages: list[str]) -> Iterator[None]:
+    """Collect what `logger` warns about (pypdf logs each repair of a damaged file) instead of letting it
+    reach stderr as bare lines with no file named."""
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if len(messages) < 100:
+                messages.append(" ".join(record.getMessage().split())[:200])
+    handler, propagate = Collect(logging.WARNING), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def _decrypt(pypdf, reader) -> None:
@@ -171,17 +196,16 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # old binary Office files, an
 
 def _check_zip(data: bytes, kind: str, suffix: str) -> None:
     """Fail with a message unless `data` is a zip archive of a sane unpacked size."""
-    if data.startswith(_OLE_MAGIC):
+    if kind in _APPS and data.startswith(_OLE_MAGIC):
         raise FormatError(f"is not a {suffix} file inside: it is an old binary Office file (.doc, .ppt, .xls) "
-                          f"renamed, or a password-protected one; remove the password or save it as {suffix} "
+                          f"renamed, or a password-protected one; remove the password, or save it as {suffix} "
                           f"from {_APPS[kind]}, and give that")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        raise FormatError(f"is not a {kind} file: a {suffix} file is a zip archive, and this is not one "
-                          f"(damaged, cut short, or another kind of file renamed); save it again as {suffix} "
-                          f"from {_APPS[kind]} and give that") from None
+        raise FormatError(f"is not {_AN[kind]} {kind} file: a {suffix} file is a zip archive, and this is not "
+                          f"one (damaged, cut short, or another kind of file renamed); {_RESAVE[kind]}") from None
     limit = min(max(ZIP_RATIO * len(data), ZIP_FLOOR), ZIP_CEILING)
     if unpacked > limit:
         raise FormatError(f"would unpack to {unpacked / 2**20:,.0f} MB from {len(data) / 2**20:,.1f} MB "
@@ -360,14 +384,14 @@ def _html_lines(bs4, soup) -> Iterator[tuple[str, bool, str]]:
         tag.decompose()
     text_types = (bs4.NavigableString,)
     skipped = (bs4.Comment, bs4.Declaration, bs4.Doctype, bs4.ProcessingInstruction)
-    block_of = _nearest(_BLOCKS | _CELLS)
+    block_of, pre_of = _nearest(_BLOCKS | _CELLS), _nearest(frozenset(["pre"]))
     line: list[str] = []
     block = None
 
     def flush(broken: bool = False) -> Iterator[tuple[str, bool, str]]:
         text = "".join(line)
         line.clear()
-        in_pre = block is not None and (block.name == "pre" or block.find_parent("pre") is not None)
+        in_pre = block is not None and pre_of(block) is not None
         in_row = block is not None and (block.name == "tr" or block.name in _CELLS)
         if in_pre:
             parts = [p.rstrip() for p in text.split("\n")]
@@ -449,5 +473,12 @@ READERS: dict[str, tuple[Callable, str, str]] = {
     ".epub": (_read_epub, "EPUB", "ebooklib.epub"),
 }
 RICH_SUFFIXES = tuple(READERS)
-_APPS = {"PDF": "a PDF viewer", "Word": "Word or LibreOffice", "PowerPoint": "PowerPoint or LibreOffice",
-         "Excel": "Excel or LibreOffice", "HTML": "a browser", "EPUB": "an e-book reader or Calibre"}
+_APPS = {"Word": "Word or LibreOffice", "PowerPoint": "PowerPoint or LibreOffice", "Excel": "Excel or LibreOffice"}
+_AN = {"PDF": "a", "Word": "a", "PowerPoint": "a", "Excel": "an", "HTML": "an", "EPUB": "an"}
+# What to do with a file its library cannot read.
+_RESAVE = {
+    "PDF": "if it opens in a PDF viewer, print it from there to a new PDF and give that",
+    **{kind: f"if it opens in {apps}, save it again from there and give that" for kind, apps in _APPS.items()},
+    "HTML": "save the page again from a browser (as HTML, or as text) and give that",
+    "EPUB": "if it opens in an e-book reader, convert it again (Calibre can) and give that",
+}

@@ -275,6 +275,13 @@ def test_a_corrupt_pdf(tmp_path):
         load(path)
 
 
+def test_a_file_that_is_not_a_pdf(tmp_path):
+    path = tmp_path / "page.pdf"
+    path.write_text("<html><body>Access denied</body></html>")
+    with pytest.raises(DocumentError, match=r"page\.pdf' is not a PDF file: it does not start with %PDF-"):
+        load(path)
+
+
 def test_a_pdf_cut_short_reads_or_fails_with_a_message(tmp_path):
     data = write_pdf(tmp_path / "whole.pdf", pages=2).read_bytes()
     (tmp_path / "cut.pdf").write_bytes(data[:len(data) // 2])
