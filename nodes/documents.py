@@ -15,6 +15,9 @@ for 1M tokens; decoding with offsets would cost 2 s more, so token ends are comp
 of each token's byte length instead), sentence ends are found with a few regexes, and each chunk is
 the longest run of whole sentences that fits, found by bisecting the token counts at sentence ends.
 
+PDF, Word, PowerPoint, Excel, HTML and EPUB files are read by `nodes.formats`, which also says where their
+pages, slides, sheets, headings or chapters start (a Document's `sections`); `chunk` names each chunk's.
+
 Cached chunkings (in memory and under `cache_dir("chunks")`) store only the chunk end offsets and token
 counts; the chunk texts are sliced from the document again. The cache files use a small checksummed
 array format (`save_arrays` / `load_arrays`), shared with the BM25 index cache in `nodes.retrieve`.
@@ -179,7 +182,7 @@ def _normalised(text: str) -> tuple[str, str]:
 
 
 def _given_sections(sections: Any, i: int) -> list[Section]:
-    """A Document dict's own sections (Lv3 hands loaded documents on), checked and sorted."""
+    """A Document dict's own sections (a caller may hand on documents it loaded), checked and sorted."""
     if not sections:
         return []
     if not isinstance(sections, list) or not all(

@@ -16,6 +16,7 @@ import importlib
 import io
 import logging
 import re
+import threading
 import warnings
 import zipfile
 from contextlib import contextmanager
@@ -54,11 +55,19 @@ def extract(data: bytes, suffix: str, encoding: str = "auto") -> Extracted:
     reader, kind, module = READERS[suffix]
     library = _library(module, suffix)
     try:
-        return reader(library, data, encoding)
+        # Libraries warn about what they skip (openpyxl: "Data Validation extension is not supported"):
+        # the record's notes say it with the file named, rather than stderr without. (catch_warnings swaps
+        # process-wide state; documents are loaded one at a time, and each file once.)
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            result = reader(library, data, encoding)
     except FormatError:
         raise
     except Exception as exc:       # a damaged file breaks libraries in any number of ways
         raise FormatError(f"is not a readable {kind} file ({_reason(exc)}); {_RESAVE[kind]}") from None
+    said = dict.fromkeys(" ".join(str(w.message).split())[:200] for w in warned)
+    result.notes.extend(f"{module} warned: {message}" for message in list(said)[:5])
+    return result
 
 
 def _library(module: str, suffix: str):
@@ -128,11 +137,18 @@ def _read_pdf(pypdf, data: bytes, encoding: str) -> Extracted:
         raise FormatError("is not a PDF file: it does not start with %PDF- (another kind of file renamed, or "
                           "a web page saved in its place?); give the PDF itself")
     out, empty, failed, repairs = _TextBuilder(), [], [], []
-    with _logged(logging.getLogger("pypdf"), repairs):
-        reader = pypdf.PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            _decrypt(pypdf, reader)
-        for number, page in enumerate(reader.pages, 1):
+    with _collected(logging.getLogger("pypdf"), repairs):
+        try:
+            reader = pypdf.PdfReader(io.BytesIO(data))
+            if reader.is_encrypted:
+                _decrypt(pypdf, reader)
+            pages = list(reader.pages)
+        except FormatError:
+            raise
+        except Exception as exc:   # what pypdf logged on the way ("EOF marker not found") says most
+            said = f"; {'; '.join(dict.fromkeys(repairs))}" if repairs else ""
+            raise FormatError(f"is not a readable PDF file ({_reason(exc)}{said}); {_RESAVE['PDF']}") from None
+        for number, page in enumerate(pages, 1):
             try:
                 text = page.extract_text() or ""
             except Exception:          # one damaged page costs that page, not the document
@@ -142,33 +158,34 @@ def _read_pdf(pypdf, data: bytes, encoding: str) -> Extracted:
             out.add(text)
             if not text.strip():
                 empty.append(number)
-    result = out.result([f"{_pages(failed)} could not be read (damaged) and were skipped"] if failed else [])
+    result = out.result([f"{_pages(failed)} could not be read (damaged): skipped"] if failed else [])
     if repairs:
         result.notes.append(f"pypdf worked around damage: {'; '.join(sorted(set(repairs))[:5])}")
     if not result.text:
         raise FormatError("holds no text that can be extracted: a scanned PDF is a picture of its pages; "
                           "run OCR on it first (e.g. `ocrmypdf in.pdf out.pdf`) and give the result")
     if empty:
-        result.notes.append(f"{_pages(empty)} hold no text (scanned images or figures?): they are not read")
+        result.notes.append(f"{_pages(empty)}: no text (scanned images or figures?), not read")
     return result
 
 
 @contextmanager
-def _logged(logger: logging.Logger, messages: list[str]) -> Iterator[None]:
-    """Collect what `logger` warns about (pypdf logs each repair of a damaged file) instead of letting it
-    reach stderr as bare lines with no file named."""
+def _collected(logger: logging.Logger, messages: list[str]) -> Iterator[None]:
+    """Collect what `logger` and its children say from this thread (pypdf logs each repair of a damaged
+    file) instead of letting Python print it to stderr as bare lines with no file named: it does that only
+    when no handler at all is found, and this is one. Logging set up by the application still gets it."""
+    thread = threading.get_ident()
+
     class Collect(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if len(messages) < 100:
+            if record.thread == thread and len(messages) < 100:
                 messages.append(" ".join(record.getMessage().split())[:200])
-    handler, propagate = Collect(logging.WARNING), logger.propagate
+    handler = Collect(logging.WARNING)
     logger.addHandler(handler)
-    logger.propagate = False
     try:
         yield
     finally:
         logger.removeHandler(handler)
-        logger.propagate = propagate
 
 
 def _decrypt(pypdf, reader) -> None:

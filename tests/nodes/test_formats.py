@@ -266,6 +266,27 @@ def test_a_chunk_across_two_pages_names_both_and_the_context_cites_it():
     assert format_context([{"chunk": "doc0#0", "section": "page 2", "text": "x"}]) == "[doc0#0, page 2]\nx"
 
 
+def test_sections_of_a_document_dict_are_checked_and_dropped_when_its_text_changes():
+    ctx = Context(node="load", stream=None)
+    crlf = {"text": "One.\r\nTwo.\r\n", "sections": [{"start": 6, "label": "page 2"}]}
+    doc, = load_document([crlf], ctx=ctx)["documents"]
+    assert "sections" not in doc and "sections are dropped" in ctx.record.notes[0]["message"]
+    with pytest.raises(DocumentError, match="'sections' that are not a list"):
+        load_document([{"text": "x", "sections": [{"start": "0"}]}], ctx=ctx)
+
+
+def test_what_a_library_warns_about_goes_to_the_record(tmp_path, monkeypatch):
+    def warning_reader(library, data, encoding):
+        import warnings
+        warnings.warn("Data Validation extension is not supported and will be removed")
+        return formats.Extracted("text\n", [{"start": 0, "label": "sheet A"}], [])
+    monkeypatch.setitem(formats.READERS, ".xlsx", (warning_reader, "Excel", "openpyxl"))
+    (tmp_path / "book.xlsx").write_bytes(b"PK")
+    doc = load(tmp_path / "book.xlsx")
+    assert doc["_notes"] == [f"{str(tmp_path / 'book.xlsx')!r}: openpyxl warned: Data Validation extension "
+                             f"is not supported and will be removed"]
+
+
 # -- damaged and hostile files: a DocumentError that says what is wrong and what to do ------------------
 
 def test_a_corrupt_pdf(tmp_path):
