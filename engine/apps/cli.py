@@ -150,8 +150,10 @@ def cmd_run(args) -> int:
     stream = None if args.quiet else sys.stderr
     from ..core.models import RetryPolicy, config_from
     from ..core.runtime import Runtime
-    if args.timeout is not None and args.timeout <= 0 or args.retries is not None and args.retries < 1:
-        raise ValueError("--timeout must be above 0 seconds and --retries at least 1")
+    # `not 0 < x <= day` is also true of NaN, which every comparison fails.
+    if args.timeout is not None and not 0 < args.timeout <= 86400 or args.retries is not None and args.retries < 1:
+        raise ValueError("--timeout must be a number of seconds above 0 and up to 86400 (a day), and --retries "
+                         "at least 1")
     if not 0 <= args.min_coverage <= 1:
         raise ValueError("--min-coverage is a share from 0 to 1, e.g. 0.95")
     config = config_from(args.model, args.base_url, args.api_key,
