@@ -1,6 +1,7 @@
 """The last step of every level: answer from the retrieved context (or Lv3's memory)."""
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from longflow.core.context import Context
@@ -55,6 +56,10 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     the question (a 0.5B model lost in 2,000 tokens often finds the answer in 200), and declined if the
     second one fails the check too.
 
+    Several questions in one (a line each, with question marks: "Answer each of these: 1. ...? 2. ...?")
+    are answered and checked one by one, and the answers numbered: a small model asked three at once
+    answers one, and checked against all three that answer looks like one about something else.
+
     Instructions ("answer in French", "reply in JSON") are applied afterwards to an answer (not to a
     decline), in a second short call that sees only the question and the answer; the first call is asked
     the `information` split off the question. A translated answer could not be checked against the
@@ -67,17 +72,50 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     if not found and not passages:
         ctx.record.note(ctx.node, "nothing relevant to answer from: the document does not say")
         return {"answer": NOT_FOUND[lang]}
-    reply = NOT_FOUND[lang]
-    if found:
-        # Echoes go straight to the passages below, which have their own second ask.
-        reply = _answer_from(ctx, lang, prompt, asked, found, check, focus=0)
-        if is_decline(reply) and passages:
-            ctx.record.note(ctx.node, "no answer from the reader's sentences: asking from the passages")
-    if is_decline(reply) and passages:
-        reply = _answer_from(ctx, lang, prompt, asked, passages, check, focus)
+    questions = separate_questions(asked, information)
+    if len(questions) == 1:
+        reply = _answer_one(ctx, lang, prompt, asked, found, passages, check, focus)
+    else:
+        # A small model asked three questions at once answers one of them, and its answer then shares
+        # too few words with the whole to pass the check: each is asked, and checked, on its own.
+        replies = [_answer_one(ctx, lang, prompt, q, strongest(usable(evidence), q, evidence_tokens), passages,
+                               check, focus) for q in questions]
+        ctx.record.note(ctx.node, f"{len(questions)} questions in one: each answered on its own",
+                        answered=sum(not is_decline(r) for r in replies))
+        reply = "\n".join(f"{i}. {r}" for i, r in enumerate(replies, 1)) \
+            if any(not is_decline(r) for r in replies) else NOT_FOUND[lang]
     if instructions and not is_decline(reply):   # a small model told to format a decline invents an answer
         reply = _follow(ctx, lang, instructions_prompt, question, reply, instructions)
     return {"answer": reply}
+
+
+def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list, passages: list, check: bool,
+                focus: int) -> str:
+    """An answer from the reader's sentences, else from the passages, else a decline."""
+    reply = NOT_FOUND[lang]
+    if found:
+        # Echoes go straight to the passages below, which have their own second ask.
+        reply = _answer_from(ctx, lang, prompt, question, found, check, focus=0)
+        if is_decline(reply) and passages:
+            ctx.record.note(ctx.node, "no answer from the reader's sentences: asking from the passages")
+    if is_decline(reply) and passages:
+        reply = _answer_from(ctx, lang, prompt, question, passages, check, focus)
+    return reply
+
+
+_QUESTION_MARK = re.compile(r"[?？]")
+_NUMBERING = re.compile(r"^\s*(?:\d+\s*[.)、．]|[-*•])\s*")
+
+
+def separate_questions(asked: str, information: list | None = None) -> list[str]:
+    """The questions in `asked`: each line (or each item of the split-off information) that holds a
+    question mark, without its numbering, when there are two or more ("Answer each of these: 1. ...? 2.
+    ...?"); else `asked` whole. A line with two questions in it is one question about one thing."""
+    items = [i for i in string_list(information) if _QUESTION_MARK.search(i)]
+    if len(items) < 2:
+        items = [line for line in asked.splitlines() if _QUESTION_MARK.search(line)]
+    items = [_NUMBERING.sub("", i).strip() for i in items]
+    return items if len(items) >= 2 else [asked]
 
 
 def _answer_from(ctx: Context, lang: str, prompt: str, question: str, items: list, check: bool,

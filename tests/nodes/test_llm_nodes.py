@@ -249,6 +249,19 @@ def test_answer_keeps_the_readers_sentences_closest_to_the_question_within_budge
     assert "Anna rebuilt the mill." in model.last and model.last.count("Filler") < 6
 
 
+def test_several_questions_in_one_are_answered_and_checked_one_by_one():
+    model = Recording(responses=["Anna rebuilt it.", "Peter Smith.", "The dog slept by the door."])
+    ctx = Context(node="n", model=model, stream=None)
+    question = ("Answer each of these questions:\n1. Who rebuilt the mill?\n2. Who sold the mill?\n"
+                "3. Where did the miller's dog sleep?")
+    out = answer(question, MILL, ctx=ctx)["answer"]
+    # Each asked alone (the last prompt holds only its own question), the unsupported one declined.
+    assert out == "1. Anna rebuilt it.\n2. The document does not say.\n3. The dog slept by the door."
+    assert "Question: Where did the miller's dog sleep?" in model.last and "rebuilt" not in \
+        model.last.split("Question:")[-1]
+    assert ctx.record.model_calls == 3
+
+
 # -- next_subquestion and remember ------------------------------------------------------------------
 
 def test_next_subquestion_json_mode():
