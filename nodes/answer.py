@@ -68,7 +68,8 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     lang = language_of(question)
     # The instructions wait for the second call: the first one is asked the information alone.
     asked = " ".join(string_list(information)) if instructions and information else question
-    found, passages = strongest(usable(evidence), asked, evidence_tokens), usable(context)
+    readable, passages = usable(evidence), usable(context)
+    found = strongest(readable, asked, evidence_tokens)
     if not found and not passages:
         ctx.record.note(ctx.node, "nothing relevant to answer from: the document does not say")
         return {"answer": NOT_FOUND[lang]}
@@ -78,8 +79,8 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     else:
         # A small model asked three questions at once answers one of them, and its answer then shares
         # too few words with the whole to pass the check: each is asked, and checked, on its own.
-        replies = [_answer_one(ctx, lang, prompt, q, strongest(usable(evidence), q, evidence_tokens), passages,
-                               check, focus) for q in questions]
+        replies = [_answer_one(ctx, lang, prompt, q, strongest(readable, q, evidence_tokens), passages, check,
+                               focus) for q in questions]
         ctx.record.note(ctx.node, f"{len(questions)} questions in one: each answered on its own",
                         answered=sum(not is_decline(r) for r in replies))
         reply = "\n".join(f"{i}. {r}" for i, r in enumerate(replies, 1)) \
