@@ -53,7 +53,8 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     the question's terms. A reply with no terms of its own is an echo, unless the question offers a
     choice and the reply is shorter than half of it ("Which came first, A or B?": "A"); a yes or no is an
     answer too. ("Bonnie and Clyde's gang" for "Buck Barrow is married to what member of Bonnie and
-    Clyde's gang?" is an echo.)
+    Clyde's gang?" is an echo.) A sentence that another one outdoes (`_outdone`: the same words of the
+    question and more) does not tie a reply directly.
     """
     if _YES_NO.match(reply):
         return ""
@@ -66,7 +67,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     enough = tie * len(asked)
     holding = [i for i, sentence in enumerate(each)
                if sentence & own and len(own & around[i]) >= share * len(own)]
-    if any(len(asked & around[i]) >= enough for i in holding):
+    if any(len(asked & around[i]) >= enough and not _outdone(i, each, asked, holding) for i in holding):
         return ""
     seen = Counter(t for sentence in each for t in sentence)
     for i in holding:
@@ -75,3 +76,15 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
                for j in range(len(each))):
             return ""
     return NOT_ASKED if holding else NOT_IN_CONTEXT
+
+
+def _outdone(i: int, each: list[set[str]], asked: set[str], holding: list[int], alike: float = 0.5) -> bool:
+    """Whether sentence `i` is a look-alike of a better one: another sentence, built like it (holding
+    `alike` of its terms) but not holding the reply, that says the same of what was asked and more
+    ("...hidden on Storm Island is the Sun Stone" for "...hidden on Golden Island?", where "...hidden on
+    Golden Island is the Time-Space Key" is in the context too). Such a reply took its words from the
+    sentence about something else. It may still pass as the last hop of a chain, through a name it
+    shares with another sentence."""
+    tied = asked & each[i]
+    return bool(tied) and any(k not in holding and asked & each[k] > tied
+                              and len(each[k] & each[i]) >= alike * len(each[i]) for k in range(len(each)))

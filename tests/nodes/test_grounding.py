@@ -50,3 +50,41 @@ def test_sentences_cut_after_english_and_chinese_ends_and_at_lines():
 def test_held_is_the_share_of_terms_the_source_holds():
     assert held("Anna rebuilt the barn", "Anna rebuilt the mill") == pytest.approx(2 / 3)
     assert held("the of", "anything") == 1.0
+
+
+LOOK_ALIKES = ("The silver compass kept on Amber Reef is the Tide Clock.\n\n"
+               "Nobody spoke at supper.\n\n"
+               "The silver compass kept on Crow Reef is the Glass Lantern.\n\n"
+               "琥珀礁上收藏的银罗盘是潮汐钟。\n乌鸦礁上收藏的银罗盘是玻璃灯笼。")
+
+
+@pytest.mark.parametrize("reply, question, why", [
+    ("The Tide Clock.", "What is the silver compass kept on Amber Reef?", ""),
+    ("The Glass Lantern.", "What is the silver compass kept on Crow Reef?", ""),
+    # The other reef's item: its sentence holds the question's words but the reef's name, and the
+    # sentence about the reef asked of says more of the question.
+    ("The Glass Lantern.", "What is the silver compass kept on Amber Reef?", NOT_ASKED),
+    ("The silver compass kept on Amber Reef is the Glass Lantern.",
+     "What is the silver compass kept on Amber Reef?", NOT_ASKED),
+    ("潮汐钟", "琥珀礁上收藏的银罗盘是什么？", ""),
+    ("玻璃灯笼", "琥珀礁上收藏的银罗盘是什么？", NOT_ASKED),
+])
+def test_an_answer_from_a_look_alike_sentence_about_something_else_is_not_tied(reply, question, why):
+    assert unsupported(reply, question, LOOK_ALIKES) == why
+
+
+def test_a_look_alike_does_not_stop_the_last_hop_of_a_chain():
+    # The answer's sentence holds one word of the question; another holds more of it, and is the hop
+    # the answer is tied through.
+    context = ("Mara Quill sang lead for the band Tin Orchard.\n\nHer second EP was called Lanterns.\n\n"
+               "Lanterns was released on 1 September 2017.")
+    question = "When was the second EP of the lead singer of Tin Orchard released?"
+    assert unsupported("On 1 September 2017.", question, context) == ""
+
+
+def test_a_sentence_that_only_shares_the_questions_words_is_no_look_alike():
+    # "Amber Reef" and "silver compass" are in another sentence too, but that one is not built like the
+    # answer's: the answer stands.
+    context = ("The Tide Clock sits on Amber Reef.\n\n"
+               "Sailors said a silver compass was never kept long on Amber Reef, whatever the captain ordered.")
+    assert unsupported("The Tide Clock.", "Which silver compass is kept on Amber Reef?", context) == ""
