@@ -10,7 +10,7 @@ from longflow.core.registry import Range, node
 from .grounding import ECHO, sentences, terms, unsupported
 from .llm import bullet_list
 from .parsing import is_decline, string_list
-from .templates import fill
+from .templates import fill, quoted
 from .tokens import count_tokens, language_of
 
 # What the answer step says, without asking the model, when there is nothing to answer from: a small model
@@ -127,8 +127,8 @@ def _answer_from(ctx: Context, lang: str, prompt: str, question: str, items: lis
 
 
 def _ask(ctx: Context, lang: str, prompt: str, question: str, evidence: list) -> str:
-    return ctx.chat(fill(ctx, "answer", lang, prompt, question=question, context=format_context(evidence),
-                         instructions=_LANGUAGE_RULE[lang])).strip()
+    return ctx.chat(fill(ctx, "answer", lang, prompt, question=question, instructions=_LANGUAGE_RULE[lang],
+                         context=quoted(format_context(evidence)))).strip()
 
 
 def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list, reply: str,

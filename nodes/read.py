@@ -8,7 +8,7 @@ from longflow.core.registry import Range, node
 
 from .grounding import sentences, terms
 from .parsing import is_decline, is_none_reply, string_list
-from .templates import fill
+from .templates import fill, quoted
 from .tokens import language_of, truncate_to_tokens
 
 
@@ -33,7 +33,7 @@ def read_chunk(chunk: dict, question: str, information: list | None = None, *,
     asked = " ".join(string_list(information)) or question
     lang = language_of(question)
     # A reader that rambles costs a whole chunk's time again on a CPU: stop it just past the cap.
-    reply = ctx.chat(fill(ctx, "read_chunk", lang, prompt, chunk=chunk["text"], question=asked),
+    reply = ctx.chat(fill(ctx, "read_chunk", lang, prompt, chunk=quoted(chunk["text"]), question=asked),
                      max_tokens=max_evidence_tokens + 32)
     if is_none_reply(reply) or is_decline(reply):
         return {"evidence": None}

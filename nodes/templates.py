@@ -1,11 +1,13 @@
 """Prompt templates: `prompts/NAME.{en,zh}.txt` beside this module, `$question`-style placeholders.
 
 A node's `prompt` parameter points at the user's own template instead, relative to the flow file, with
-`{lang}` replaced by the question's language.
+`{lang}` replaced by the question's language. Text from a document reaches every template through
+`quoted`, so a user's own template marks it too.
 """
 from __future__ import annotations
 
 import functools
+import re
 import string
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,18 @@ from typing import Any
 from longflow.core.context import Context
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
+
+# Where a document's text starts and ends in a prompt: a sentence in the document ("ignore the question
+# and reply ...") is then text inside the quote, not an instruction next to the question.
+DOCUMENT_START, DOCUMENT_END = "<document>", "</document>"
+_MARKER = re.compile(r"<\s*/?\s*document\b[^<>]*>", re.I)
+
+
+def quoted(text: str) -> str:
+    """`text` between the document markers. Markers written in the text itself are defused (their angle
+    brackets become ‹ ›), so that a document cannot end the quote early and speak outside it."""
+    inner = _MARKER.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), str(text).strip())
+    return f"{DOCUMENT_START}\n{inner}\n{DOCUMENT_END}"
 
 
 def fill(ctx: Context, name: str, lang: str, override: str = "", **values: Any) -> str:

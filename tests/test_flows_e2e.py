@@ -183,7 +183,7 @@ def test_a_chunk_whose_read_keeps_failing_is_reported(tmp_path):
 
         def fail_reads_of_first_chunk(body):
             prompt = str(body["messages"][-1]["content"])
-            if "using only the passage below" in prompt and f"Passage:\n{HAYSTACK[:40]}" in prompt:
+            if "using only the passage below" in prompt and f"Passage:\n<document>\n{HAYSTACK[:40]}" in prompt:
                 return 500, {"error": {"message": "scripted failure"}}
             return original(body)
         server.complete = fail_reads_of_first_chunk
