@@ -95,8 +95,11 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
     """An answer from the reader's sentences, else from the passages, else a decline."""
     reply = NOT_FOUND[lang]
     if found:
-        # Echoes go straight to the passages below, which have their own second ask.
-        reply = _answer_from(ctx, lang, prompt, question, found, check, focus=0)
+        # Echoes go straight to the passages below, which have their own second ask. The answer may be
+        # tied to the question through the passages: a reader keeps the sentence that answers a two-hop
+        # question ("Ryan Babel plays for Besiktas") more often than the one that names its subject, which
+        # retrieval, matching the question's words, brings.
+        reply = _answer_from(ctx, lang, prompt, question, found, check, focus=0, ties=passages)
         if is_decline(reply) and passages:
             ctx.record.note(ctx.node, "no answer from the reader's sentences: asking from the passages")
     if is_decline(reply) and passages:
@@ -120,10 +123,10 @@ def separate_questions(asked: str, information: list | None = None) -> list[str]
 
 
 def _answer_from(ctx: Context, lang: str, prompt: str, question: str, items: list, check: bool,
-                 focus: int) -> str:
+                 focus: int, ties: list = ()) -> str:
     reply = _ask(ctx, lang, prompt, question, items)
-    return _checked(ctx, lang, prompt, question, items, reply, focus) if check and not is_decline(reply) \
-        else reply
+    return _checked(ctx, lang, prompt, question, items, reply, focus, ties) \
+        if check and not is_decline(reply) else reply
 
 
 def _ask(ctx: Context, lang: str, prompt: str, question: str, evidence: list) -> str:
@@ -132,16 +135,18 @@ def _ask(ctx: Context, lang: str, prompt: str, question: str, evidence: list) ->
 
 
 def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list, reply: str,
-             focus: int) -> str:
-    """`reply` if the context supports it. An echo of the question is asked again from the most relevant
-    sentences (the model did not find the answer in what it was shown); an answer the context does not
-    hold is declined at once (the model had nothing to find, and a second ask would only make it pick
-    some other words from the context)."""
-    source = format_context(evidence)
+             focus: int, ties: list = ()) -> str:
+    """`reply` if the context supports it (`evidence`, what the model was shown, with `ties`, more of
+    the document that may tie it to the question). An echo of the question is asked again from the most
+    relevant sentences (the model did not find the answer in what it was shown); an answer the context
+    does not hold is declined at once (the model had nothing to find, and a second ask would only make
+    it pick some other words from the context)."""
+    shown = format_context(evidence)
+    source = _together(shown, format_context(ties)) if ties else shown
     why = unsupported(reply, question, source)
     if why == ECHO:
         narrowed = focused(evidence, question, focus)
-        if narrowed and format_context(narrowed) != source:
+        if narrowed and format_context(narrowed) != shown:
             ctx.record.count("answers_asked_again")
             first, reply = reply, _ask(ctx, lang, prompt, question, narrowed)
             if is_decline(reply):
@@ -155,6 +160,14 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
         return reply
     ctx.record.note(ctx.node, f"the answer {reply[:200]!r} {why}: declined")
     return NOT_FOUND[lang]
+
+
+def _together(shown: str, ties: str) -> str:
+    """`ties` and the sentences of `shown` it does not hold: each sentence once, so that a name the
+    reader's sentence shares with a passage still counts as rare (a reader's sentences are in the chunks
+    they came from)."""
+    known = set(sentences(ties))
+    return "\n".join([ties, *(s for s in sentences(shown) if s not in known)])
 
 
 def _follow(ctx: Context, lang: str, prompt: str, question: str, reply: str, instructions: list) -> str:

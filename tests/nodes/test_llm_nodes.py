@@ -242,6 +242,24 @@ def test_answer_asks_from_the_passages_when_the_sentences_give_no_answer(first):
     assert "river" in model.last and ctx.record.model_calls == 2
 
 
+# A two-hop chain: the reader kept the sentence that answers, retrieval brought the one naming its subject.
+CHAIN = [{"id": "d#2", "text": "The river ran fast that spring. The band Tin Orchard hired Mara Quill as its "
+                              "lead singer."},
+         {"id": "d#5", "text": "Nobody spoke at supper. Mara Quill later sang in the cathedral at Ostrava."}]
+CHAIN_READ = [{"chunk": "d#5", "doc": "d", "start": 500, "text": "Mara Quill later sang in the cathedral at Ostrava."}]
+
+
+@pytest.mark.parametrize("passages, kept", [(CHAIN, True), (CHAIN[1:], False)])
+def test_an_answer_from_the_readers_sentence_is_tied_to_the_question_through_the_passages(passages, kept):
+    model = Recording(responses=["At Ostrava.", "The document does not say."])
+    ctx = Context(node="n", model=model, stream=None)
+    out = answer("In which city did the lead singer of Tin Orchard sing in the cathedral?", passages,
+                 evidence=CHAIN_READ, ctx=ctx)["answer"]
+    # With the sentence naming the band's singer among the passages, the first answer stands; without it,
+    # the answer is tied to nothing the question asks and the passages are asked.
+    assert (out == "At Ostrava.") is kept and ctx.record.model_calls == (1 if kept else 2)
+
+
 def test_answer_keeps_the_readers_sentences_closest_to_the_question_within_budget():
     many = [{"chunk": f"d#{i}", "doc": "d", "start": i, "text": f"Filler sentence number {i} about boats."}
             for i in range(40)] + [{"chunk": "d#99", "doc": "d", "start": 99, "text": "Anna rebuilt the mill."}]
