@@ -50,7 +50,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     that gives the answer speaks of what was asked. For a multi-hop question the tie may pass through
     one other sentence that shares a name with the answer's (a term found in at most two sentences:
     "Patient was released in 2017" and "her second EP, Patient"): the two together must hold `tie` of
-    the question's terms. A reply with no terms of its own is an echo, unless the question offers a
+    the question's terms, the other one bringing a term the answer's sentence lacks. A reply with no terms of its own is an echo, unless the question offers a
     choice and the reply is shorter than half of it ("Which came first, A or B?": "A"); a yes or no is an
     answer too. ("Bonnie and Clyde's gang" for "Buck Barrow is married to what member of Bonnie and
     Clyde's gang?" is an echo.) A sentence that another one outdoes (`_outdone`: the same words of the
@@ -72,7 +72,11 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     seen = Counter(t for sentence in each for t in sentence)
     for i in holding:
         names = {t for t in each[i] - asked if seen[t] <= 2}
-        if any(j != i and each[j] & names and len(asked & (around[i] | around[j])) >= enough
+        # The other sentence must bring a word of the question that the answer's own lacks (a look-alike
+        # that holds most of the question already is not made an answer by any sentence sharing a name),
+        # and not be a look-alike itself.
+        if any(j != i and each[j] & names and asked & each[j] - around[i]
+               and len(asked & (around[i] | around[j])) >= enough and not _outdone(j, each, asked, holding)
                for j in range(len(each))):
             return ""
     return NOT_ASKED if holding else NOT_IN_CONTEXT

@@ -88,3 +88,9 @@ def test_a_sentence_that_only_shares_the_questions_words_is_no_look_alike():
     context = ("The Tide Clock sits on Amber Reef.\n\n"
                "Sailors said a silver compass was never kept long on Amber Reef, whatever the captain ordered.")
     assert unsupported("The Tide Clock.", "Which silver compass is kept on Amber Reef?", context) == ""
+
+
+def test_a_look_alike_is_not_tied_through_a_sentence_that_adds_nothing_the_question_asks():
+    # "Tide Clock" is named again in a sentence about supper: that ties nothing more of the question to it.
+    context = LOOK_ALIKES + "\n\nAt supper the cook spoke of the Tide Clock."
+    assert unsupported("The Tide Clock.", "What is the silver compass kept on Crow Reef?", context) == NOT_ASKED
