@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
-from .grounding import ECHO, sentences, terms, unsupported
+from .grounding import ECHO, LOOK_ALIKE, sentences, terms, unsupported
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -137,24 +137,25 @@ def _ask(ctx: Context, lang: str, prompt: str, question: str, evidence: list) ->
 def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list, reply: str,
              focus: int, ties: list = ()) -> str:
     """`reply` if the context supports it (`evidence`, what the model was shown, with `ties`, more of
-    the document that may tie it to the question). An echo of the question is asked again from the most
-    relevant sentences (the model did not find the answer in what it was shown); an answer the context
-    does not hold is declined at once (the model had nothing to find, and a second ask would only make
-    it pick some other words from the context)."""
+    the document that may tie it to the question). An echo of the question, or an answer taken from a
+    look-alike of the sentence about what was asked, is asked again from the most relevant sentences (the
+    model did not find the answer in what it was shown, or took the wrong one of two alike); an answer the
+    context does not hold, or holds only in a part about something else, is declined at once (the model
+    had nothing to find, and a second ask would only make it pick some other words from the context)."""
     shown = format_context(evidence)
     source = _together(shown, format_context(ties)) if ties else shown
     why = unsupported(reply, question, source)
-    if why == ECHO:
+    if why in (ECHO, LOOK_ALIKE):
         narrowed = focused(evidence, question, focus)
         if narrowed and format_context(narrowed) != shown:
             ctx.record.count("answers_asked_again")
             first, reply = reply, _ask(ctx, lang, prompt, question, narrowed)
             if is_decline(reply):
                 return reply
-            why = unsupported(reply, question, source)
-            if not why:
+            again = unsupported(reply, question, source)
+            if not again:
                 return reply
-            why = f"{ECHO} (asked again: {reply[:200]!r} {why})"
+            why = f"{why} (asked again: {reply[:200]!r} {again})"
             reply = first
     if not why:
         return reply

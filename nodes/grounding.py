@@ -16,6 +16,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?。！？；;])\s*|\n+")
 ECHO = "repeats the question"
 NOT_IN_CONTEXT = "is not in the context"
 NOT_ASKED = "comes from a part of the context about something else"
+LOOK_ALIKE = "comes from a sentence built like the one about what was asked"
 # A yes/no reply adds no word of its own, and is an answer all the same; so is a pick between the
 # alternatives a question offers.
 _YES_NO = re.compile(r"^\W*(yes|no|是的?|不是|否|对|不对)(\W|$)", re.IGNORECASE)
@@ -67,7 +68,8 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     enough = tie * len(asked)
     holding = [i for i, sentence in enumerate(each)
                if sentence & own and len(own & around[i]) >= share * len(own)]
-    if any(len(asked & around[i]) >= enough and not _outdone(i, each, asked, holding) for i in holding):
+    direct = [i for i in holding if len(asked & around[i]) >= enough]
+    if any(not _outdone(i, each, asked, holding) for i in direct):
         return ""
     seen = Counter(t for sentence in each for t in sentence)
     for i in holding:
@@ -79,7 +81,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
                and len(asked & (around[i] | around[j])) >= enough and not _outdone(j, each, asked, holding)
                for j in range(len(each))):
             return ""
-    return NOT_ASKED if holding else NOT_IN_CONTEXT
+    return LOOK_ALIKE if direct else NOT_ASKED if holding else NOT_IN_CONTEXT
 
 
 def _outdone(i: int, each: list[set[str]], asked: set[str], holding: list[int], alike: float = 0.5) -> bool:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from longflow.nodes.grounding import ECHO, NOT_ASKED, NOT_IN_CONTEXT, held, sentences, unsupported
+from longflow.nodes.grounding import ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, held, sentences, unsupported
 
 CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. Her brother kept the accounts."
            "\n\nA golden apple lay on the kitchen table of the farm.\n安娜在1820年重建了磨坊。")
@@ -63,11 +63,11 @@ LOOK_ALIKES = ("The silver compass kept on Amber Reef is the Tide Clock.\n\n"
     ("The Glass Lantern.", "What is the silver compass kept on Crow Reef?", ""),
     # The other reef's item: its sentence holds the question's words but the reef's name, and the
     # sentence about the reef asked of says more of the question.
-    ("The Glass Lantern.", "What is the silver compass kept on Amber Reef?", NOT_ASKED),
+    ("The Glass Lantern.", "What is the silver compass kept on Amber Reef?", LOOK_ALIKE),
     ("The silver compass kept on Amber Reef is the Glass Lantern.",
-     "What is the silver compass kept on Amber Reef?", NOT_ASKED),
+     "What is the silver compass kept on Amber Reef?", LOOK_ALIKE),
     ("潮汐钟", "琥珀礁上收藏的银罗盘是什么？", ""),
-    ("玻璃灯笼", "琥珀礁上收藏的银罗盘是什么？", NOT_ASKED),
+    ("玻璃灯笼", "琥珀礁上收藏的银罗盘是什么？", LOOK_ALIKE),
 ])
 def test_an_answer_from_a_look_alike_sentence_about_something_else_is_not_tied(reply, question, why):
     assert unsupported(reply, question, LOOK_ALIKES) == why
@@ -93,4 +93,4 @@ def test_a_sentence_that_only_shares_the_questions_words_is_no_look_alike():
 def test_a_look_alike_is_not_tied_through_a_sentence_that_adds_nothing_the_question_asks():
     # "Tide Clock" is named again in a sentence about supper: that ties nothing more of the question to it.
     context = LOOK_ALIKES + "\n\nAt supper the cook spoke of the Tide Clock."
-    assert unsupported("The Tide Clock.", "What is the silver compass kept on Crow Reef?", context) == NOT_ASKED
+    assert unsupported("The Tide Clock.", "What is the silver compass kept on Crow Reef?", context) == LOOK_ALIKE

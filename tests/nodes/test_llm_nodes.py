@@ -260,6 +260,19 @@ def test_an_answer_from_the_readers_sentence_is_tied_to_the_question_through_the
     assert (out == "At Ostrava.") is kept and ctx.record.model_calls == (1 if kept else 2)
 
 
+REEFS = [{"id": "d#1", "text": "The gulls circled. The silver compass kept on Amber Reef is the Tide Clock."},
+         {"id": "d#4", "text": "The silver compass kept on Crow Reef is the Glass Lantern. Rain came."}]
+
+
+@pytest.mark.parametrize("second, out", [("The Glass Lantern.", "The Glass Lantern."),
+                                         ("The Tide Clock.", "The document does not say.")])
+def test_an_answer_from_a_look_alike_is_asked_again_from_the_closest_sentences(second, out):
+    model = Recording(responses=["The Tide Clock.", second])
+    ctx = Context(node="n", model=model, stream=None)
+    assert answer("What is the silver compass kept on Crow Reef?", REEFS, ctx=ctx)["answer"] == out
+    assert ctx.record.model_calls == 2 and "gulls" not in model.last and "Rain" not in model.last
+
+
 def test_answer_keeps_the_readers_sentences_closest_to_the_question_within_budget():
     many = [{"chunk": f"d#{i}", "doc": "d", "start": i, "text": f"Filler sentence number {i} about boats."}
             for i in range(40)] + [{"chunk": "d#99", "doc": "d", "start": 99, "text": "Anna rebuilt the mill."}]
