@@ -69,7 +69,8 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     holding = [i for i, sentence in enumerate(each)
                if sentence & own and len(own & around[i]) >= share * len(own)]
     direct = [i for i in holding if len(asked & around[i]) >= enough]
-    if any(not _outdone(i, each, asked, holding) for i in direct):
+    if any(not _outdone(i, each, asked, holding) and len(_tied(i, each, asked, holding)) >= enough
+           for i in direct):
         return ""
     seen = Counter(t for sentence in each for t in sentence)
     for i in holding:
@@ -82,6 +83,14 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
                for j in range(len(each))):
             return ""
     return LOOK_ALIKE if direct else NOT_ASKED if holding else NOT_IN_CONTEXT
+
+
+def _tied(i: int, each: list[set[str]], asked: set[str], holding: list[int]) -> set[str]:
+    """The question's terms that sentence `i` and its neighbours hold, leaving out neighbours that are
+    look-alikes: a line of the text next to the needle about another island holds that island's words,
+    and a reply taken from the line does not speak of the island asked about."""
+    window = range(max(i - 1, 0), min(i + 2, len(each)))
+    return asked & set().union(*(each[m] for m in window if m == i or not _outdone(m, each, asked, holding)))
 
 
 def _outdone(i: int, each: list[set[str]], asked: set[str], holding: list[int], alike: float = 0.5) -> bool:

@@ -94,3 +94,13 @@ def test_a_look_alike_is_not_tied_through_a_sentence_that_adds_nothing_the_quest
     # "Tide Clock" is named again in a sentence about supper: that ties nothing more of the question to it.
     context = LOOK_ALIKES + "\n\nAt supper the cook spoke of the Tide Clock."
     assert unsupported("The Tide Clock.", "What is the silver compass kept on Crow Reef?", context) == LOOK_ALIKE
+
+
+def test_a_line_next_to_a_look_alike_does_not_take_its_words():
+    # The reply's words are in the line after the needle about Amber Reef, whose words tie it to the
+    # question about Crow Reef only as a look-alike of the needle about Crow Reef.
+    context = ("The silver compass kept on Crow Reef is the Glass Lantern.\n\nNobody spoke at supper.\n\n"
+               "The silver compass kept on Amber Reef is the Tide Clock.\n"
+               "The harpooneers sharpened their irons by the tryworks.")
+    assert unsupported("The tryworks.", "What is the silver compass kept on Crow Reef?", context) == LOOK_ALIKE
+    assert unsupported("The Glass Lantern.", "What is the silver compass kept on Crow Reef?", context) == ""
