@@ -69,18 +69,22 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     holding = [i for i, sentence in enumerate(each)
                if sentence & own and len(own & around[i]) >= share * len(own)]
     direct = [i for i in holding if len(asked & around[i]) >= enough]
-    if any(not _outdone(i, each, asked, holding) and len(_tied(i, each, asked, holding)) >= enough
-           for i in direct):
+    # A sentence ties the reply directly when it speaks of what was asked itself (a neighbour may add the
+    # rest: "Her brother kept the accounts" after "Anna rebuilt the mill"), and neither it nor that
+    # neighbour is a look-alike.
+    if any(asked & each[i] and not _outdone(i, each, asked, holding)
+           and len(_tied(i, each, asked, holding)) >= enough for i in direct):
         return ""
     seen = Counter(t for sentence in each for t in sentence)
     for i in holding:
         names = {t for t in each[i] - asked if seen[t] <= 2}
         # The other sentence must bring a word of the question that the answer's own lacks (a look-alike
         # that holds most of the question already is not made an answer by any sentence sharing a name),
-        # and not be a look-alike itself.
+        # and be neither a look-alike itself nor the sentence the answer's is a look-alike of (two needles
+        # of one template share its words).
         if any(j != i and each[j] & names and asked & each[j] - around[i]
                and len(asked & (around[i] | around[j])) >= enough and not _outdone(j, each, asked, holding)
-               for j in range(len(each))):
+               and not _better(j, i, each, asked) for j in range(len(each))):
             return ""
     return LOOK_ALIKE if direct else NOT_ASKED if holding else NOT_IN_CONTEXT
 
@@ -100,6 +104,10 @@ def _outdone(i: int, each: list[set[str]], asked: set[str], holding: list[int], 
     Golden Island is the Time-Space Key" is in the context too). Such a reply took its words from the
     sentence about something else. It may still pass as the last hop of a chain, through a name it
     shares with another sentence."""
-    tied = asked & each[i]
-    return bool(tied) and any(k not in holding and asked & each[k] > tied
-                              and len(each[k] & each[i]) >= alike * len(each[i]) for k in range(len(each)))
+    return bool(asked & each[i]) and any(k not in holding and _better(k, i, each, asked, alike)
+                                         for k in range(len(each)))
+
+
+def _better(k: int, i: int, each: list[set[str]], asked: set[str], alike: float = 0.5) -> bool:
+    """Whether sentence `k` is built like sentence `i` and says the same of what was asked and more."""
+    return asked & each[k] > asked & each[i] and len(each[k] & each[i]) >= alike * len(each[i])

@@ -104,3 +104,16 @@ def test_a_line_next_to_a_look_alike_does_not_take_its_words():
                "The harpooneers sharpened their irons by the tryworks.")
     assert unsupported("The tryworks.", "What is the silver compass kept on Crow Reef?", context) == LOOK_ALIKE
     assert unsupported("The Glass Lantern.", "What is the silver compass kept on Crow Reef?", context) == ""
+
+
+def test_two_look_alikes_do_not_tie_each_other():
+    # The two Chinese sentences share the template's words, rare in this context: a chain of the two would
+    # tie the other reef's item to the question.
+    context = "琥珀礁上收藏的银罗盘是潮汐钟。\n那天晚上没有人说话。\n乌鸦礁上收藏的银罗盘是玻璃灯笼。"
+    assert unsupported("乌鸦礁上收藏的银罗盘是潮汐钟。", "乌鸦礁上收藏着什么银罗盘？", context) == LOOK_ALIKE
+
+
+def test_a_line_next_to_the_needle_does_not_answer_for_it():
+    context = ("The harpooneers sharpened their irons by the tryworks.\n"
+               "The silver compass kept on Crow Reef is the Glass Lantern.\n\nNobody spoke at supper.")
+    assert unsupported("The tryworks.", "What is the silver compass kept on Crow Reef?", context) == LOOK_ALIKE
