@@ -152,11 +152,11 @@ class Responder:
                                        if s.strip()), key=lambda s: -len(_content_words(s)))
         if not sentences:
             return "{}"
-        words = [w for w in _content_words(sentences[0]) if not w.isdigit()][:4]
+        words = [w for w in _content_words(sentences[0]) if not w.isdigit()][:8 if zh else 4]   # 8 characters
         entity = re.findall(r'mention "(.+?)"|都提到了“(.+?)”', prompt)
         if entity:
             words = [w for w in "".join(entity[0]).split()[:2] if w.lower() not in words] + words[:3]
-        question = f"关于{''.join(words)}，文档中是怎么说的？" if zh else f"What is said about {' '.join(words)}?"
+        question = f"{''.join(words)}吗？" if zh else f"What is said about {' '.join(words)}?"
         return json.dumps({"question": question, "answer": sentences[0]}, ensure_ascii=False)
 
     @staticmethod

@@ -95,8 +95,13 @@ def far_pairs(chunks: list[dict], rng: random.Random, wanted: int) -> list[tuple
 def entities(text: str) -> set[str]:
     """Names in English text (capitalised words not opening a sentence: "Karl Drais", "Vienna"), and
     Chinese words of two or more characters (jieba's), stop words left out."""
-    found = {m.group(0) for m in _CAPITALISED.finditer(text)
-             if m.group(0).lower() not in STOP_EN and not _SENTENCE_START.search(text[max(0, m.start() - 3):m.start()])}
+    found = set()
+    for m in _CAPITALISED.finditer(text):
+        words = m.group(0).split()
+        if _SENTENCE_START.search(text[max(0, m.start() - 3):m.start()]):
+            words = words[1:]     # "The" or "Whales" opening a sentence is no name; "Karl Drais" after it is
+        # The whole name and each of its words: "Captain Ahab" here and "Ahab" there are one entity.
+        found |= {w for w in words + ([" ".join(words)] if len(words) > 1 else []) if w.lower() not in STOP_EN}
     for run in CJK_RUN.findall(text):
         found |= {w for w in analyze(run) if len(w) >= 2 and w not in STOP_ZH}
     return found
@@ -137,7 +142,7 @@ def check_question(question: str, passages: list[str], lang: str, seed: Seed) ->
     """Why a proposed question is unusable, or None."""
     if not question:
         return Verdict(False, "proposal: the model gave no question")
-    if not 8 <= len(question) <= 400:
+    if not (4 if lang == "zh" else 8) <= len(question) <= 400:    # "谁发明了印刷术？" is 8 characters
         return Verdict(False, f"proposal: a question of {len(question)} characters")
     if not question.rstrip().endswith(("?", "？", "吗", "呢")):
         return Verdict(False, "proposal: not a question")
