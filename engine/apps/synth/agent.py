@@ -45,11 +45,25 @@ def ask(flow: Flow, document: dict, question: str, model: ModelConfig, cache: bo
 
 
 def used_chunks(record: dict, outputs: dict) -> list[int]:
-    """Every chunk a retrieval handed on (the record's `context`, nested lookups included) and every chunk
-    whose sentences a reader kept (an `evidence` output), as sorted indexes."""
-    ids = [c for entry in record.get("context", []) for c in entry.get("chunks", [])]
-    ids += [e.get("chunk", "") for e in outputs.get("evidence") or [] if isinstance(e, dict)]
-    return sorted({int(m.group(1)) for i in ids if (m := _CHUNK_ID.search(str(i)))})
+    """The run's evidence chunks (`evidence_ids`) of its one document, as sorted indexes."""
+    return sorted({int(m.group(1)) for i in evidence_ids(record, outputs) if (m := _CHUNK_ID.search(i))})
+
+
+def evidence_ids(record: dict, outputs: dict) -> list[str]:
+    """The ids of the chunks ("doc0#7") whose sentences a reader kept (Lv2's `evidence`, Lv3's `found`),
+    which is what the answer was asked from first; for a flow without a reader (Lv1), or whose readers
+    kept nothing, the chunks its retrievals handed on (the record's `context`, nested lookups included).
+    Retrieval alone would name every chunk of a document that fits its token budget."""
+    ids = {str(e.get("chunk", "")) for key in ("evidence", "found") for e in outputs.get(key) or []
+           if isinstance(e, dict)} - {""}
+    if not ids:
+        ids = {str(c) for entry in record.get("context", []) for c in entry.get("chunks", [])}
+    return sorted(ids, key=_order)
+
+
+def _order(chunk_id: str) -> tuple:
+    doc, _, index = chunk_id.partition("#")
+    return doc, int(index) if index.isdigit() else 0
 
 
 def trajectory(outputs: dict) -> list[dict]:

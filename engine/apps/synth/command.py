@@ -36,6 +36,9 @@ def add_parser(sub) -> None:
     g.add_argument("--unanswerable", type=int, default=0, metavar="N",
                    help="questions per document proposed from the next document, which this one cannot "
                         "answer: kept when the agent declines (0)")
+    g.add_argument("--questions", metavar="FILE.jsonl",
+                   help='questions to ask besides the proposed ones, a line each: {"document": ID, "question": '
+                        '"...", "chunks": [where it comes from], "unanswerable": false}; filtered alike')
     g.add_argument("--executor", choices=["local", "ray"], default="local",
                    help="local threads, or Ray tasks (pip install 'longflow[ray]')")
     g.add_argument("--ray-address", default="", metavar="ADDRESS",
@@ -126,11 +129,12 @@ def _model_fields(live, urls: list[str]) -> tuple:
 
 def cmd_generate(args) -> int:
     from .corpus import find_documents
-    from .generate import generate, render
+    from .generate import generate, read_questions, render
     fields, Settings = _settings(args)
     if min(args.single, args.multi, args.unanswerable) < 0 or args.single + args.multi + args.unanswerable == 0:
         raise ValueError("--single, --multi and --unanswerable are counts of 0 or more, not all 0")
     refs = find_documents(args.docs)
+    given = read_questions(Path(args.questions), refs) if args.questions else {}
     config, urls = _model(args)
     stream = None if args.quiet else sys.stderr
     with serve(config, stream) as (live, limit):
@@ -145,7 +149,7 @@ def cmd_generate(args) -> int:
             stream.write(f"synth: {len(refs)} documents, flow {Path(args.flow).name}, {args.executor} executor, "
                          f"{workers} at once, {len(urls)} endpoint(s); writing {args.out}\n")
         summary = generate(refs, Path(args.out), settings, base_urls=urls, executor=args.executor,
-                           workers=workers, ray_address=args.ray_address, stream=stream)
+                           workers=workers, ray_address=args.ray_address, given=given, stream=stream)
     print(render(summary), file=sys.stderr)
     return 0 if summary["documents_done_now"] == 0 or len(summary["documents_failed"]) < summary["documents_done_now"] else 1
 

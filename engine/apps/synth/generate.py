@@ -74,13 +74,16 @@ class Totals:
 
 
 def generate(refs: list[DocRef], out: Path, settings: Settings, *, base_urls: list[str], executor: str = "local",
-             workers: int = 1, ray_address: str = "", stream: TextIO | None = sys.stderr) -> dict:
+             workers: int = 1, ray_address: str = "", given: dict | None = None,
+             stream: TextIO | None = sys.stderr) -> dict:
+    """`given`: document id -> questions for it from --questions (`read_questions`)."""
     paths = Paths(Path(out))
     finished, leftover = resume_state(paths, refs)
     totals = Totals(documents=len(refs), finished_before=sum(1 for r in refs if r.id in finished))
     todo = [i for i, r in enumerate(refs) if r.id not in finished]
-    tasks = (DocTask(refs[i], done=leftover, other=refs[(i + 1) % len(refs)] if len(refs) > 1 else None)
-             for i in todo)
+    given = given or {}
+    tasks = (DocTask(refs[i], done=leftover, other=refs[(i + 1) % len(refs)] if len(refs) > 1 else None,
+                     given=tuple(given.get(refs[i].id, ()))) for i in todo)
     balancer = Balancer(base_urls)
     if stream is not None and totals.finished_before:
         stream.write(f"synth: {totals.finished_before} of {len(refs)} documents were finished by an earlier "
@@ -101,6 +104,41 @@ def generate(refs: list[DocRef], out: Path, settings: Settings, *, base_urls: li
         summary = totals.summary(time.perf_counter() - started, paths, balancer)
         write_atomically(paths.summary, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     return summary
+
+
+QUESTION_FORM = ('each line is one JSON object: {"document": "ID or PATH", "question": "...", "chunks": [3], '
+                 '"unanswerable": false} (chunks and unanswerable optional)')
+
+
+def read_questions(path: Path, refs: list[DocRef]) -> dict[str, list[dict]]:
+    """Questions to ask besides the proposed ones, by document id; ValueError naming the first bad line."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"--questions {path}: no such file; {QUESTION_FORM}")
+    by_name = {r.id: r.id for r in refs} | {str(Path(r.path).resolve()): r.id for r in refs}
+    out: dict[str, list[dict]] = {}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for n, raw in enumerate(f, 1):
+            if not raw.strip():
+                continue
+            where = f"{path}:{n}"
+            try:
+                row = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{where}: not JSON ({exc.msg} at column {exc.colno}); {QUESTION_FORM}") from None
+            if not isinstance(row, dict) or not isinstance(row.get("question"), str) or not row["question"].strip():
+                raise ValueError(f"{where}: no 'question' string; {QUESTION_FORM}")
+            chunks = row.get("chunks", [])
+            if not isinstance(chunks, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in chunks):
+                raise ValueError(f"{where}: 'chunks' must be a list of chunk indexes; {QUESTION_FORM}")
+            name = str(row.get("document", ""))
+            doc = by_name.get(name) or by_name.get(str(Path(name).resolve())) if name else None
+            if doc is None:
+                raise ValueError(f"{where}: the document {name!r} is none of those given with --docs (name it "
+                                 f"by its path, or as it appears in the output: e.g. {refs[0].id!r})")
+            out.setdefault(doc, []).append({"question": row["question"], "chunks": chunks,
+                                            "unanswerable": bool(row.get("unanswerable"))})
+    return out
 
 
 def resume_state(paths: Paths, refs: list[DocRef]) -> tuple[set[str], frozenset]:

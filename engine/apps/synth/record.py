@@ -12,7 +12,7 @@ from longflow.nodes.documents import chunk, load_document, sha256_of
 from longflow.nodes.tokens import language_of
 
 from . import jsonl, samples
-from .agent import trajectory, used_chunks
+from .agent import evidence_ids, trajectory
 from .corpus import chunk_tokens
 from .filters import check_format, check_grounding
 
@@ -24,9 +24,7 @@ def record_run(path: str | Path, flow: Flow, documents: list[str], question: str
     docs = load_document(list(documents), ctx=ctx)["documents"]   # read once already: from the file cache
     chunks = chunk(docs, tokens=chunk_tokens(flow) or 512, ctx=ctx)["chunks"]
     by_id = {c["id"]: c for c in chunks}
-    used_ids = sorted({c for e in run_record.get("context", []) for c in e.get("chunks", [])}
-                      | {e.get("chunk", "") for e in outputs.get("evidence") or [] if isinstance(e, dict)}
-                      - {""}, key=_order)
+    used_ids = evidence_ids(run_record, outputs)
     lang = language_of(question)
     filters = {"format": check_format(answer, question, unanswerable=False).to_dict(),
                "grounding": check_grounding(answer, question, {i: by_id[c]["text"] for i, c in
@@ -35,7 +33,7 @@ def record_run(path: str | Path, flow: Flow, documents: list[str], question: str
     meta = {"flow": flow.name, "model": model, "kind": "asked", "lang": lang,
             "documents": [{"id": d["source"], "tokens": sum(c["tokens"] for c in chunks if c["doc"] == d["id"]),
                            "sha256": d["sha256"]} for d in docs],
-            "evidence_chunks": used_ids if len(docs) > 1 else used_chunks(run_record, outputs),
+            "evidence_chunks": used_ids,
             "agreement": None, "filters": filters, "calls": run_record.get("model_calls", 0),
             "prompt_tokens": run_record.get("prompt_tokens", 0),
             "completion_tokens": run_record.get("completion_tokens", 0),
@@ -48,7 +46,3 @@ def record_run(path: str | Path, flow: Flow, documents: list[str], question: str
         writer.write(row)
     return row
 
-
-def _order(chunk_id: str) -> tuple:
-    doc, _, index = chunk_id.partition("#")
-    return doc, int(index) if index.isdigit() else 0

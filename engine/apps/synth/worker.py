@@ -53,6 +53,7 @@ class DocTask:
     base_url: str = ""
     done: frozenset = frozenset()      # sample ids already written (kept or rejected)
     other: DocRef | None = None        # where unanswerable questions come from
+    given: tuple = ()                  # questions from --questions: ({"question", "chunks"?, "unanswerable"?})
 
 
 @dataclass
@@ -84,6 +85,7 @@ def process(task: DocTask, settings: Settings) -> DocResult:
         proposals = [propose(ctx, seed, doc.chunks) for seed in seeds]
         if settings.unanswerable and task.other is not None:
             proposals += _unanswerable(ctx, doc, task.other, rng, settings)
+        proposals += [_given(item, len(doc.chunks)) for item in task.given]
         dedup = Dedup(settings.dedup)
         for proposal in proposals:
             _one(proposal, doc, flow, config, settings, dedup, task.done, ctx, result)
@@ -202,6 +204,17 @@ def _unanswerable(ctx: Context, doc: LoadedDocument, other: DocRef, rng: random.
                                                "is in this one too: it may have an answer here")
         out.append(proposal)
     return out
+
+
+def _given(item: dict, chunks: int) -> Proposal:
+    """A question the user gave for this document, with the chunks it comes from if they said."""
+    seed = Seed("unanswerable" if item.get("unanswerable") else "given", list(item.get("chunks") or []))
+    proposal = Proposal(seed, item["question"].strip())
+    outside = [i for i in seed.chunks if not 0 <= i < chunks]
+    if outside:
+        proposal.rejected = Verdict(False, f"proposal: chunk(s) {outside} are not in the document, which has "
+                                           f"{chunks} (0 to {chunks - 1})")
+    return proposal
 
 
 def _proposer(config: ModelConfig, cache: bool) -> Context:
