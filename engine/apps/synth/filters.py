@@ -5,7 +5,8 @@
 - grounding: the answer's own words are in the chunks the run used, and, for a generated question, the
   chunks it was proposed from are among them;
 - agreement: a second, independent answer says the same (normalised token F1 of the two answers' own
-  words, i.e. less the question's, at or above a threshold; a judge prompt may overrule a low F1);
+  words, i.e. less the question's, or the share of the shorter one's words the longer holds, at or above
+  a threshold; a judge prompt may overrule a low score);
 - dedup: a question near-identical to one already taken for the same document.
 """
 from __future__ import annotations
@@ -94,18 +95,34 @@ def _list(items: list[int]) -> str:
     return ", ".join(map(str, items[:12])) + (f" ... ({len(items)})" if len(items) > 12 else "") or "none"
 
 
-def answer_f1(first: str, second: str, question: str) -> float:
-    """Token F1 of two answers' own terms (stemmed, stop words dropped, Chinese as words and character
-    pairs), less the question's: "The bicycle was invented in 1817." and "1817" agree fully on "When was
-    the bicycle invented?". Two answers that only restate the question are compared whole."""
+def own_terms(first: str, second: str, question: str) -> tuple[set[str], set[str]]:
+    """Two answers' own terms (stemmed, stop words dropped, Chinese as words and character pairs), less
+    the question's; two answers that only restate the question are compared whole."""
     asked = terms(question)
     a, b = terms(first) - asked, terms(second) - asked
     if not a and not b:
         a, b = terms(first), terms(second)
+    return a, b
+
+
+def answer_f1(first: str, second: str, question: str) -> float:
+    """Token F1 of the two answers' own terms: "The bicycle was invented in 1817." and "1817" agree fully
+    on "When was the bicycle invented?"."""
+    a, b = own_terms(first, second, question)
     if not a or not b:
         return 0.0
-    same = len(a & b)
-    return 2 * same / (len(a) + len(b))
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+def agreement_score(first: str, second: str, question: str) -> float:
+    """The F1, or, when higher, the share of the shorter answer's own terms that the longer one holds: a
+    reader's whole sentence ("...invented in 1817 by Karl Drais in Mannheim") and a terse "1817" say the
+    same, though their F1 is low."""
+    a, b = own_terms(first, second, question)
+    if not a or not b:
+        return 0.0
+    short, long_ = sorted((a, b), key=len)
+    return max(answer_f1(first, second, question), len(short & long_) / len(short))
 
 
 def check_agreement(first: str, second: str, question: str, threshold: float, *,
@@ -116,13 +133,13 @@ def check_agreement(first: str, second: str, question: str, threshold: float, *,
     if one or two:   # two refusals agree (what a question with no answer wants); one refusal does not
         return Verdict(one and two, "" if one and two else "agreement: the second answer " +
                        ("refuses" if two else "answers where the first refuses"), 1.0 if one and two else 0.0)
-    score = answer_f1(first, second, question)
+    score = agreement_score(first, second, question)
     if score >= threshold:
         return Verdict(True, score=score)
     if judge is not None and judge(question, first, second):
         return Verdict(True, "agreement: below the F1 threshold, the judge says they agree", score)
-    return Verdict(False, f"agreement: the second answer {second[:160]!r} agrees with F1 {score:.2f}, "
-                          f"below {threshold:g}", score)
+    return Verdict(False, f"agreement: the second answer {second[:160]!r} agrees {score:.2f}, below "
+                          f"{threshold:g}", score)
 
 
 class Dedup:

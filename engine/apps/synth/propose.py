@@ -119,7 +119,7 @@ def propose(ctx: Context, seed: Seed, chunks: list[dict]) -> Proposal:
     reply = ctx.chat(prompt, max_tokens=200)
     question, answer = read_reply(reply)
     proposal = Proposal(seed, question, answer, prompt_chars=len(prompt))
-    proposal.rejected = check_question(question, texts, lang, seed)
+    proposal.rejected = check_question(question, texts, lang, seed) or holds_its_answer(question, answer)
     return proposal
 
 
@@ -154,6 +154,15 @@ def check_question(question: str, passages: list[str], lang: str, seed: Seed) ->
     for i, text in zip(seed.chunks, passages):
         if not own & set(analyze(text)):
             return Verdict(False, f"proposal: the question shares no word with chunk {i}")
+    return None
+
+
+def holds_its_answer(question: str, answer: str) -> Verdict | None:
+    """"What is the name of the bicycle?" -> "The bicycle": a small model's favourite question asks for
+    what it already says."""
+    own = set(analyze(answer))
+    if own and own <= set(analyze(question)):
+        return Verdict(False, "proposal: the question already holds its answer")
     return None
 
 

@@ -1,7 +1,8 @@
 """The four filters of engine synth, each on the cases that make it pass and fail."""
 from __future__ import annotations
 
-from longflow.apps.synth.filters import Dedup, answer_f1, check_agreement, check_format, check_grounding
+from longflow.apps.synth.filters import (Dedup, agreement_score, answer_f1, check_agreement, check_format,
+                                         check_grounding)
 
 Q = "When was the bicycle invented?"
 BICYCLE = "The bicycle, a two-wheeled vehicle, was invented in 1817 by Karl Drais in Mannheim."
@@ -56,10 +57,16 @@ def test_f1_compares_what_the_answers_add_to_the_question():
     assert answer_f1("自行车发明于1817年。", "1817年", "自行车是哪一年发明的？") > 0.5
 
 
+def test_a_terse_answer_inside_a_full_sentence_agrees():
+    full = "The bicycle was invented in 1817 by Karl Drais in Mannheim."
+    assert answer_f1(full, "1817", Q) < 0.5 and agreement_score(full, "1817", Q) == 1.0
+    assert agreement_score(full, "In 1903.", Q) == 0.0
+
+
 def test_agreement_threshold_refusals_and_judge():
     assert check_agreement("In 1817.", "It was 1817.", Q, 0.5).passed
     low = check_agreement("In 1817.", "In 1903.", Q, 0.5)
-    assert not low.passed and low.score == 0.0 and "below 0.5" in low.reason
+    assert not low.passed and low.score == 0.0 and "agrees 0.00, below 0.5" in low.reason
     assert check_agreement("The document does not say.", "Not mentioned in the text.", Q, 0.5).passed
     assert "refuses" in check_agreement("In 1817.", "The document does not say.", Q, 0.5).reason
     asked = []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 
-from longflow.apps.synth.propose import Seed, check_question, entities, far_pairs, plan, read_reply
+from longflow.apps.synth.propose import (Seed, check_question, entities, far_pairs, holds_its_answer, plan,
+                                         read_reply)
 
 
 def chunks_of(texts: list[str]) -> list[dict]:
@@ -54,3 +55,10 @@ def test_check_question_rejects_what_a_small_model_gets_wrong():
                        "proposal: not a question", "proposal: the question speaks of the passage, not of what it says",
                        "proposal: the question shares no word with chunk 0",
                        "proposal: the question is not in the passage's language (en)"]
+
+
+def test_a_question_that_already_holds_its_answer_is_rejected():
+    assert holds_its_answer("What is the name of the bicycle?", "The bicycle").reason == \
+        "proposal: the question already holds its answer"
+    assert holds_its_answer("What was the name of the symphony Beethoven composed?", "The Fifth Symphony") is None
+    assert holds_its_answer("Who built the press?", "") is None      # no answer given: nothing to compare
