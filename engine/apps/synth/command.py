@@ -131,8 +131,10 @@ def cmd_generate(args) -> int:
     from .corpus import find_documents
     from .generate import generate, read_questions, render
     fields, Settings = _settings(args)
-    if min(args.single, args.multi, args.unanswerable) < 0 or args.single + args.multi + args.unanswerable == 0:
-        raise ValueError("--single, --multi and --unanswerable are counts of 0 or more, not all 0")
+    if min(args.single, args.multi, args.unanswerable) < 0 or \
+            args.single + args.multi + args.unanswerable == 0 and not args.questions:
+        raise ValueError("--single, --multi and --unanswerable are counts of 0 or more, not all 0 (unless "
+                         "--questions gives the questions)")
     refs = find_documents(args.docs)
     given = read_questions(Path(args.questions), refs) if args.questions else {}
     config, urls = _model(args)

@@ -112,32 +112,21 @@ QUESTION_FORM = ('each line is one JSON object: {"document": "ID or PATH", "ques
 
 def read_questions(path: Path, refs: list[DocRef]) -> dict[str, list[dict]]:
     """Questions to ask besides the proposed ones, by document id; ValueError naming the first bad line."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"--questions {path}: no such file; {QUESTION_FORM}")
     by_name = {r.id: r.id for r in refs} | {str(Path(r.path).resolve()): r.id for r in refs}
     out: dict[str, list[dict]] = {}
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for n, raw in enumerate(f, 1):
-            if not raw.strip():
-                continue
-            where = f"{path}:{n}"
-            try:
-                row = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{where}: not JSON ({exc.msg} at column {exc.colno}); {QUESTION_FORM}") from None
-            if not isinstance(row, dict) or not isinstance(row.get("question"), str) or not row["question"].strip():
-                raise ValueError(f"{where}: no 'question' string; {QUESTION_FORM}")
-            chunks = row.get("chunks", [])
-            if not isinstance(chunks, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in chunks):
-                raise ValueError(f"{where}: 'chunks' must be a list of chunk indexes; {QUESTION_FORM}")
-            name = str(row.get("document", ""))
-            doc = by_name.get(name) or by_name.get(str(Path(name).resolve())) if name else None
-            if doc is None:
-                raise ValueError(f"{where}: the document {name!r} is none of those given with --docs (name it "
-                                 f"by its path, or as it appears in the output: e.g. {refs[0].id!r})")
-            out.setdefault(doc, []).append({"question": row["question"], "chunks": chunks,
-                                            "unanswerable": bool(row.get("unanswerable"))})
+    for where, _, row in jsonl.objects(path, QUESTION_FORM, "--questions "):
+        if not isinstance(row.get("question"), str) or not row["question"].strip():
+            raise ValueError(f"{where}: no 'question' string; {QUESTION_FORM}")
+        chunks = row.get("chunks", [])
+        if not isinstance(chunks, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in chunks):
+            raise ValueError(f"{where}: 'chunks' must be a list of chunk indexes; {QUESTION_FORM}")
+        name = str(row.get("document", ""))
+        doc = by_name.get(name) or by_name.get(str(Path(name).resolve())) if name else None
+        if doc is None:
+            raise ValueError(f"{where}: the document {name!r} is none of those given with --docs (name it "
+                             f"by its path, or as it appears in the output: e.g. {refs[0].id!r})")
+        out.setdefault(doc, []).append({"question": row["question"], "chunks": chunks,
+                                        "unanswerable": bool(row.get("unanswerable"))})
     return out
 
 

@@ -95,3 +95,23 @@ def rows(path: Path) -> Iterator[dict]:
                 continue
             if isinstance(value, dict):
                 yield value
+
+
+def objects(path: Path, form: str, what: str = "") -> Iterator[tuple[str, int, dict]]:
+    """(where, line number, object) for each non-blank line of an input file; ValueError naming the file
+    and line, what is wrong and `form`, the shape wanted, at the first line that is not a JSON object."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{what}{path}: no such file; {form}")
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for n, raw in enumerate(f, 1):
+            if not raw.strip():
+                continue
+            where = f"{path}:{n}"
+            try:
+                row = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{where}: not JSON ({exc.msg} at column {exc.colno}); {form}") from None
+            if not isinstance(row, dict):
+                raise ValueError(f"{where}: a {type(row).__name__}, not an object; {form}")
+            yield where, n, row

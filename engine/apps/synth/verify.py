@@ -41,25 +41,13 @@ class Pair:
 def read_pairs(path: Path) -> list[Pair]:
     """Every pair in the file, or ValueError naming the first bad line, what is wrong and the form wanted."""
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file; give a JSONL file of pairs ({LINE_FORM})")
     pairs = []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for n, raw in enumerate(f, 1):
-            if not raw.strip():
-                continue
-            where = f"{path}:{n}"
-            try:
-                row = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{where}: not JSON ({exc.msg} at column {exc.colno}); {LINE_FORM}") from None
-            if not isinstance(row, dict):
-                raise ValueError(f"{where}: a {type(row).__name__}, not an object; {LINE_FORM}")
-            for key in ("question", "answer"):
-                if not isinstance(row.get(key), str) or not row[key].strip():
-                    raise ValueError(f"{where}: no {key!r} string; {LINE_FORM}")
-            pairs.append(Pair(n, _document(row, path, where), row["question"].strip(), row["answer"].strip(),
-                              str(row.get("id", ""))))
+    for where, n, row in jsonl.objects(path, LINE_FORM):
+        for key in ("question", "answer"):
+            if not isinstance(row.get(key), str) or not row[key].strip():
+                raise ValueError(f"{where}: no {key!r} string; {LINE_FORM}")
+        pairs.append(Pair(n, _document(row, path, where), row["question"].strip(), row["answer"].strip(),
+                          str(row.get("id", ""))))
     if not pairs:
         raise ValueError(f"{path}: no pairs in it; {LINE_FORM}")
     return pairs

@@ -164,3 +164,39 @@ def test_bad_input_ends_in_a_message_not_a_traceback(tmp_path, capsys, args, mes
         code = exc.code
     err = capsys.readouterr().err
     assert code in (1, 2) and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{oops\n", "q.jsonl:1: not JSON"),
+    ('{"document": "doc000.txt"}\n', "q.jsonl:1: no 'question' string"),
+    ('{"document": "doc000.txt", "question": "Q?", "chunks": "3"}\n', "'chunks' must be a list"),
+    ('{"document": "other.txt", "question": "Q?"}\n', "the document 'other.txt' is none of those given"),
+])
+def test_a_bad_questions_file_ends_in_a_message(tmp_path, capsys, content, message):
+    corpus(tmp_path / "docs", 1)
+    (tmp_path / "q.jsonl").write_text(content)
+    code = main(["synth", "generate", "--docs", str(tmp_path / "docs"), "-o", str(tmp_path / "o.jsonl"),
+                 "--questions", str(tmp_path / "q.jsonl"), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"])
+    err = capsys.readouterr().err
+    assert code == 1 and message in err and "Traceback" not in err
+
+
+def test_given_questions_are_filtered_like_proposed_ones(tmp_path):
+    facts = corpus(tmp_path / "docs", 1)
+    (tmp_path / "q.jsonl").write_text("".join(json.dumps(q) + "\n" for q in [
+        {"document": "doc000.txt", "question": "Who was the lighthouse keeper of Port Amber0?"},
+        {"document": "doc000.txt", "question": "Who was the lighthouse keeper of Port Amber0 ?"},
+        {"document": "doc000.txt", "question": "Who kept the lighthouse of Port Amber0?", "chunks": [99]},
+        {"document": "doc000.txt", "question": "Who painted the Sistine Chapel?", "unanswerable": True},
+    ]))
+    out = tmp_path / "data.jsonl"
+    with ScriptedServer(Script(needles=facts)) as server:
+        assert generate(server, tmp_path / "docs", out, "--single", "0", "--multi", "0", "--questions",
+                        str(tmp_path / "q.jsonl")) == 0
+    kept = {s["messages"][1]["content"].rsplit("Question: ", 1)[1]: s for s in rows(out)}
+    assert set(kept) == {"Who was the lighthouse keeper of Port Amber0?", "Who painted the Sistine Chapel?"}
+    assert "Silas Wendt0" in kept["Who was the lighthouse keeper of Port Amber0?"]["messages"][2]["content"]
+    assert kept["Who painted the Sistine Chapel?"]["meta"]["kind"] == "unanswerable"
+    reasons = sorted(r["reason"] for r in rows(tmp_path / "data.rejected.jsonl"))
+    assert reasons == ["dedup: near-identical to 'Who was the lighthouse keeper of Port Amber0?'",
+                       "proposal: chunk(s) [99] are not in the document, which has 6 (0 to 5)"]
