@@ -5,6 +5,7 @@ result as it finishes."""
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import replace
@@ -15,7 +16,7 @@ from .worker import DocResult, DocTask, Settings, process
 
 class Balancer:
     """Several endpoints serving the same model (N vLLM replicas): each document goes to the one with the
-    fewest documents in flight, the first listed on a tie."""
+    fewest documents in flight, and on a tie to the one given fewest so far."""
 
     def __init__(self, urls: list[str]):
         self.urls = list(urls) or [""]
@@ -25,7 +26,7 @@ class Balancer:
 
     def take(self) -> str:
         with self._lock:
-            url = min(self.urls, key=lambda u: self.busy[u])
+            url = min(self.urls, key=lambda u: (self.busy[u], self.given[u]))
             self.busy[url] += 1
             self.given[url] += 1
             return url
@@ -37,25 +38,32 @@ class Balancer:
 
 def run_local(tasks: Iterable[DocTask], settings: Settings, balancer: Balancer, workers: int = 1) -> Iterator[DocResult]:
     todo = iter(tasks)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synth") as pool:
-        pending: dict = {}
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synth")
+    pending: dict = {}
 
-        def submit() -> bool:
-            task = next(todo, None)
-            if task is None:
-                return False
-            task = replace(task, base_url=balancer.take())
-            pending[pool.submit(process, task, settings)] = task
-            return True
-        while len(pending) < 2 * workers and submit():
-            pass
+    def submit() -> bool:
+        task = next(todo, None)
+        if task is None:
+            return False
+        task = replace(task, base_url=balancer.take())
+        pending[pool.submit(process, task, settings)] = task
+        return True
+    try:
+        # The first document runs alone: what a run imports on first use (LangGraph, the OpenAI client,
+        # httpx...) is then imported in one thread; threads importing a module at once can see it half
+        # initialised ("partially initialized module 'httpx' has no attribute 'URL'").
+        submit()
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 task = pending.pop(future)
                 balancer.release(task.base_url)
                 yield _result(task, future.result)
-                submit()
+            while len(pending) < 2 * workers and submit():
+                pass
+    finally:
+        # Ctrl-C (or an error writing) does not wait for the documents queued behind those in flight.
+        pool.shutdown(wait=not pending, cancel_futures=True)
 
 
 def run_ray(tasks: Iterable[DocTask], settings: Settings, balancer: Balancer, workers: int = 2,
@@ -68,6 +76,7 @@ def run_ray(tasks: Iterable[DocTask], settings: Settings, balancer: Balancer, wo
     except ImportError:
         raise ValueError("--executor ray needs Ray: pip install 'longflow[ray]'") from None
     started_here = not ray.is_initialized()
+    handlers = _signal_handlers()
     if started_here:
         env = {k: os.environ[k] for k in ("LONGFLOW_CACHE",) if k in os.environ and not address}
         ray.init(address=address or None, num_cpus=None if address else workers, include_dashboard=False,
@@ -97,6 +106,20 @@ def run_ray(tasks: Iterable[DocTask], settings: Settings, balancer: Balancer, wo
             ray.cancel(ref, force=True)
         if started_here:
             ray.shutdown()
+            _restore(handlers)
+
+
+def _signal_handlers() -> dict:
+    """ray.init installs its own SIGTERM handler and leaves it after shutdown: the caller's come back."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _restore(handlers: dict) -> None:
+    for sig, handler in handlers.items():
+        if handler is not None:
+            signal.signal(sig, handler)
 
 
 def _result(task: DocTask, get) -> DocResult:

@@ -12,9 +12,8 @@ from longflow.testing.scripted_server import Script, ScriptedServer
 
 from test_synth_generate import FAST, corpus, samples_of
 
-pytestmark = pytest.mark.ray
 
-
+@pytest.mark.ray
 def test_ray_and_local_executors_give_the_same_samples(tmp_path, monkeypatch):
     pytest.importorskip("ray", reason="the Ray executor needs `pip install 'longflow[ray]'`")
     facts = corpus(tmp_path / "docs", 12)
@@ -30,3 +29,14 @@ def test_ray_and_local_executors_give_the_same_samples(tmp_path, monkeypatch):
     assert local and local == ray_
     summary = json.loads((tmp_path / "ray" / "data.summary.json").read_text())
     assert summary["documents_done_now"] == 12 and not summary["documents_failed"]
+
+
+def test_without_ray_the_ray_executor_says_what_to_install(tmp_path, monkeypatch, capsys):
+    import sys
+    corpus(tmp_path / "docs", 1)
+    monkeypatch.setitem(sys.modules, "ray", None)      # `import ray` raises ImportError
+    with ScriptedServer(Script()) as server:
+        code = main(["synth", "generate", "--docs", str(tmp_path / "docs"), "-o", str(tmp_path / "d.jsonl"),
+                     "--model", "scripted", "--base-url", server.base_url, "--executor", "ray", *FAST])
+    err = capsys.readouterr().err
+    assert code == 1 and "pip install 'longflow[ray]'" in err and "Traceback" not in err
