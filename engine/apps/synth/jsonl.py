@@ -18,9 +18,13 @@ _ID = re.compile(rb'^\{"id": "([^"]+)"')
 class JsonlWriter:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        repair(self.path)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            repair(self.path)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise ValueError(f"cannot write {self.path}: {exc.strerror}; give a file path in a folder you can "
+                             f"write") from None
 
     def write(self, row: dict) -> None:
         data = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")

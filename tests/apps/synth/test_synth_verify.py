@@ -84,3 +84,14 @@ def test_engine_run_record_appends_the_run_as_a_sample(tmp_path, capsys):
     assert meta["filters"]["format"]["passed"] and meta["filters"]["grounding"]["passed"]
     assert first["id"] != second["id"]
     assert "recorded as a sample in" in capsys.readouterr().err
+
+
+def test_a_record_file_that_cannot_be_written_is_a_message(tmp_path, capsys):
+    facts = corpus(tmp_path / "docs", 1)
+    (tmp_path / "folder.jsonl").mkdir()
+    with ScriptedServer(Script(needles=facts)) as server:
+        code = main(["run", str(ROOT / "flows" / "lv1.yaml"), "--doc", str(tmp_path / "docs" / "doc000.txt"),
+                     "-q", "Who was the lighthouse keeper of Port Amber0?", "--model", "scripted", "--base-url",
+                     server.base_url, "--record", str(tmp_path / "folder.jsonl"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "cannot write" in err and "folder.jsonl" in err and "Traceback" not in err
