@@ -62,6 +62,9 @@ def _common(p) -> None:
     p.add_argument("--agreement", type=float, default=0.5, metavar="F1",
                    help="the least token F1 of the two answers' own words (0.5)")
     p.add_argument("--judge", action="store_true", help="ask a judge prompt when the F1 is below --agreement")
+    p.add_argument("--no-proposer-check", action="store_true",
+                   help="do not also require a generated question's answer to agree with the answer its "
+                        "proposer gave")
     p.add_argument("--max-answer-tokens", type=int, default=200, help="the format filter's length cap (200)")
     p.add_argument("--dedup", type=float, default=0.8, metavar="SHARE",
                    help="questions of one document sharing this share of their terms are one (0.8)")
@@ -105,7 +108,8 @@ def _settings(args):
             raise ValueError(f"{path}: synth runs flows that take documents and question and give answer; "
                              f"it lacks {', '.join(sorted(lacking))}")
     return dict(flow=str(Path(args.flow)), check_flow=check, check_temperature=args.check_temperature,
-                overrides=overrides, check_overrides=check_overrides, seed=args.seed, agreement=args.agreement, judge=args.judge,
+                overrides=overrides, check_overrides=check_overrides, seed=args.seed, agreement=args.agreement,
+                judge=args.judge, proposer_check=not args.no_proposer_check,
                 max_answer_tokens=args.max_answer_tokens, dedup=args.dedup, trajectory=args.trajectory,
                 cache=not args.no_cache), Settings
 

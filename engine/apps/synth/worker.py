@@ -41,6 +41,7 @@ class Settings:
     unanswerable: int = 0              # questions from another document that this one cannot answer
     agreement: float = 0.5             # the least F1 of the two answers' own words
     judge: bool = False                # ask a judge prompt when the F1 is below it
+    proposer_check: bool = True        # a generated question's answer must also agree with the proposer's
     max_answer_tokens: int = 200
     dedup: float = 0.8                 # Jaccard of two questions' terms at which they are one
     trajectory: bool = False           # keep Lv3's sub-questions and sub-answers in the metadata
@@ -147,16 +148,27 @@ def _one(proposal: Proposal, doc: LoadedDocument, flow, config: ModelConfig, set
         if not verdict.passed:
             return reject(verdict, first.answer)
         filters[name] = verdict.to_dict()
+    judge = (lambda q, a, b: _judge(ctx, q, a, b)) if settings.judge else None
+    meta["agreement"] = {}
+    if settings.proposer_check and proposal.answer and not unanswerable:
+        # The proposer saw the chunk; the agent had to find it: a round trip that costs no call. Both
+        # answers being wrong alike ("the first powered aeroplane in Europe was the clock") passes the
+        # second answer's check, not this one.
+        verdict = check_agreement(first.answer, proposal.answer, question, settings.agreement, judge=judge)
+        meta["agreement"]["proposed_score"] = verdict.score
+        if not verdict.passed:
+            return reject(Verdict(False, "agreement: with the proposer's answer: " +
+                                  verdict.reason.removeprefix("agreement: ").replace("the second answer", "it"),
+                                  verdict.score), first.answer)
     second = _second_answer(doc, question, config, settings)
     _spent(result, second)
     if second.error:
         return reject(Verdict(False, f"agreement: the second run failed: {second.error}"), first.answer)
-    judge = (lambda q, a, b: _judge(ctx, q, a, b)) if settings.judge else None
     verdict = check_agreement(first.answer, second.answer, question, settings.agreement,
                               unanswerable=unanswerable, judge=judge)
-    meta["agreement"] = {"score": verdict.score, "second_answer": second.answer,
-                         "flow": cached_flow(settings.check_flow, settings.check_overrides).name if settings.check_flow
-                         else f"{flow.name} (another sample)"}
+    meta["agreement"].update(score=verdict.score, second_answer=second.answer,
+                             flow=cached_flow(settings.check_flow, settings.check_overrides).name
+                             if settings.check_flow else f"{flow.name} (another sample)")
     if not verdict.passed:
         return reject(verdict, first.answer)
     filters["agreement"] = verdict.to_dict()

@@ -200,3 +200,28 @@ def test_given_questions_are_filtered_like_proposed_ones(tmp_path):
     reasons = sorted(r["reason"] for r in rows(tmp_path / "data.rejected.jsonl"))
     assert reasons == ["dedup: near-identical to 'Who was the lighthouse keeper of Port Amber0?'",
                        "proposal: chunk(s) [99] are not in the document, which has 6 (0 to 5)"]
+
+
+def test_an_answer_disagreeing_with_its_proposer_is_rejected_before_the_second_run(tmp_path, monkeypatch):
+    """The proposer saw the chunk: when the agent's answer and the proposer's differ, no second answer is
+    asked for, and the sample is rejected (unless --no-proposer-check)."""
+    from longflow.apps.synth import worker
+    facts = corpus(tmp_path / "docs", 1)
+    real = worker.propose
+
+    def proposing_a_wrong_answer(ctx, seed, chunks):
+        proposal = real(ctx, seed, chunks)
+        proposal.answer = "Captain Ahab of Nantucket"
+        return proposal
+    monkeypatch.setattr(worker, "propose", proposing_a_wrong_answer)
+    for name, extra in (("checked", []), ("unchecked", ["--no-proposer-check"])):
+        with ScriptedServer(Script(needles=facts)) as server:
+            assert generate(server, tmp_path / "docs", tmp_path / name / "d.jsonl", "--multi", "0", *extra) == 0
+            calls = server.stats.calls
+        rejected = list(rows(tmp_path / name / "d.rejected.jsonl"))
+        if name == "checked":
+            assert [r["reason"][:40] for r in rejected] == ["agreement: with the proposer's answer: i"]
+            checked_calls = calls
+        else:
+            assert not rejected and len(list(rows(tmp_path / name / "d.jsonl"))) == 1
+            assert calls > checked_calls    # the second answer was asked for
