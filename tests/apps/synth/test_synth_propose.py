@@ -62,3 +62,11 @@ def test_a_question_that_already_holds_its_answer_is_rejected():
         "proposal: the question already holds its answer"
     assert holds_its_answer("What was the name of the symphony Beethoven composed?", "The Fifth Symphony") is None
     assert holds_its_answer("Who built the press?", "") is None      # no answer given: nothing to compare
+
+
+def test_a_chinese_question_about_the_passage_is_rejected_and_one_about_materials_is_not():
+    passage = ["花果山上的猴王用石头和木头做建筑材料，建了水帘洞。"]
+    seed = Seed("single", [0])
+    assert check_question("猴王用什么做建筑材料？", passage, "zh", seed) is None
+    assert check_question("根据材料，猴王建了什么？", passage, "zh", seed).reason == \
+        "proposal: the question speaks of the passage, not of what it says"
