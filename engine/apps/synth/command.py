@@ -157,7 +157,9 @@ def cmd_generate(args) -> int:
         summary = generate(refs, Path(args.out), settings, base_urls=urls, executor=args.executor,
                            workers=workers, ray_address=args.ray_address, given=given, stream=stream)
     print(render(summary), file=sys.stderr)
-    return 0 if summary["documents_done_now"] == 0 or len(summary["documents_failed"]) < summary["documents_done_now"] else 1
+    every_one_failed = summary["documents_done_now"] and \
+        len(summary["documents_failed"]) == summary["documents_done_now"]
+    return 1 if every_one_failed else 0
 
 
 def cmd_verify(args) -> int:
@@ -167,8 +169,12 @@ def cmd_verify(args) -> int:
     config, urls = _model(args)
     stream = None if args.quiet else sys.stderr
     with serve(config, stream) as (live, limit):
+        if live.base_url != config.base_url:       # the embedded model's server, for this run
+            urls = [live.base_url]
         settings = Settings(**fields, model=_model_fields(live, urls))
-        summary = verify(pairs, Path(args.out), settings, live, stream=stream)
+        workers = args.workers or (1 if limit == 1 else 4 * len(urls))
+        live = live.with_fields(served_by=dict(settings.model)["served_by"])
+        summary = verify(pairs, Path(args.out), settings, live, base_urls=urls, workers=workers, stream=stream)
     print(f"pairs: {summary['pairs']}; kept {summary['kept']}; rejected {summary['rejected_total']} "
           f"({', '.join(f'{k} {v}' for k, v in summary['rejected'].items()) or 'none'}); "
           f"{summary['model_calls']} model calls, {summary['seconds']:.0f}s", file=sys.stderr)

@@ -9,7 +9,7 @@ import signal
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import replace
-from typing import Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .worker import DocResult, DocTask, Settings, process
 
@@ -36,33 +36,43 @@ class Balancer:
             self.busy[url] -= 1
 
 
-def run_local(tasks: Iterable[DocTask], settings: Settings, balancer: Balancer, workers: int = 1) -> Iterator[DocResult]:
-    todo = iter(tasks)
+def run_local(tasks: Iterable[DocTask], settings: Settings, balancer: Balancer,
+              workers: int = 1) -> Iterator[DocResult]:
+    for task, outcome in in_threads(tasks, lambda task, url: process(replace(task, base_url=url), settings),
+                                    balancer, workers):
+        yield _result(task, outcome)
+
+
+def in_threads(items: Iterable, work: Callable[[Any, str], Any], balancer: Balancer,
+               workers: int = 1) -> Iterator[tuple[Any, Callable[[], Any]]]:
+    """(item, a function giving `work(item, endpoint)`'s result or raising its error) for each item, as
+    each finishes, `workers` at once and at most `2 * workers` taken from `items` at a time."""
+    todo = iter(items)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synth")
     pending: dict = {}
 
     def submit() -> bool:
-        task = next(todo, None)
-        if task is None:
+        item = next(todo, None)
+        if item is None:
             return False
-        task = replace(task, base_url=balancer.take())
-        pending[pool.submit(process, task, settings)] = task
+        url = balancer.take()
+        pending[pool.submit(work, item, url)] = (item, url)
         return True
     try:
-        # The first document runs alone: what a run imports on first use (LangGraph, the OpenAI client,
+        # The first item runs alone: what a run imports on first use (LangGraph, the OpenAI client,
         # httpx...) is then imported in one thread; threads importing a module at once can see it half
         # initialised ("partially initialized module 'httpx' has no attribute 'URL'").
         submit()
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                task = pending.pop(future)
-                balancer.release(task.base_url)
-                yield _result(task, future.result)
+                item, url = pending.pop(future)
+                balancer.release(url)
+                yield item, future.result
             while len(pending) < 2 * workers and submit():
                 pass
     finally:
-        # Ctrl-C (or an error writing) does not wait for the documents queued behind those in flight.
+        # Ctrl-C (or an error writing) does not wait for the items queued behind those in flight.
         pool.shutdown(wait=not pending, cancel_futures=True)
 
 

@@ -29,7 +29,8 @@ PASSAGE_TOKENS = 700          # each passage shown to the proposer (two fit a sm
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}(?:[ \t]+[A-Z][a-z]{2,})*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"'\n]\s*)$")
 _META = re.compile(r"\b(?:the|this|these|that|above|following) (?:passages?|text|excerpt|author)\b|"
-                   r"\bpassage [AB12]\b|材料[甲乙中里]|(?:这|该|上述|以上|根据)(?:段)?材料|文中|这段话|作者", re.IGNORECASE)
+                   r"\bpassage [AB12]\b|材料[甲乙中里]|(?:这|该|上述|以上|根据)(?:段)?材料|文中|这段话|作者",
+                   re.IGNORECASE)
 
 
 @dataclass

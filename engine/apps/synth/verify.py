@@ -2,7 +2,8 @@
 cross-checked by the agent: it answers each question on its document, and a pair is kept only when the
 two answers agree (the same F1, threshold and optional judge as `generate`).
 
-Each line of the input: {"document": PATH, "question": "...", "answer": "..."} (PATH relative to the
+Pairs are checked `--workers` at once, balanced across the `--base-url`s. Each line of the input:
+{"document": PATH, "question": "...", "answer": "..."} (PATH relative to the
 input file's folder, or to the current one), or "text" with the document itself instead of "document";
 an "id" is kept if given. Every line is checked before any model is asked.
 """
@@ -12,7 +13,7 @@ import json
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -22,6 +23,7 @@ from longflow.nodes.tokens import language_of
 from . import jsonl, samples
 from .agent import ask
 from .corpus import DocRef, cached_flow, chunk_tokens, load
+from .executors import Balancer, in_threads
 from .filters import Verdict, check_agreement, check_format, refuses
 from .generate import Paths, write_atomically
 from .worker import Settings, _judge, _proposer
@@ -66,8 +68,10 @@ def _document(row: dict, source: Path, where: str) -> DocRef:
                      f"folder); give a path relative to either")
 
 
-def verify(pairs: list[Pair], out: Path, settings: Settings, config: ModelConfig,
-           stream: TextIO | None = sys.stderr) -> dict:
+def verify(pairs: list[Pair], out: Path, settings: Settings, config: ModelConfig, *, base_urls: list[str] = (),
+           workers: int = 1, stream: TextIO | None = sys.stderr) -> dict:
+    """Each pair checked by the agent, `workers` at once, balanced across `base_urls` (default: the
+    config's); lines written as they finish."""
     paths = Paths(Path(out))
     flow = cached_flow(settings.flow, settings.overrides)
     done = set(jsonl.ids(paths.samples)) | set(jsonl.ids(paths.rejected))
@@ -77,14 +81,24 @@ def verify(pairs: list[Pair], out: Path, settings: Settings, config: ModelConfig
     started = time.perf_counter()
     try:
         with jsonl.JsonlWriter(paths.samples) as kept, jsonl.JsonlWriter(paths.rejected) as rejected:
-            for n, pair in enumerate(pairs, 1):
-                row, verdict = _one(pair, flow, config, settings, done, judge, counts)
+            balancer = Balancer(list(base_urls) or [config.base_url])
+
+            def work(pair: Pair, url: str) -> tuple:
+                return _one(pair, flow, replace(config, base_url=url), settings, done, judge)
+            for n, (pair, outcome) in enumerate(in_threads(pairs, work, balancer, workers), 1):
+                try:
+                    row, verdict, spent = outcome()
+                except Exception as exc:  # noqa: BLE001 - a bug in one pair's check: that pair is rejected
+                    verdict = Verdict(False, f"run: {type(exc).__name__}: {exc}"[:500])
+                    row, spent = samples.rejected(pair.given_id or f"line{pair.line}", pair.question, pair.answer,
+                                                  verdict.reason, {"line": pair.line}), Counter(rejected_run=1)
+                counts.update(spent)
                 if row is not None:
                     (kept if verdict.passed else rejected).write(row)
                     kept.sync() if verdict.passed else rejected.sync()
                 if stream is not None:
-                    spent = time.perf_counter() - started
-                    eta = spent / n * (len(pairs) - n)
+                    spent_s = time.perf_counter() - started
+                    eta = spent_s / n * (len(pairs) - n)
                     stream.write(f"[{n}/{len(pairs)}] line {pair.line}: "
                                  f"{'kept' if verdict.passed else verdict.reason[:160]}; ETA {eta:.0f}s\n")
                     stream.flush()
@@ -102,18 +116,19 @@ def verify(pairs: list[Pair], out: Path, settings: Settings, config: ModelConfig
     return summary
 
 
-def _one(pair: Pair, flow, config: ModelConfig, settings: Settings, done: set, judge, counts: Counter):
-    """(the line to write or None when done before, the verdict)."""
+def _one(pair: Pair, flow, config: ModelConfig, settings: Settings, done: set, judge) -> tuple:
+    """(the line to write, or None when done before; the verdict; what it counted)."""
+    counts: Counter = Counter()
     try:
         doc = load(pair.doc, chunk_tokens(flow) or 512)
     except ValueError as exc:
         counts["rejected_document"] += 1
         return samples.rejected(pair.given_id or f"line{pair.line}", pair.question, pair.answer,
-                                f"document: {exc}", {"line": pair.line}), Verdict(False, f"document: {exc}")
+                                f"document: {exc}", {"line": pair.line}), Verdict(False, f"document: {exc}"), counts
     id_ = pair.given_id or samples.sample_id(doc.document["sha256"], pair.question, f"verify:{flow.name}")
     if id_ in done:
         counts["skipped"] += 1
-        return None, Verdict(True)
+        return None, Verdict(True), counts
     lang = language_of(pair.question)
     meta = {"flow": flow.name, "model": config.model, "kind": "given", "lang": lang, "line": pair.line,
             "document": {"id": pair.doc.id, "tokens": doc.tokens, "chunks": len(doc.chunks),
@@ -132,7 +147,7 @@ def _one(pair: Pair, flow, config: ModelConfig, settings: Settings, done: set, j
     meta["filters"] = {verdict.reason.split(":")[0] or "agreement": verdict.to_dict()}
     if not verdict.passed:
         counts[f"rejected_{verdict.reason.split(':')[0]}"] += 1
-        return samples.rejected(id_, pair.question, pair.answer, verdict.reason, meta), verdict
+        return samples.rejected(id_, pair.question, pair.answer, verdict.reason, meta), verdict, counts
     counts["kept"] += 1
-    return samples.line(id_, [doc.text], pair.question, pair.answer, lang, meta), verdict
+    return samples.line(id_, [doc.text], pair.question, pair.answer, lang, meta), verdict, counts
 

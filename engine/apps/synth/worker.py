@@ -78,7 +78,8 @@ def process(task: DocTask, settings: Settings) -> DocResult:
         result.error = str(exc)
         return result
     result.sha256 = doc.document["sha256"]
-    config = replace(ModelConfig(**dict(settings.model)), base_url=task.base_url or dict(settings.model).get("base_url", ""))
+    model = dict(settings.model)
+    config = replace(ModelConfig(**model), base_url=task.base_url or model.get("base_url", ""))
     ctx = _proposer(config, settings.cache)
     try:
         rng = random.Random(f"{settings.seed}|{task.ref.id}")
@@ -105,7 +106,8 @@ def _one(proposal: Proposal, doc: LoadedDocument, flow, config: ModelConfig, set
     seed, question = proposal.seed, proposal.question
     result.stats["proposed"] += 1
     id_ = samples.sample_id(doc.document["sha256"], question or f"(none from {seed.chunks})", flow.name)
-    meta = {"flow": flow.name, "model": config.model, "kind": seed.kind, "lang": language_of(question or doc.text[:2000]),
+    meta = {"flow": flow.name, "model": config.model, "kind": seed.kind,
+            "lang": language_of(question or doc.text[:2000]),
             "document": {"id": doc.ref.id, "tokens": doc.tokens, "chunks": len(doc.chunks),
                          "sha256": doc.document["sha256"]},
             "proposed_from": seed.chunks, "proposed_answer": proposal.answer, "seed": settings.seed}

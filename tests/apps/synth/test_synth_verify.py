@@ -40,7 +40,7 @@ def test_verify_keeps_the_pairs_the_agent_agrees_with(tmp_path):
         assert main(["synth", "verify", str(qa), "-o", str(out), "--model", "scripted", "--base-url",
                      server.base_url, *LV1]) == 0                     # again: every pair was done
         assert server.stats.calls == calls
-    kept = list(rows(out))
+    kept = sorted(rows(out), key=lambda s: s["meta"]["line"])     # written as they finish
     assert [s["messages"][2]["content"] for s in kept] == ["Silas Wendt0.", "The keeper was Silas Wendt1."]
     assert kept[1]["id"] == "mine-1" and kept[0]["meta"]["agreement"]["score"] >= 0.5
     [wrong] = rows(tmp_path / "v.rejected.jsonl")
