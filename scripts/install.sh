@@ -12,7 +12,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   # llama-cpp-python has no wheel: it compiles (~5 min on 2 cores). Portable flags, so that a build made
   # on an AVX-512 machine still runs on one without it.
   export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}"
-  "$venv/bin/pip" install -q --disable-pip-version-check -e '.[local,dev,bench,docs]'
+  "$venv/bin/pip" install -q --disable-pip-version-check -e '.[local,dev,bench,docs,ray]'
   echo "$want" > "$stamp"
 fi
 "$venv/bin/engine" model prepare

@@ -7,6 +7,7 @@
   engine graph flows/lv3.yaml --format png -o lv3.png
   engine nodes
   engine model prepare
+  engine synth generate --docs books/ -o data.jsonl
 """
 from __future__ import annotations
 
@@ -74,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-cache", action="store_true",
                      help="do not reuse model replies from earlier runs (they make a run resumable)")
     run.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    run.add_argument("--record", metavar="FILE.jsonl",
+                     help="append the run as a fine-tuning sample (the format of `engine synth generate`)")
     run.set_defaults(handler=cmd_run)
 
     validate = sub.add_parser("validate", help="check flow files; exit 1 on any error")
@@ -98,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .bench import add_parser as add_bench
     add_bench(sub)
+    from .synth.command import add_parser as add_synth
+    add_synth(sub)
 
     nodes = sub.add_parser("nodes", help="list node kinds with inputs, outputs, parameters and docs")
     nodes.add_argument("--markdown", action="store_true", help="as the README's node reference")
@@ -168,6 +173,11 @@ def cmd_run(args) -> int:
     else:
         print(result.answer)
     print(summary(record), file=sys.stderr)
+    if args.record:
+        from .synth.record import record_run
+        record_run(args.record, flow, args.doc, args.question, result.answer, config.model, record,
+                   result.outputs)
+        print(f"recorded as a sample in {args.record}", file=sys.stderr)
     covered = record["coverage"]
     if covered["read"] < args.min_coverage:
         first = next((f["error"] for f in record["failures"] if "item" in f), "")

@@ -35,9 +35,17 @@ def inside(path: Path, roots) -> bool:
 
 
 def private_file(path: Path) -> Path:
-    """`path`, created if missing, readable and writable by the user alone (0600)."""
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
+    """`path`, created if missing, readable and writable by the user alone (0600).
+
+    An existing file is never opened here: closing any descriptor of a file drops every POSIX lock the
+    process holds on it, and an SQLite connection open on it elsewhere in the process (the reply cache,
+    opened by each run of a long-lived worker) would lose its locks: "disk I/O error" once another
+    process writes too."""
+    if not path.exists():
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
+        except FileExistsError:   # another process made it meanwhile
+            pass
     if path.stat().st_mode & 0o077:
         path.chmod(0o600)
     return path

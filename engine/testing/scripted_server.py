@@ -9,7 +9,8 @@ configurable latency, and counts what it served:
 
 Tasks are recognised by the built-in prompts' wording (en and zh): split the query, keywords, read a
 chunk (the needle sentences it holds, else None), answer (the passage sentence that best matches the
-question, or "the document does not say"), and plan the next sub-question (from `Script.plan`, as a
+question, or "the document does not say"), propose a question about a passage and judge two answers
+(engine synth: by the words they share), and plan the next sub-question (from `Script.plan`, as a
 native tool call when the request offers tools, else as JSON). A plan step can be filled only from what
 the earlier steps found (`{1:PATTERN}`), and the answer over Lv3's memory is whatever found answer
 matches the question: the script knows the form of each reply, not the answers. A prompt it has no rule
@@ -100,6 +101,11 @@ class Responder:
             return (" ".join(found) if found else "None"), None, "read"
         if last.startswith("Answer the question using only") or last.startswith("只根据下面的材料"):
             return self._answer(last), None, "answer"
+        if last.startswith(("Write one question that the passage below answers", "根据下面的材料，写一个问题",
+                            "Two passages from one document both mention", "同一文档中的两段材料都提到了")):
+            return self._json(self._propose(last)), None, "propose"
+        if last.startswith(("Do these two answers to the question say the same thing?", "下面两个回答对这个问题")):
+            return self._judge(last), None, "judge"
         if last.startswith("Rewrite the answer below") or last.startswith("按照指令改写"):
             # In form only: the answer given, marked with the instructions it was told to follow.
             told = re.findall(r"^- (.+)$", last, re.M)
@@ -134,6 +140,32 @@ class Responder:
             return hit.group(0)
         step = re.sub(r"\{(\d+):([^}]+)\}", fill, step)
         return None if missing else step
+
+    def _propose(self, prompt: str) -> str:
+        """A question in form only (engine synth): about the words of a sentence of the (last) passage, a
+        needle when it holds one, else its longest sentence; the answer, that sentence. It reads no meaning:
+        the agent must still find the sentence in the document."""
+        zh = not prompt.startswith(("Write", "Two"))
+        passage = re.split(r"\n(?:Passage B|Passage|材料乙|材料)[:：]\n", prompt)[-1]
+        needles = [n for n in self.script.needles if n in passage]
+        sentences = needles or sorted((s.strip() for s in re.split(r"(?<=[.!?。！？])\s*|\n", passage)
+                                       if s.strip()), key=lambda s: -len(_content_words(s)))
+        if not sentences:
+            return "{}"
+        words = [w for w in _content_words(sentences[0]) if not w.isdigit()][:8 if zh else 4]   # 8 characters
+        entity = re.findall(r'mention "(.+?)"|都提到了“(.+?)”', prompt)
+        if entity:
+            words = [w for w in "".join(entity[0]).split()[:2] if w.lower() not in words] + words[:3]
+        question = f"{''.join(words)}吗？" if zh else f"What is said about {' '.join(words)}?"
+        return json.dumps({"question": question, "answer": sentences[0]}, ensure_ascii=False)
+
+    @staticmethod
+    def _judge(prompt: str) -> str:
+        """YES when the two answers share half their words (engine synth's judge)."""
+        one = set(_content_words(_after(prompt, ("Answer 1: ", "回答一："))[-1].split("\n")[0]))
+        two = set(_content_words(_after(prompt, ("Answer 2: ", "回答二："))[-1].split("\n")[0]))
+        same = 2 * len(one & two) >= min(len(one), len(two)) > 0
+        return ("YES" if same else "NO") if "Answer 1" in prompt else ("是" if same else "否")
 
     @staticmethod
     def _split(request: str) -> str:

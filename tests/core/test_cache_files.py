@@ -43,3 +43,32 @@ def test_a_corrupt_reply_cache_is_a_clear_error(tmp_path):
     (tmp_path / "replies.sqlite").write_bytes(b"this is not a database" * 100)
     with pytest.raises(ValueError, match="delete it .* or run with --no-cache"):
         ReplyCache(tmp_path / "replies.sqlite")
+
+
+def _open_and_write(path: str, worker: int) -> str:
+    """One process as a long-lived worker uses the cache: one connection kept open, and one opened and
+    closed for each run, both writing."""
+    from pathlib import Path
+    try:
+        outer = ReplyCache(Path(path))
+        for run in range(25):
+            inner = ReplyCache(Path(path))
+            inner.put(f"{worker}-{run}", "x" * 1000)
+            inner.close()
+            outer.put(f"outer-{worker}-{run}", "y")
+        outer.close()
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        return repr(exc)
+
+
+def test_processes_sharing_the_reply_cache_keep_their_locks(tmp_path):
+    """Opening the cache must not open and close the database file outside SQLite: that drops the POSIX
+    locks of the connection the process already has on it ("disk I/O error" under a second writer, as
+    Ray workers running engine synth met)."""
+    import multiprocessing
+    path = tmp_path / "replies.sqlite"
+    ReplyCache(path).close()
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        results = pool.starmap(_open_and_write, [(str(path), w) for w in range(4)])
+    assert results == ["ok"] * 4
