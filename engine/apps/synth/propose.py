@@ -19,6 +19,7 @@ from longflow.core.context import Context
 from longflow.nodes.bm25_text import analyze
 from longflow.nodes.lang import CJK_RUN, STOP_EN, STOP_ZH
 from longflow.nodes.parsing import parse_json
+from longflow.nodes.templates import quoted
 from longflow.nodes.tokens import language_of, truncate_to_tokens
 
 from .filters import Verdict
@@ -113,10 +114,10 @@ def propose(ctx: Context, seed: Seed, chunks: list[dict]) -> Proposal:
     texts = [truncate_to_tokens(chunks[i]["text"], PASSAGE_TOKENS) for i in seed.chunks]
     lang = language_of(" ".join(texts))
     if seed.kind == "multi":
-        prompt = template("propose_multi", lang).safe_substitute(entity=seed.entity, first=texts[0],
-                                                                  second=texts[1])
+        prompt = template("propose_multi", lang).safe_substitute(entity=seed.entity, first=quoted(texts[0]),
+                                                                  second=quoted(texts[1]))
     else:
-        prompt = template("propose_single", lang).safe_substitute(passage=texts[0])
+        prompt = template("propose_single", lang).safe_substitute(passage=quoted(texts[0]))
     reply = ctx.chat(prompt, max_tokens=200)
     question, answer = read_reply(reply)
     proposal = Proposal(seed, question, answer, prompt_chars=len(prompt))
