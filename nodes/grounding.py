@@ -51,11 +51,12 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     that gives the answer speaks of what was asked. For a multi-hop question the tie may pass through
     one other sentence that shares a name with the answer's (a term found in at most two sentences:
     "Patient was released in 2017" and "her second EP, Patient"): the two together must hold `tie` of
-    the question's terms, the other one bringing a term the answer's sentence lacks. A reply with no terms of its own is an echo, unless the question offers a
-    choice and the reply is shorter than half of it ("Which came first, A or B?": "A"); a yes or no is an
-    answer too. ("Bonnie and Clyde's gang" for "Buck Barrow is married to what member of Bonnie and
-    Clyde's gang?" is an echo.) A sentence that another one outdoes (`_outdone`: the same words of the
-    question and more) does not tie a reply directly.
+    the question's terms, the other one bringing a term the answer's sentence lacks. A reply with no
+    terms of its own is an echo, unless the question offers a choice and the reply is shorter than half
+    of it ("Which came first, A or B?": "A"); a yes or no is an answer too. ("Bonnie and Clyde's gang"
+    for "Buck Barrow is married to what member of Bonnie and Clyde's gang?" is an echo.) A sentence that
+    holds no word of the question itself, or that another one outdoes (`_outdone`: built like it, the
+    same words of the question and more), does not tie a reply directly: LOOK_ALIKE says so.
     """
     if _YES_NO.match(reply):
         return ""
