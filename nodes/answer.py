@@ -99,7 +99,10 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
         # tied to the question through the passages: a reader keeps the sentence that answers a two-hop
         # question ("Ryan Babel plays for Besiktas") more often than the one that names its subject, which
         # retrieval, matching the question's words, brings.
-        reply = _answer_from(ctx, lang, prompt, question, found, check, focus=0, ties=passages)
+        # Lv3's memory is not among the ties: its questions and answers are the models' words, and the
+        # names they repeat would no longer count as rare.
+        reply = _answer_from(ctx, lang, prompt, question, found, check, focus=0,
+                             ties=[p for p in passages if not _looked_up(p)])
         if is_decline(reply) and passages:
             ctx.record.note(ctx.node, "no answer from the reader's sentences: asking from the passages")
     if is_decline(reply) and passages:
@@ -217,13 +220,18 @@ def _place(item: Any) -> tuple:
     return "", 0
 
 
+def _looked_up(item: Any) -> bool:
+    """Whether `item` is an entry of Lv3's memory, `{"question", "answer"}`, rather than document text."""
+    return isinstance(item, dict) and "answer" in item and "text" not in item
+
+
 def usable(context: Any) -> list:
     """The context items worth answering from: not empty, and not a looked-up answer that itself says
     the document does not say (Lv3's memory of a sub-question that found nothing)."""
     items = context if isinstance(context, list) else [context] if context else []
     out = []
     for item in items:
-        if isinstance(item, dict) and "answer" in item and "text" not in item:
+        if _looked_up(item):
             if str(item.get("answer") or "").strip() and not is_decline(str(item["answer"])):
                 out.append(item)
         elif isinstance(item, dict) and str(item.get("text") or "").strip():

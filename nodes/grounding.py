@@ -21,6 +21,9 @@ LOOK_ALIKE = "comes from a sentence built like the one about what was asked"
 # alternatives a question offers.
 _YES_NO = re.compile(r"^\W*(yes|no|是的?|不是|否|对|不对)(\W|$)", re.IGNORECASE)
 _CHOICE = re.compile(r"\bor\b|\bwhether\b|还是|或者|或是|哪一个", re.IGNORECASE)
+# A name in a question: capitalised Latin words in a row ("the Fifth Symphony", "Dance Gavin Dance").
+_NAME = re.compile(r"[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*(?:\s+[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*)*")
+_SENTENCE_START = re.compile(r"(^|[.!?。！？]\s*)$")
 
 
 def terms(text: str) -> set[str]:
@@ -41,7 +44,8 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
-def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie: float = 0.25) -> str:
+def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie: float = 0.25,
+                links: int = 3) -> str:
     """Why `reply` is not an answer taken from `context`, or '' when it is one.
 
     A reply's own terms are those the question does not hold. It is an answer from the context when a
@@ -49,9 +53,10 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     the question's terms: the words that tie the answer to what was asked. A small model asked about
     something the document does not hold picks words from sentences about something else; a sentence
     that gives the answer speaks of what was asked. For a multi-hop question the tie may pass through
-    one other sentence that shares a name with the answer's (a term found in at most two sentences:
-    "Patient was released in 2017" and "her second EP, Patient"): the two together must hold `tie` of
-    the question's terms, the other one bringing a term the answer's sentence lacks. A reply with no
+    up to `links` other sentences, each sharing a name with the one before it (a term found in at most
+    two sentences: "Patient was released in 2017", "Patient is sung by Tilian Pearson", "Tilian Pearson
+    sings in Dance Gavin Dance"): together they must hold `tie` of the question's terms, each one
+    bringing a term of the question that those before it lack (`_chained`). A reply with no
     terms of its own is an echo, unless the question offers a choice and the reply is shorter than half
     of it ("Which came first, A or B?": "A"); a yes or no is an answer too. ("Bonnie and Clyde's gang"
     for "Buck Barrow is married to what member of Bonnie and Clyde's gang?" is an echo.) A sentence that
@@ -65,6 +70,12 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     if not own:
         return "" if _CHOICE.search(question) and len(said) * 2 < len(asked) else ECHO
     each = [terms(s) for s in sentences(context)]
+    named = names(question)
+    if named and not any(name <= sentence for name in named for sentence in each):
+        # The question names what it asks about, and no sentence of the context names any of it: the
+        # reply is about something else ("the bicycle" for "...the same century as the Fifth Symphony
+        # was composed?" in a document that never mentions the symphony).
+        return NOT_ASKED if own & set().union(*each) else NOT_IN_CONTEXT
     around = [set().union(*each[max(i - 1, 0):i + 2]) for i in range(len(each))]
     enough = tie * len(asked)
     holding = [i for i, sentence in enumerate(each)
@@ -77,17 +88,51 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
            and len(_tied(i, each, asked, holding)) >= enough for i in direct):
         return ""
     seen = Counter(t for sentence in each for t in sentence)
-    for i in holding:
-        names = {t for t in each[i] - asked if seen[t] <= 2}
-        # The other sentence must bring a word of the question that the answer's own lacks (a look-alike
-        # that holds most of the question already is not made an answer by any sentence sharing a name),
-        # and be neither a look-alike itself nor the sentence the answer's is a look-alike of (two needles
-        # of one template share its words).
-        if any(j != i and each[j] & names and asked & each[j] - around[i]
-               and len(asked & (around[i] | around[j])) >= enough and not _outdone(j, each, asked, holding)
-               and not _better(j, i, each, asked) for j in range(len(each))):
-            return ""
+    rare = {}
+    for j, sentence in enumerate(each):
+        for t in sentence - asked:
+            if seen[t] <= 2:
+                rare.setdefault(t, []).append(j)
+    if any(_chained(i, each, around, asked, holding, rare, enough, links) for i in holding):
+        return ""
     return LOOK_ALIKE if direct else NOT_ASKED if holding else NOT_IN_CONTEXT
+
+
+def names(question: str) -> list[set[str]]:
+    """The terms of each name the question holds: capitalised Latin words in a row, the first word of a
+    sentence left out ("What", "Masakatsu" of "Masakatsu Ueda is ..."), names with no terms dropped."""
+    found = []
+    for match in _NAME.finditer(question):
+        words = match.group().split()
+        if _SENTENCE_START.search(question[:match.start()]):
+            words = words[1:]
+        name = terms(" ".join(words))
+        if name:
+            found.append(name)
+    return found
+
+
+def _chained(i: int, each: list[set[str]], around: list[set[str]], asked: set[str], holding: list[int],
+             rare: dict[str, list[int]], enough: float, links: int) -> bool:
+    """Whether the answer's sentence `i` is tied to the question through a chain of at most `links`
+    other sentences, each sharing a rare name with the one before it. Each must bring a word of the
+    question the chain lacks so far (a look-alike that holds most of the question already is not made an
+    answer by any sentence sharing a name), and be neither a look-alike itself nor the sentence the
+    answer's is a look-alike of (two needles of one template share its words)."""
+    paths, reached = [(i, asked & around[i])], {i}
+    for _ in range(links):
+        longer = []
+        for k, got in paths:
+            for j in sorted({j for t in each[k] - asked for j in rare.get(t, ())} - reached):
+                if not asked & each[j] - got or _outdone(j, each, asked, holding) or _better(j, i, each, asked):
+                    continue
+                reached.add(j)   # each sentence joins one chain, the shortest: the search stays small
+                now = got | asked & around[j]
+                if len(now) >= enough:
+                    return True
+                longer.append((j, now))
+        paths = longer
+    return False
 
 
 def _tied(i: int, each: list[set[str]], asked: set[str], holding: list[int]) -> set[str]:

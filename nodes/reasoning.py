@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from longflow.core.context import Context, ToolsRejected
 from longflow.core.registry import Range, node
 
-from .answer import strongest
+from .answer import strongest, usable
 from .llm import ask_json, bullet_list
 from .parsing import is_decline, parse_json
 from .templates import fill, quoted
@@ -48,13 +48,14 @@ def next_subquestion(question: str, memory: list | None = None, found: list | No
 
     Give the loop edge into the lookup a `limit:`, so that a model that never says it is done still
     stops. `asked` is the sub-question again, for a state key that collects every question asked.
-    What a small model gets wrong is decided here: "done" before any lookup asks the question itself
-    first; a question asked before is not asked again; and (with `bridge`) a model that stops once the
-    question itself was looked up gets the question asked once more with what was found: the answers,
-    and `found`, the sentences the lookups' readers kept (Lv2's evidence). These name what a second hop
-    has to find ("Ueda is a blue belt under Yuki Nakai" for "...under the martial artist who teaches
-    which two disciplines?"), and a reader shown them recognises the passage about Yuki Nakai. A model
-    that split the question itself, and never asked it whole, is trusted when it stops.
+    What a small model gets wrong is decided here: "done" before any lookup, or after lookups that all
+    found nothing, asks the question itself; a question asked before is not asked again; and (with
+    `bridge`) a model that stops once the question itself was looked up gets the question asked once
+    more with what was found: the answers, and `found`, the sentences the lookups' readers kept (Lv2's
+    evidence). These name what a second hop has to find ("Ueda is a blue belt under Yuki Nakai" for
+    "...under the martial artist who teaches which two disciplines?"), and a reader shown them
+    recognises the passage about Yuki Nakai. A model that split the question itself, and found
+    something, is trusted when it stops.
     """
     lang = language_of(question)
     # The answers found so far come from the document (a reader's reply to it): quoted like the document.
@@ -76,17 +77,19 @@ def next_subquestion(question: str, memory: list | None = None, found: list | No
             sub = _by_json(ctx, question, so_far, lang, prompt)
     else:
         sub = _by_json(ctx, question, so_far, lang, prompt)
-    if sub is None and not memory:
-        # "DONE" before any lookup is what a small model says most often, and the answer step would then
-        # have nothing to go on: look the question itself up first.
-        ctx.record.fallback(ctx.node, "the model stopped before looking anything up: asking the question "
-                                      "itself first")
-        sub = re.sub(r"\s+", " ", question).strip() or None
     asked = {_normal(m.get("question")) for m in memory or [] if isinstance(m, dict)}
     if sub and _normal(sub) in asked:
         ctx.record.note(ctx.node, "the model asked a question it had asked before", subquestion=sub)
         sub = None
     whole = _normal(question)
+    if sub is None and whole not in asked and not usable(memory):
+        # "DONE" before any lookup is what a small model says most often, and stopping after sub-questions
+        # that found nothing ("Who taught which two disciplines?", its subject lost) comes next: the answer
+        # step would have nothing to go on. Look the question itself up.
+        ctx.record.fallback(ctx.node, "the model stopped before looking anything up: asking the question "
+                                      "itself first" if not memory else
+                                      "the model stopped with nothing found: asking the question itself")
+        sub = re.sub(r"\s+", " ", question).strip() or None
     bridged_before = any(a != whole and a.startswith(whole) for a in asked)
     if sub is None and bridge and whole in asked and not bridged_before:
         sub = _bridged(question, memory or [], found or [], lang, known_tokens)

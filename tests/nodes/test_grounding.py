@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from longflow.nodes.grounding import ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, held, sentences, unsupported
+from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, held, names, sentences,
+                                      unsupported)
 
 CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. Her brother kept the accounts."
            "\n\nA golden apple lay on the kitchen table of the farm.\n安娜在1820年重建了磨坊。")
@@ -41,6 +42,36 @@ def test_a_multi_hop_answer_is_tied_through_the_name_it_shares_with_another_sent
     assert unsupported("On 1 September 2017.", question,
                        context.replace("Her second EP was called Lanterns.", "")) == NOT_ASKED
     assert unsupported("A golden apple.", question, context) == NOT_ASKED
+
+
+@pytest.mark.parametrize("context, question, reply", [
+    ("Lanterns came out on 1 September 2017, on Vital Records.\n\nThe river was cold that year.\n\n"
+     "Lanterns is an EP by Ivo Brenn.\n\nNobody spoke at supper.\n\n"
+     "Ivo Brenn sang lead for the band Tin Orchard.\n\nA golden apple lay on the table.",
+     "When was the EP of the lead singer of Tin Orchard released?", "On 1 September 2017."),
+    ("《灯笼》于2017年9月1日在维塔唱片发行。\n\n那年河水很冷。\n\n《灯笼》是伊沃·布伦的专辑。\n\n"
+     "晚饭时没人说话。\n\n伊沃·布伦是锡果园乐队的主唱。\n\n桌上放着一个金苹果。",
+     "锡果园乐队主唱的专辑是什么时候发行的？", "2017年9月1日。"),
+])
+def test_a_chain_of_three_hops_ties_the_answer_through_each_name(context, question, reply):
+    # The answer's sentence says nothing of what was asked; the EP's sentence names the singer, whose own
+    # sentence names the band: two links, each through a name the two sentences share.
+    assert unsupported(reply, question, context) == ""
+    assert unsupported(reply, question, context, links=1) == NOT_ASKED
+    middle = context.split("\n\n")[2]
+    assert unsupported(reply, question, context.replace(middle, "")) == NOT_ASKED
+
+
+def test_an_answer_to_a_question_about_a_name_the_context_never_names_is_not_tied():
+    context = ("The bicycle, a two-wheeled vehicle, was invented in the 19th century.\n\n"
+               "He came fifth in the race. The symphony played on.")   # the name's words, apart
+    question = "What vehicle was invented in the same century as the Fifth Symphony was composed?"
+    assert unsupported("The bicycle.", question, context) == NOT_ASKED
+    assert unsupported("The bicycle.", question, context + "\nThe Fifth Symphony was composed in the "
+                                                           "19th century.") == ""
+    assert names(question) == [{"fifth", "symphoni"}]
+    assert names("Masakatsu Ueda is a blue belt under whom?") == [{"ueda"}]   # a sentence's first word
+    assert names("以在乐队Dance Gavin Dance中担任主唱而闻名的歌手是谁？") == [{"danc", "gavin"}]
 
 
 def test_sentences_cut_after_english_and_chinese_ends_and_at_lines():

@@ -282,6 +282,20 @@ def test_answer_keeps_the_readers_sentences_closest_to_the_question_within_budge
     assert "Anna rebuilt the mill." in model.last and model.last.count("Filler") < 6
 
 
+def test_lv3s_memory_does_not_tie_an_answer_from_the_sentences_read():
+    # The memory's questions and answers repeat the bridge's name; counted as context, it would no longer
+    # be rare, and the answer, tied to the question only through it, would be declined.
+    found = [{"chunk": "d#2", "text": "Ivo Brenn teaches fencing and judo.", "start": 200},
+             {"chunk": "d#1", "text": "Masa Ito is a blue belt under Ivo Brenn.", "start": 100}]
+    memory = [{"question": "Who is Masa Ito a blue belt under?", "answer": "Masa Ito is under Ivo Brenn."},
+              {"question": "Masa Ito is a blue belt under the man who teaches which two disciplines? "
+                           "(Known: Masa Ito is under Ivo Brenn.)", "answer": "Ivo Brenn teaches them."}]
+    ctx = ctx_with("fencing and judo")
+    out = answer("Masa Ito is a blue belt under the man who teaches which two disciplines?", memory,
+                 evidence=found, ctx=ctx)
+    assert out["answer"] == "fencing and judo" and ctx.record.model_calls == 1
+
+
 def test_several_questions_in_one_are_answered_and_checked_one_by_one():
     model = Recording(responses=["Anna rebuilt it.", "Peter Smith.", "The dog slept by the door."])
     ctx = Context(node="n", model=model, stream=None)
@@ -329,6 +343,20 @@ def test_next_subquestion_stops_on_a_repeated_question():
     ctx = ctx_with('{"subquestion": "when was it composed -> 1808"}')
     assert next_subquestion("q", memory, mode="json", ctx=ctx)["subquestion"] is None
     assert "asked before" in ctx.record.notes[0]["message"]
+
+
+@pytest.mark.parametrize("memory, asks", [
+    # Sub-questions that all found nothing (the subject lost): the question itself is looked up.
+    ([{"question": "Who taught which two disciplines?", "answer": "The document does not say."}], True),
+    # Something was found: the model is trusted when it stops.
+    ([{"question": "Who taught Ueda?", "answer": "Yuki Nakai."}], False),
+    # The question itself found nothing too: nothing more to try.
+    ([{"question": "Whose student is Ueda?", "answer": "The document does not say."}], False),
+])
+def test_next_subquestion_looks_the_question_up_when_it_stops_with_nothing_found(memory, asks):
+    ctx = ctx_with('{"done": true}')
+    out = next_subquestion("Whose student is Ueda?", memory, mode="json", bridge=False, ctx=ctx)
+    assert out["subquestion"] == ("Whose student is Ueda?" if asks else None)
 
 
 def test_remember():
