@@ -24,6 +24,22 @@ _CHOICE = re.compile(r"\bor\b|\bwhether\b|还是|或者|或是|哪一个", re.IG
 # A name in a question: capitalised Latin words in a row ("the Fifth Symphony", "Dance Gavin Dance").
 _NAME = re.compile(r"[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*(?:\s+[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*)*")
 _SENTENCE_START = re.compile(r"(^|[.!?。！？]\s*)$")
+# What Lv3 adds to a question it asks again (`with_known`): facts found so far, not words of the question.
+_KNOWN = re.compile(r"\s*(?:\(Known: (.*)\)|（已知：(.*)）)\s*$", re.DOTALL)
+
+
+def with_known(question: str, facts: list[str], lang: str) -> str:
+    """The question asked again with the facts found so far: "... (Known: A; B)"."""
+    known = "; ".join(facts)
+    return f"{question} (Known: {known})" if lang == "en" else f"{question}（已知：{known}）"
+
+
+def without_known(question: str) -> tuple[str, str]:
+    """The question and the facts `with_known` added to it ('' when none were)."""
+    match = _KNOWN.search(question)
+    if not match:
+        return question, ""
+    return question[:match.start()], match.group(1) or match.group(2) or ""
 
 
 def terms(text: str) -> set[str]:
@@ -61,10 +77,16 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     of it ("Which came first, A or B?": "A"); a yes or no is an answer too. ("Bonnie and Clyde's gang"
     for "Buck Barrow is married to what member of Bonnie and Clyde's gang?" is an echo.) A sentence that
     holds no word of the question itself, or that another one outdoes (`_outdone`: built like it, the
-    same words of the question and more), does not tie a reply directly: LOOK_ALIKE says so.
+    same words of the question and more), does not tie a reply directly: LOOK_ALIKE says so. A question
+    that names something (`names`) no sentence of the context names is not answered by it. Facts a
+    question was asked again with (`with_known`) count as context, not as the question.
     """
     if _YES_NO.match(reply):
         return ""
+    # The facts a question was asked again with are context to tie the reply through, not words of the
+    # question: counted as asked, they would raise the tie it needs and hide the names the chain goes by.
+    question, known = without_known(question)
+    context = f"{context}\n{known}" if known else context
     asked, said = terms(question), terms(reply)
     own = said - asked
     if not own:

@@ -9,6 +9,7 @@ from longflow.core.context import Context, ToolsRejected
 from longflow.core.registry import Range, node
 
 from .answer import strongest, usable
+from .grounding import with_known
 from .llm import ask_json, bullet_list
 from .parsing import is_decline, parse_json
 from .templates import fill, quoted
@@ -116,9 +117,7 @@ def _bridged(question: str, memory: list, found: list, lang: str, budget: int) -
         kept.append(fact)
     if not kept:
         return None
-    known = "; ".join(kept)
-    text = f"{question} (Known: {known})" if lang == "en" else f"{question}（已知：{known}）"
-    return re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"\s+", " ", with_known(question, kept, lang)).strip()
 
 
 def _by_tool(ctx: Context, spec, question: str, found: str, lang: str, prompt: str) -> str | None:

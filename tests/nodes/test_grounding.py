@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, held, names, sentences,
-                                      unsupported)
+                                      unsupported, with_known, without_known)
 
 CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. Her brother kept the accounts."
            "\n\nA golden apple lay on the kitchen table of the farm.\n安娜在1820年重建了磨坊。")
@@ -72,6 +72,22 @@ def test_an_answer_to_a_question_about_a_name_the_context_never_names_is_not_tie
     assert names(question) == [{"fifth", "symphoni"}]
     assert names("Masakatsu Ueda is a blue belt under whom?") == [{"ueda"}]   # a sentence's first word
     assert names("以在乐队Dance Gavin Dance中担任主唱而闻名的歌手是谁？") == [{"danc", "gavin"}]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_facts_a_question_is_asked_again_with_tie_the_answer_and_are_not_the_question(lang):
+    # Lv3 asks "...? (Known: Kira is a blue belt under Ivo Brenn)": the passage it finds speaks of Ivo
+    # Brenn, whom the question itself does not name. The fact ties the answer through that name; counted
+    # as the question, its words would raise the tie needed, and Ivo Brenn would be no name to go by.
+    question = ("Masa Ito is an MMA fighter who is a blue belt under the martial artist who teaches which two "
+                "disciplines?")
+    context = ("Masa Ito was born in Osaka.\n\nThe river was cold that year.\n\n"
+               "Ivo Brenn teaches fencing and judo.\n\nNobody spoke at supper.")
+    asked = with_known(question, ["Kira is a blue belt under Ivo Brenn."], lang)
+    assert without_known(asked) == (question, "Kira is a blue belt under Ivo Brenn.")
+    assert unsupported("Fencing and judo.", asked, context) == ""
+    assert unsupported("Fencing and judo.", question, context) == NOT_ASKED      # nothing to tie it
+    assert without_known("Who is under Ivo Brenn (the teacher)?") == ("Who is under Ivo Brenn (the teacher)?", "")
 
 
 def test_sentences_cut_after_english_and_chinese_ends_and_at_lines():
