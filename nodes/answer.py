@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
-from .grounding import ECHO, LOOK_ALIKE, sentences, terms, unsupported
+from .grounding import ECHO, LOOK_ALIKE, WEAKER_CHOICE, sentences, terms, unsupported
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -140,15 +140,16 @@ def _ask(ctx: Context, lang: str, prompt: str, question: str, evidence: list) ->
 def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list, reply: str,
              focus: int, ties: list = ()) -> str:
     """`reply` if the context supports it (`evidence`, what the model was shown, with `ties`, more of
-    the document that may tie it to the question). An echo of the question, or an answer taken from a
-    look-alike of the sentence about what was asked, is asked again from the most relevant sentences (the
-    model did not find the answer in what it was shown, or took the wrong one of two alike); an answer the
+    the document that may tie it to the question). An echo of the question, an answer taken from a
+    look-alike of the sentence about what was asked, or the pick of the option the context says less of,
+    is asked again from the most relevant sentences (the model did not find the answer in what it was
+    shown, or took the wrong one of two alike); an answer the
     context does not hold, or holds only in a part about something else, is declined at once (the model
     had nothing to find, and a second ask would only make it pick some other words from the context)."""
     shown = format_context(evidence)
     source = _together(shown, format_context(ties)) if ties else shown
     why = unsupported(reply, question, source)
-    if why in (ECHO, LOOK_ALIKE):
+    if why in (ECHO, LOOK_ALIKE, WEAKER_CHOICE):
         narrowed = focused(evidence, question, focus)
         if narrowed and format_context(narrowed) != shown:
             ctx.record.count("answers_asked_again")

@@ -17,10 +17,15 @@ ECHO = "repeats the question"
 NOT_IN_CONTEXT = "is not in the context"
 NOT_ASKED = "comes from a part of the context about something else"
 LOOK_ALIKE = "comes from a sentence built like the one about what was asked"
+WEAKER_CHOICE = "picks the option the context says less of what was asked about"
 # A yes/no reply adds no word of its own, and is an answer all the same; so is a pick between the
 # alternatives a question offers.
 _YES_NO = re.compile(r"^\W*(yes|no|是的?|不是|否|对|不对)(\W|$)", re.IGNORECASE)
 _CHOICE = re.compile(r"\bor\b|\bwhether\b|还是|或者|或是|哪一个", re.IGNORECASE)
+# The two options a question offers at its end: "Which genus has four species, Duboisia or Ctenanthe?",
+# "以下哪位获得了1908年的诺贝尔文学奖：霍华德·法斯特还是鲁道夫·欧肯？"
+_OPTIONS = re.compile(r"(?:^|[,，:：;；]|\bwhich\b|哪)\s*([^,，:：;；?？]{1,60}?)\s*(?:\bor\b|还是|或者|或是)\s*"
+                      r"([^,，:：;；?？]{1,60}?)\s*[?？]?\s*$", re.IGNORECASE)
 # A name in a question: capitalised Latin words in a row ("the Fifth Symphony", "Dance Gavin Dance").
 _NAME = re.compile(r"[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*(?:\s+[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*)*")
 _SENTENCE_START = re.compile(r"(^|[.!?。！？]\s*)$")
@@ -72,10 +77,11 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     up to `links` other sentences, each sharing a name with the one before it (a term found in at most
     two sentences: "Patient was released in 2017", "Patient is sung by Tilian Pearson", "Tilian Pearson
     sings in Dance Gavin Dance"): together they must hold `tie` of the question's terms, each one
-    bringing a term of the question that those before it lack (`_chained`). A reply with no
-    terms of its own is an echo, unless the question offers a choice and the reply is shorter than half
-    of it ("Which came first, A or B?": "A"); a yes or no is an answer too. ("Bonnie and Clyde's gang"
-    for "Buck Barrow is married to what member of Bonnie and Clyde's gang?" is an echo.) A sentence that
+    bringing a term of the question that those before it lack (`_chained`). A reply with no terms of
+    its own is an echo ("Bonnie and Clyde's gang" for "Buck Barrow is married to what member of Bonnie
+    and Clyde's gang?"), unless the question offers a choice and the reply is shorter than half of it
+    ("Which came first, A or B?": "A"), and does not pick the option the context says less of what was
+    asked about (`_weaker_choice`: WEAKER_CHOICE); a yes or no is an answer too. A sentence that
     holds no word of the question itself, or that another one outdoes (`_outdone`: built like it, the
     same words of the question and more), does not tie a reply directly: LOOK_ALIKE says so. A question
     that names something (`names`) no sentence of the context names is not answered by it. Facts a
@@ -90,7 +96,9 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     asked, said = terms(question), terms(reply)
     own = said - asked
     if not own:
-        return "" if _CHOICE.search(question) and len(said) * 2 < len(asked) else ECHO
+        if _CHOICE.search(question) and len(said) * 2 < len(asked):
+            return WEAKER_CHOICE if _weaker_choice(said, question, context) else ""
+        return ECHO
     each = [terms(s) for s in sentences(context)]
     named = names(question)
     if named and not any(name <= sentence for name in named for sentence in each):
@@ -118,6 +126,35 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     if any(_chained(i, each, around, asked, holding, rare, enough, links) for i in holding):
         return ""
     return LOOK_ALIKE if direct else NOT_ASKED if holding else NOT_IN_CONTEXT
+
+
+def options(question: str) -> list[set[str]]:
+    """The terms of the two options a question offers at its end ("..., A or B?"), or [] when it offers
+    none."""
+    match = _OPTIONS.search(question.strip())
+    if not match:
+        return []
+    found = [terms(match.group(1)), terms(match.group(2))]
+    return found if all(found) and found[0] != found[1] else []
+
+
+def _weaker_choice(said: set[str], question: str, context: str) -> bool:
+    """Whether the reply picks one option, and the context says more of what was asked about the other:
+    for "Which genus has four species, A or B?", the sentences naming A and those naming B are compared
+    by the question's other words they hold ("genus", "four", "species"). A small model picks one of two
+    names it was handed about as often as the other."""
+    offered = options(question)
+    picked = [k for k, option in enumerate(offered) if said & option]
+    if len(picked) != 1:
+        return False
+    rest = terms(question) - set().union(*offered)
+    each = [terms(s) for s in sentences(context)]
+
+    def support(option: set[str]) -> int:
+        return max((len(rest & sentence) for sentence in each if len(option & sentence) * 2 >= len(option)),
+                   default=0)
+    mine = support(offered[picked[0]])
+    return any(support(option) > mine for k, option in enumerate(offered) if k != picked[0])
 
 
 def names(question: str) -> list[set[str]]:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, held, names, sentences,
-                                      unsupported, with_known, without_known)
+from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, WEAKER_CHOICE, held, names,
+                                      options, sentences, unsupported, with_known, without_known)
 
 CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. Her brother kept the accounts."
            "\n\nA golden apple lay on the kitchen table of the farm.\n安娜在1820年重建了磨坊。")
@@ -88,6 +88,26 @@ def test_the_facts_a_question_is_asked_again_with_tie_the_answer_and_are_not_the
     assert unsupported("Fencing and judo.", asked, context) == ""
     assert unsupported("Fencing and judo.", question, context) == NOT_ASKED      # nothing to tie it
     assert without_known("Who is under Ivo Brenn (the teacher)?") == ("Who is under Ivo Brenn (the teacher)?", "")
+
+
+@pytest.mark.parametrize("question, context, right, wrong", [
+    ("Which genus has four species, Pellora or Vantessa?",
+     "Pellora is a genus of four species of shrubs.\n\nThe river was cold.\n\nVantessa is a genus of herbs.",
+     "Pellora", "Vantessa"),
+    ("以下哪位获得了1910年的诗歌奖：李明远还是王子涵？",
+     "王子涵获得了1910年的诗歌奖。\n\n那年河水很冷。\n\n李明远是一位小说家。", "王子涵", "李明远"),
+])
+def test_a_pick_of_the_option_the_context_says_less_of_is_caught(question, context, right, wrong):
+    assert unsupported(right, question, context) == ""
+    assert unsupported(wrong, question, context) == WEAKER_CHOICE
+    assert unsupported(f"{right} or {wrong}", question, context) == ""   # no single pick: not judged
+
+
+def test_a_pick_the_context_cannot_tell_from_the_other_is_an_answer():
+    context = "Ada Vell was born in 1900.\n\nThe river was cold.\n\nBo Crane was born in 1910."
+    assert unsupported("Bo Crane", "Who was born first, Ada Vell or Bo Crane?", context) == ""
+    assert options("Who was born first, Ada Vell or Bo Crane?") == [{"ada", "vell"}, {"bo", "crane"}]
+    assert options("Who rebuilt the mill?") == []
 
 
 def test_sentences_cut_after_english_and_chinese_ends_and_at_lines():

@@ -296,6 +296,17 @@ def test_lv3s_memory_does_not_tie_an_answer_from_the_sentences_read():
     assert out["answer"] == "fencing and judo" and ctx.record.model_calls == 1
 
 
+@pytest.mark.parametrize("second, expected", [("Pellora", "Pellora"), ("Vantessa", "The document does not say.")])
+def test_a_pick_of_the_weaker_option_is_asked_again_and_declined_if_it_stays(second, expected):
+    context = [{"id": "d#1", "text": "Pellora is a genus of four species of shrubs. The river was cold that year."},
+               {"id": "d#2", "text": "Vantessa is a genus of herbs. Nobody spoke at supper."}]
+    model = Recording(responses=["Vantessa", second])
+    ctx = Context(node="n", model=model, stream=None)
+    out = answer("Which genus has four species, Pellora or Vantessa?", context, ctx=ctx)
+    assert out["answer"] == expected and ctx.record.model_calls == 2
+    assert "river" not in model.last          # asked again from the closest sentences only
+
+
 def test_several_questions_in_one_are_answered_and_checked_one_by_one():
     model = Recording(responses=["Anna rebuilt it.", "Peter Smith.", "The dog slept by the door."])
     ctx = Context(node="n", model=model, stream=None)
