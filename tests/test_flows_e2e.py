@@ -147,6 +147,7 @@ def test_lv3_two_hops_through_the_openai_client(tmp_path, tool_calling):
     assert [m["question"] for m in result.outputs["memory"]] == ASKED
     assert "1804" in result.outputs["memory"][0]["answer"]
     assert server.stats.tasks["plan"] == 3  # sub-question, sub-question, done
+    assert server.stats.max_tokens["plan"] == 300   # a sub-question is short, with tools or without
     rejected = [f for f in result.record["fallbacks"] if "rejected tools" in f["reason"]]
     assert len(rejected) == (0 if tool_calling else 1)
 
