@@ -143,9 +143,9 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     the document that may tie it to the question). An echo of the question, an answer taken from a
     look-alike of the sentence about what was asked, or the pick of the option the context says less of,
     is asked again from the most relevant sentences (the model did not find the answer in what it was
-    shown, or took the wrong one of two alike); an answer the
-    context does not hold, or holds only in a part about something else, is declined at once (the model
-    had nothing to find, and a second ask would only make it pick some other words from the context)."""
+    shown, or took the wrong one of two alike); an answer the context does not hold, or holds only in a
+    part about something else, is declined at once (the model had nothing to find, and a second ask
+    would only make it pick some other words from the context)."""
     shown = format_context(evidence)
     source = _together(shown, format_context(ties)) if ties else shown
     why = unsupported(reply, question, source)
