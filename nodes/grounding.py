@@ -21,10 +21,12 @@ WEAKER_CHOICE = "picks the option the context says less of what was asked about"
 # A yes/no reply adds no word of its own, and is an answer all the same; so is a pick between the
 # alternatives a question offers.
 _YES_NO = re.compile(r"^\W*(yes|no|是的?|不是|否|对|不对)(\W|$)", re.IGNORECASE)
-_CHOICE = re.compile(r"\bor\b|\bwhether\b|还是|或者|或是|哪一个", re.IGNORECASE)
+# The words that offer two options ("A or B", "A还是B"), in both patterns below.
+_OR = r"\bor\b|还是|或者|或是"
+_CHOICE = re.compile(rf"{_OR}|\bwhether\b|哪一个", re.IGNORECASE)
 # The two options a question offers at its end: "Which genus has four species, Duboisia or Ctenanthe?",
 # "以下哪位获得了1908年的诺贝尔文学奖：霍华德·法斯特还是鲁道夫·欧肯？"
-_OPTIONS = re.compile(r"(?:^|[,，:：;；]|\bwhich\b|哪)\s*([^,，:：;；?？]{1,60}?)\s*(?:\bor\b|还是|或者|或是)\s*"
+_OPTIONS = re.compile(rf"(?:^|[,，:：;；]|\bwhich\b|哪)\s*([^,，:：;；?？]{{1,60}}?)\s*(?:{_OR})\s*"
                       r"([^,，:：;；?？]{1,60}?)\s*[?？]?\s*$", re.IGNORECASE)
 # A name in a question: capitalised Latin words in a row ("the Fifth Symphony", "Dance Gavin Dance").
 _NAME = re.compile(r"[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*(?:\s+[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*)*")
