@@ -14,6 +14,9 @@ and War and Peace; Chinese: Journey to the West), with needles from NeedleBench'
 - instruction: one needle, and the question also asks for a form (JSON, a prefix, French for English).
 
 A needle is placed at a line end near its token position, on a line of its own, as NeedleBench does.
+Cases are paired across languages: the same seed, task, length, depth and index ask the same thing in
+English and in Chinese (NeedleBench's files are translations of each other), in a book and at a place
+drawn for each language. A gap between the languages is then the language's, not the questions'.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import functools
 import hashlib
 import json
 import random
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -85,29 +89,36 @@ def generate(tasks=TASKS, languages=LANGUAGES, lengths=(8000, 16000, 32000), dep
             for length in lengths:
                 for depth in depths:
                     for k in range(per_cell):
-                        key = f"{task}-{lang}-{length}-{depth}-{k}"
-                        rng = random.Random(int(hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()[:16], 16))
-                        cases.append(_make(task, lang, length, depth, rng, f"{key}-s{seed}"))
+                        where = _rng(seed, f"{task}-{lang}-{length}-{depth}-{k}")
+                        what = _rng(seed, f"{task}-{length}-{depth}-{k}")    # the same in every language
+                        cases.append(_make(task, lang, length, depth, where, what,
+                                           f"{task}-{lang}-{length}-{depth}-{k}-s{seed}"))
     return cases
 
 
-def _make(task: str, lang: str, length: int, depth: int, rng: random.Random, case_id: str) -> Case:
+def _rng(seed: int, key: str) -> random.Random:
+    return random.Random(int(hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()[:16], 16))
+
+
+def _make(task: str, lang: str, length: int, depth: int, rng: random.Random, what: random.Random,
+          case_id: str) -> Case:
+    """`rng` draws the book and the place in it; `what` draws what is asked, the same in each language."""
     haystack = rng.choice(HAYSTACKS[lang])
     start = rng.randrange(max(1, len(_book_ids(haystack)) - length - 1))
     base = dict(id=case_id, task=task, language=lang, length=length, depth=depth, haystack=haystack,
                 start=start)
     if task == "reasoning":
-        record = rng.choice([r for r in _reasoning(lang) if 2 <= r["derivation_count"] <= 4])
+        record = _reasoning(lang)[what.choice(_chains())]
         return Case(**base, question=record["question"], answer=record["answer"], keywords=[record["answer"]],
                     needles=list(record["derivations"]))
     if task == "multi":
-        picked = _distinct(rng, lang, MULTI_NEEDLES)
+        picked = _distinct(what, lang, MULTI_NEEDLES)
         questions = "\n".join(f"{i}. {n['retrieval_question']}" for i, n in enumerate(picked, 1))
         lead = "Answer each of these questions:" if lang == "en" else "请逐一回答下列问题："
         return Case(**base, question=f"{lead}\n{questions}",
                     answer=" ".join(n["gold_standard_answer"] for n in picked),
                     keywords=[n["arg2"] for n in picked], needles=[n["needle"] for n in picked])
-    needle, = _distinct(rng, lang, 1)
+    needle, = _distinct(what, lang, 1)
     if task == "absent":
         return Case(**base, question=needle["retrieval_question"], answer="", keywords=[])
     question, instruction = needle["retrieval_question"], ""
@@ -128,7 +139,8 @@ def _bare_question(question: str) -> str:
 
 
 def _distinct(rng: random.Random, lang: str, n: int) -> list[dict]:
-    """n needles whose questions differ (the file has several answers to some questions)."""
+    """n needles whose questions differ (the file has several answers to some questions). The English and
+    Chinese needles are translations in the same order, so the same draws pick the same needles."""
     pool = _needles(lang)
     picked, questions = [], set()
     for needle in rng.sample(pool, len(pool)):
@@ -166,6 +178,18 @@ def _needles(lang: str) -> list[dict]:
 
 
 @functools.lru_cache(maxsize=2)
-def _reasoning(lang: str) -> list[dict]:
+def _reasoning(lang: str) -> dict[str, dict]:
+    """The reasoning chains by their HotpotQA id (the two files hold the same ids, in different orders)."""
     path = DATA / "needlebench" / f"multi_needle_reasoning_{lang}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    return {r["id"]: r for r in json.loads(path.read_text(encoding="utf-8"))}
+
+
+@functools.lru_cache(maxsize=1)
+def _chains() -> list[str]:
+    """The ids of the chains of 2-4 facts in both languages, in a fixed order. Some Chinese records were
+    left in English: they are not Chinese cases."""
+    def usable(lang: str, r: dict) -> bool:
+        return (2 <= len(r["derivations"]) <= 4 and 2 <= r["derivation_count"] <= 4
+                and (lang != "zh" or re.search(r"[\u4e00-\u9fff]", r["question"]) is not None))
+    return sorted(set.intersection(*({i for i, r in _reasoning(lang).items() if usable(lang, r)}
+                                     for lang in LANGUAGES)))
