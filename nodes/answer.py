@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
-from .grounding import ECHO, LOOK_ALIKE, WEAKER_CHOICE, sentences, terms, unsupported
+from .grounding import ECHO, LOOK_ALIKE, WEAKER_CHOICE, closest, sentences, terms, unsupported
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -188,11 +188,8 @@ def _follow(ctx: Context, lang: str, prompt: str, question: str, reply: str, ins
 def focused(evidence: list, question: str, k: int) -> list[str]:
     """The `k` sentences of `evidence` that share most terms with the question (at least one), in the
     order they come."""
-    asked = terms(question)
     found = [s for item in evidence for s in sentences(format_context([item]))]
-    shared = [len(terms(s) & asked) for s in found]
-    best = sorted((i for i, n in enumerate(shared) if n), key=lambda i: -shared[i])[:max(k, 0)]
-    return [found[i] for i in sorted(best)]
+    return [found[i] for i in closest(found, question, k)]
 
 
 def strongest(evidence: list, question: str, budget: int) -> list:

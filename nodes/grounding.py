@@ -62,6 +62,13 @@ def held(text: str, source: str | set[str]) -> float:
     return len(own & (source if isinstance(source, set) else terms(source))) / len(own)
 
 
+def closest(texts: list[str], question: str, k: int, least: int = 1) -> list[int]:
+    """The places of the `k` texts that share most terms with the question (at least `least`), in order."""
+    asked = terms(question)
+    shared = [len(terms(t) & asked) for t in texts]
+    return sorted(sorted((i for i, n in enumerate(shared) if n >= least), key=lambda i: -shared[i])[:max(k, 0)])
+
+
 def sentences(text: str) -> list[str]:
     """`text` cut after sentence ends (English and Chinese) and at line breaks, blanks dropped."""
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]

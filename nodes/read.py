@@ -1,12 +1,13 @@
 """Lv2's reader: one chunk in, the sentences relevant to the question out (or nothing)."""
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
-from .grounding import sentences, terms
+from .grounding import closest, sentences, terms
 from .parsing import is_decline, is_none_reply, string_list
 from .templates import fill, quoted
 from .tokens import language_of, truncate_to_tokens
@@ -26,8 +27,12 @@ def read_chunk(chunk: dict, question: str, information: list | None = None, *,
     reply's words (so it is never text the model made up) and share a word with the question; when none
     do, the chunk is irrelevant too. A small model answers from a passage far more readily than it quotes
     one, and invents answers for passages that hold none: the check against the chunk catches those.
-    Evidence is `{"chunk", "doc", "start", "end", "text"}`, `text` capped at `max_evidence_tokens`, plus the
-    chunk's `section` ("page 3") when its document has sections.
+    A reply the chunk does not hold, from a chunk with sentences that hold a good part of the question
+    (`closest_sentences`), keeps those: a small model answers a passage about the question with the
+    question's own words, or picks the wrong one of two options, far more often than a passage about
+    something else holds the question's words.
+    Evidence is `{"chunk", "doc", "start", "end", "text"}`, `text` capped at `max_evidence_tokens`, plus
+    the chunk's `section` ("page 3") when its document has sections.
     Used with `map:` over the chunks; a chunk whose read fails after retries is recorded as a failure.
     """
     asked = " ".join(string_list(information)) or question
@@ -40,7 +45,13 @@ def read_chunk(chunk: dict, question: str, information: list | None = None, *,
     kept = supporting(reply, chunk["text"], f"{asked} {question}")
     if not kept:
         ctx.record.count("reads_not_in_chunk")
-        return {"evidence": None}
+        # The model found the passage relevant and answered with words it does not hold: the question's
+        # own ("Ajax"), the wrong one of two options, a date from elsewhere. Its sentences that hold a
+        # good part of the question are still what the question is about.
+        kept = closest_sentences(chunk["text"], asked)
+        if not kept:
+            return {"evidence": None}
+        ctx.record.count("reads_kept_by_the_question")
     evidence = {"chunk": chunk["id"], "doc": chunk.get("doc"), "start": chunk.get("start"),
                 "end": chunk.get("end"), "text": truncate_to_tokens(kept, max_evidence_tokens)}
     if chunk.get("section"):
@@ -62,3 +73,11 @@ def supporting(reply: str, chunk: str, question: str, share: float = 0.6) -> str
             if said and own & said and len(said & around) >= share * len(said) and own & asked:
                 kept.add(i)
     return " ".join(own_sentences[i] for i in sorted(kept))
+
+
+def closest_sentences(chunk: str, question: str, share: float = 0.15, most: int = 3) -> str:
+    """The sentences of `chunk` that hold at least two of the question's terms and `share` of them (the
+    `most` that hold most), in chunk order; '' when none do."""
+    own = sentences(chunk)
+    least = max(2, math.ceil(share * len(terms(question))))
+    return " ".join(own[i] for i in closest(own, question, most, least))

@@ -10,7 +10,7 @@ from longflow.core.context import Context, ModelError, ToolSpec, ToolsRejected
 from longflow.nodes.answer import answer, format_context
 from longflow.nodes.parsing import is_none_reply, parse_json, string_list
 from longflow.nodes.query import content_words, extract_keywords, split_query
-from longflow.nodes.read import read_chunk
+from longflow.nodes.read import closest_sentences, read_chunk
 from longflow.nodes.reasoning import next_subquestion, remember
 from longflow.nodes.templates import quoted
 
@@ -122,13 +122,46 @@ def test_read_chunk_keeps_relevant_text_capped():
 
 
 @pytest.mark.parametrize("reply", [
-    "The bicycle was invented in 1790 by Comte de Sivrac.",          # an answer the chunk does not hold
+    "The telescope was invented in 1608 by Hans Lipperhey.",       # an answer the chunk does not hold
     "Call me Ishmael.",                                             # in the chunk, but not about the question
 ])
 def test_read_chunk_keeps_only_what_the_chunk_holds_about_the_question(reply):
     ctx = ctx_with(reply)
-    assert read_chunk(CHUNK, "When was the bicycle invented?", ctx=ctx) == {"evidence": None}
+    # The chunk's only sentence with a word of the question ("invented") holds one of its two terms.
+    assert read_chunk(CHUNK, "When was the telescope invented?", ctx=ctx) == {"evidence": None}
     assert ctx.record.counters["reads_not_in_chunk"] == 1
+    assert "reads_kept_by_the_question" not in ctx.record.counters
+
+
+ZH_CHUNK = {"id": "doc0#5", "doc": "doc0", "start": 0, "end": 80,
+            "text": "那天风很大。灯塔看守人叫林默，他在岛上住了三十年。他的鹦鹉名叫饼干船长。晚上下了雨。"}
+
+
+@pytest.mark.parametrize("chunk, question, reply, kept", [
+    # the wrong one of two options, a date from elsewhere, the question's own words
+    (CHUNK, "Was the bicycle or the telescope invented in 1817?", "The telescope.",
+     "The bicycle was invented in 1817."),
+    (CHUNK, "When was the bicycle invented?", "The bicycle was invented in 1790 by Comte de Sivrac.",
+     "The bicycle was invented in 1817."),
+    (ZH_CHUNK, "林默养的鹦鹉叫什么？", "林默养了一只猫", "灯塔看守人叫林默，他在岛上住了三十年。 他的鹦鹉名叫饼干船长。"),
+    (ZH_CHUNK, "在岛上住了三十年的灯塔看守人叫什么？", "王海", "灯塔看守人叫林默，他在岛上住了三十年。"),
+])
+def test_a_reply_the_chunk_does_not_hold_keeps_the_sentences_that_hold_the_question(chunk, question, reply,
+                                                                                     kept):
+    ctx = ctx_with(reply)
+    assert read_chunk(chunk, question, ctx=ctx)["evidence"]["text"] == kept
+    assert ctx.record.counters["reads_not_in_chunk"] == ctx.record.counters["reads_kept_by_the_question"] == 1
+
+
+def test_the_sentences_closest_to_the_question_hold_two_of_its_terms_and_are_the_best_few():
+    text = "Red apples grow here. Red apples and green pears grow in the orchard. Pears. Apples."
+    question = "Which apples and pears grow in the orchard?"
+    assert closest_sentences(text, question, most=1) == "Red apples and green pears grow in the orchard."
+    assert closest_sentences(text, question, most=2) == \
+        "Red apples grow here. Red apples and green pears grow in the orchard."
+    assert closest_sentences("Pears. Apples.", question) == ""          # one term each is not enough
+    assert closest_sentences("Red apples grow here.", question) == "Red apples grow here."
+    assert closest_sentences("Red apples grow here.", question, share=0.75) == ""   # 2 of 4 terms, not 3
 
 
 def test_read_chunk_takes_a_reply_saying_the_passage_does_not_tell_for_none():
