@@ -24,13 +24,13 @@ def read_chunk(chunk: dict, question: str, information: list | None = None, *,
 
     "None", "<None>", an empty reply, a reply saying the passage does not tell, and the Chinese forms
     (无, 没有...) all mean irrelevant. Otherwise the evidence is the chunk's own sentences that hold the
-    reply's words (so it is never text the model made up) and share a word with the question; when none
-    do, the chunk is irrelevant too. A small model answers from a passage far more readily than it quotes
-    one, and invents answers for passages that hold none: the check against the chunk catches those.
-    A reply the chunk does not hold, from a chunk with sentences that hold a good part of the question
-    (`closest_sentences`), keeps those: a small model answers a passage about the question with the
-    question's own words, or picks the wrong one of two options, far more often than a passage about
-    something else holds the question's words.
+    reply's words (so it is never text the model made up) and share a word with the question. A small
+    model answers from a passage far more readily than it quotes one, and invents answers for passages
+    that hold none: the check against the chunk catches those. When the chunk does not hold the reply,
+    its sentences that hold a good part of the question (`closest_sentences`) are kept, and without
+    those the chunk is irrelevant: a small model answers a passage about the question with the
+    question's own words ("Ajax"), or with the wrong one of two options, far more often than a passage
+    about something else holds the question's words.
     Evidence is `{"chunk", "doc", "start", "end", "text"}`, `text` capped at `max_evidence_tokens`, plus
     the chunk's `section` ("page 3") when its document has sections.
     Used with `map:` over the chunks; a chunk whose read fails after retries is recorded as a failure.
