@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
-from .grounding import ECHO, LOOK_ALIKE, WEAKER_CHOICE, closest, sentences, terms, unsupported
+from .grounding import ECHO, LOOK_ALIKE, WEAKER_CHOICE, closest, sentences, swapped, terms, unsupported
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -143,7 +143,8 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     the document that may tie it to the question). An echo of the question, an answer taken from a
     look-alike of the sentence about what was asked, or the pick of the option the context says less of,
     is asked again from the most relevant sentences (the model did not find the answer in what it was
-    shown, or took the wrong one of two alike); an answer the context does not hold, or holds only in a
+    shown, or took the wrong one of two alike), a pick with the options in the other order (a small
+    model picks the first it is offered); an answer the context does not hold, or holds only in a
     part about something else, is declined at once (the model had nothing to find, and a second ask
     would only make it pick some other words from the context)."""
     shown = format_context(evidence)
@@ -151,9 +152,11 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     why = unsupported(reply, question, source)
     if why in (ECHO, LOOK_ALIKE, WEAKER_CHOICE):
         narrowed = focused(evidence, question, focus)
-        if narrowed and format_context(narrowed) != shown:
+        # A pick of the weaker option is asked again with the options the other way round.
+        again_asked = (swapped(question) if why == WEAKER_CHOICE else None) or question
+        if narrowed and (format_context(narrowed) != shown or again_asked != question):
             ctx.record.count("answers_asked_again")
-            first, reply = reply, _ask(ctx, lang, prompt, question, narrowed)
+            first, reply = reply, _ask(ctx, lang, prompt, again_asked, narrowed)
             if is_decline(reply):
                 return reply
             again = unsupported(reply, question, source)

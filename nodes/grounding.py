@@ -147,6 +147,20 @@ def options(question: str) -> list[set[str]]:
     return found if all(found) and found[0] != found[1] else []
 
 
+def swapped(question: str) -> str | None:
+    """The question with its two options in the other order ("..., Ctenanthe or Duboisia?"), or None
+    when it offers none. A small model picks the first of two names it is offered far more often than
+    the second: a pick that follows the order was a guess."""
+    text = question.strip()
+    match = _OPTIONS.search(text)
+    # Options that run from the question's start ("Was the president a democrat or a republican?") are
+    # not known to be the options alone.
+    if not match or not options(text) or not text[:match.start(1)].strip():
+        return None
+    (a0, a1), (b0, b1) = match.span(1), match.span(2)
+    return text[:a0] + text[b0:b1] + text[a1:b0] + text[a0:a1] + text[b1:]
+
+
 def _weaker_choice(said: set[str], question: str, context: str) -> bool:
     """Whether the reply picks one option, and the context says more of what was asked about the other:
     for "Which genus has four species, A or B?", the sentences naming A and those naming B are compared

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, WEAKER_CHOICE, held, names,
-                                      options, sentences, unsupported, with_known, without_known)
+                                      options, sentences, swapped, unsupported, with_known, without_known)
 
 CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. Her brother kept the accounts."
            "\n\nA golden apple lay on the kitchen table of the farm.\n安娜在1820年重建了磨坊。")
@@ -108,6 +108,19 @@ def test_a_pick_the_context_cannot_tell_from_the_other_is_an_answer():
     assert unsupported("Bo Crane", "Who was born first, Ada Vell or Bo Crane?", context) == ""
     assert options("Who was born first, Ada Vell or Bo Crane?") == [{"ada", "vell"}, {"bo", "crane"}]
     assert options("Who rebuilt the mill?") == []
+
+
+@pytest.mark.parametrize("question, other_way", [
+    ("Which genus has four species, Pellora or Vantessa?", "Which genus has four species, Vantessa or Pellora?"),
+    ("以下哪位获得了1910年的诗歌奖：李明远还是王子涵？", "以下哪位获得了1910年的诗歌奖：王子涵还是李明远？"),
+    ("Which is older, the mill or the barn?", "Which is older, the barn or the mill?"),
+    ("Who rebuilt the mill?", None),
+    # options that run from the start are not known to be the options alone
+    ("Was the mayor who built the mill a liberal or a tory?", None),
+    ("建磨坊的镇长是自由党还是保守党？", None),
+])
+def test_a_question_with_its_options_the_other_way_round(question, other_way):
+    assert swapped(question) == other_way
 
 
 def test_sentences_cut_after_english_and_chinese_ends_and_at_lines():

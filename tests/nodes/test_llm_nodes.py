@@ -338,6 +338,16 @@ def test_a_pick_of_the_weaker_option_is_asked_again_and_declined_if_it_stays(sec
     out = answer("Which genus has four species, Pellora or Vantessa?", context, ctx=ctx)
     assert out["answer"] == expected and ctx.record.model_calls == 2
     assert "river" not in model.last          # asked again from the closest sentences only
+    assert "Vantessa or Pellora?" in model.last   # with the options the other way round
+
+
+def test_a_weaker_pick_from_sentences_that_cannot_be_narrowed_is_asked_again_with_the_options_swapped():
+    context = [{"id": "d#1", "text": "王子涵获得了1910年的诗歌奖。"}, {"id": "d#2", "text": "李明远是一位小说家。"}]
+    model = Recording(responses=["李明远", "王子涵"])
+    ctx = Context(node="n", model=model, stream=None)
+    out = answer("以下哪位获得了1910年的诗歌奖：李明远还是王子涵？", context, ctx=ctx)
+    assert out["answer"] == "王子涵" and ctx.record.model_calls == 2
+    assert "王子涵还是李明远？" in model.last
 
 
 def test_several_questions_in_one_are_answered_and_checked_one_by_one():
