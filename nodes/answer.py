@@ -151,9 +151,10 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     source = _together(shown, format_context(ties)) if ties else shown
     why = unsupported(reply, question, source)
     if why in (ECHO, LOOK_ALIKE, WEAKER_CHOICE):
-        narrowed = focused(evidence, question, focus)
-        # A pick of the weaker option is asked again with the options the other way round.
+        # A pick of the weaker option is asked again with the options the other way round, from the
+        # sentences shown when there are no fewer to show.
         again_asked = (swapped(question) if why == WEAKER_CHOICE else None) or question
+        narrowed = focused(evidence, question, focus) or (evidence if again_asked != question else [])
         if narrowed and (format_context(narrowed) != shown or again_asked != question):
             ctx.record.count("answers_asked_again")
             first, reply = reply, _ask(ctx, lang, prompt, again_asked, narrowed)

@@ -341,6 +341,16 @@ def test_a_pick_of_the_weaker_option_is_asked_again_and_declined_if_it_stays(sec
     assert "Vantessa or Pellora?" in model.last   # with the options the other way round
 
 
+def test_a_weaker_pick_from_the_readers_sentences_is_asked_again_from_them_with_the_options_swapped():
+    found = [{"chunk": "d#1", "text": "Pellora is a genus of four species of shrubs."},
+             {"chunk": "d#2", "text": "Vantessa is a genus of herbs."}]
+    model = Recording(responses=["Vantessa", "Pellora"])
+    ctx = Context(node="n", model=model, stream=None)
+    out = answer("Which genus has four species, Pellora or Vantessa?", [], evidence=found, ctx=ctx)
+    assert out["answer"] == "Pellora" and ctx.record.model_calls == 2
+    assert "Vantessa or Pellora?" in model.last and "Vantessa is a genus of herbs." in model.last
+
+
 def test_a_weaker_pick_from_sentences_that_cannot_be_narrowed_is_asked_again_with_the_options_swapped():
     context = [{"id": "d#1", "text": "王子涵获得了1910年的诗歌奖。"}, {"id": "d#2", "text": "李明远是一位小说家。"}]
     model = Recording(responses=["李明远", "王子涵"])
