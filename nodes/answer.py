@@ -143,8 +143,8 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     the document that may tie it to the question). An echo of the question, an answer taken from a
     look-alike of the sentence about what was asked, or the pick of the option the context says less of,
     is asked again from the most relevant sentences (the model did not find the answer in what it was
-    shown, or took the wrong one of two alike), a pick with the options in the other order (a small
-    model picks the first it is offered); an answer the context does not hold, or holds only in a
+    shown, or took the wrong one of two alike), the pick with the options in the other order (a small
+    model picks the first name it is offered); an answer the context does not hold, or holds only in a
     part about something else, is declined at once (the model had nothing to find, and a second ask
     would only make it pick some other words from the context)."""
     shown = format_context(evidence)
