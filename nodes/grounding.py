@@ -12,7 +12,9 @@ from collections import Counter
 from .bm25_text import analyze
 from .lang import CJK_RUN
 
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？；;])\s*|\n+")
+# A sentence ends after 。！？； at once, and after .!?; (and a closing quote or bracket) where a blank
+# follows, but not after an initial ("Lyndon B. Johnson", "E.M. Forster") nor inside a number (3.5).
+_SENTENCE_END = re.compile(r"(?<=[。！？；])\s*|(?<=[.!?;][\u201d\u2019\"')\]])\s+|(?<!\b[A-Z]\.)(?<=[.!?;])\s+|\n+")
 ECHO = "repeats the question"
 NOT_IN_CONTEXT = "is not in the context"
 NOT_ASKED = "comes from a part of the context about something else"

@@ -127,6 +127,17 @@ def test_sentences_cut_after_english_and_chinese_ends_and_at_lines():
     assert sentences("One. Two?\nThree 四。五！ ") == ["One.", "Two?", "Three 四。", "五！"]
 
 
+@pytest.mark.parametrize("text, cut", [
+    ("Lyndon B. Johnson appointed him. He agreed.", ["Lyndon B. Johnson appointed him.", "He agreed."]),
+    ("It was based on a novel by E.M. Forster; the U.S. Army liked it.",
+     ["It was based on a novel by E.M. Forster;", "the U.S. Army liked it."]),
+    ("It cost 3.5 million. He said \u201cGo.\u201d Then he left.",
+     ["It cost 3.5 million.", "He said \u201cGo.\u201d", "Then he left."]),
+])
+def test_initials_numbers_and_closing_quotes_do_not_cut_a_sentence(text, cut):
+    assert sentences(text) == cut
+
+
 def test_held_is_the_share_of_terms_the_source_holds():
     assert held("Anna rebuilt the barn", "Anna rebuilt the mill") == pytest.approx(2 / 3)
     assert held("the of", "anything") == 1.0
