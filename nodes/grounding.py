@@ -30,6 +30,8 @@ _CHOICE = re.compile(rf"{_OR}|\bwhether\b|哪一个", re.IGNORECASE)
 # "以下哪位获得了1908年的诺贝尔文学奖：霍华德·法斯特还是鲁道夫·欧肯？"
 _OPTIONS = re.compile(rf"(?:^|[,，:：;；]|\bwhich\b|哪)\s*([^,，:：;；?？]{{1,60}}?)\s*(?:{_OR})\s*"
                       r"([^,，:：;；?？]{1,60}?)\s*[?？]?\s*$", re.IGNORECASE)
+# Chinese question words ("几" is also "a few"): a reply that still holds one has not answered.
+_ZH_QUESTION_WORD = re.compile(r"什么|哪|谁|何时|何地|何处|多少")
 # A name in a question: capitalised Latin words in a row ("the Fifth Symphony", "Dance Gavin Dance").
 _NAME = re.compile(r"[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*(?:\s+[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*)*")
 _SENTENCE_START = re.compile(r"(^|[.!?。！？]\s*)$")
@@ -96,7 +98,8 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     holds no word of the question itself, or that another one outdoes (`_outdone`: built like it, the
     same words of the question and more), does not tie a reply directly: LOOK_ALIKE says so. A question
     that names something (`names`) no sentence of the context names is not answered by it. Facts a
-    question was asked again with (`with_known`) count as context, not as the question.
+    question was asked again with (`with_known`) count as context, not as the question. A Chinese
+    reply that holds the question's question word (什么, 哪, 谁...) is an echo, whatever else it holds.
     """
     if _YES_NO.match(reply):
         return ""
@@ -106,6 +109,11 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     context = f"{context}\n{known}" if known else context
     asked, said = terms(question), terms(reply)
     own = said - asked
+    if _ZH_QUESTION_WORD.findall(question) and set(_ZH_QUESTION_WORD.findall(reply)) & \
+            set(_ZH_QUESTION_WORD.findall(question)):
+        # A Chinese question keeps its question word in place ("刀具被称为什么术语？"), and so does a reply
+        # that only restates it with words from the context around ("刀具被称为什么术语是在...创造的").
+        return ECHO
     if not own:
         if _CHOICE.search(question) and len(said) * 2 < len(asked):
             return WEAKER_CHOICE if _weaker_choice(said, question, context) else ""

@@ -110,6 +110,15 @@ def test_a_pick_the_context_cannot_tell_from_the_other_is_an_answer():
     assert options("Who rebuilt the mill?") == []
 
 
+def test_a_chinese_reply_that_keeps_the_question_word_is_an_echo():
+    context = "安娜在1820年重建了磨坊。她的哥哥管账。\n\nAnna rebuilt the mill in 1820."
+    assert unsupported("谁在1820年重建了磨坊是她的哥哥管账", "谁在1820年重建了磨坊？", context) == ECHO
+    assert unsupported("磨坊是在什么时候重建的是1820年", "磨坊是在什么时候重建的？", context) == ECHO
+    assert unsupported("安娜", "谁在1820年重建了磨坊？", context) == ""
+    # English fronts its question words, and an answer may hold one as a relative pronoun
+    assert unsupported("Anna, who rebuilt it in 1820.", "Who rebuilt the mill in 1820?", context) == ""
+
+
 @pytest.mark.parametrize("question, other_way", [
     ("Which genus has four species, Pellora or Vantessa?", "Which genus has four species, Vantessa or Pellora?"),
     ("以下哪位获得了1910年的诗歌奖：李明远还是王子涵？", "以下哪位获得了1910年的诗歌奖：王子涵还是李明远？"),
