@@ -109,8 +109,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     context = f"{context}\n{known}" if known else context
     asked, said = terms(question), terms(reply)
     own = said - asked
-    if _ZH_QUESTION_WORD.findall(question) and set(_ZH_QUESTION_WORD.findall(reply)) & \
-            set(_ZH_QUESTION_WORD.findall(question)):
+    if set(_ZH_QUESTION_WORD.findall(reply)) & set(_ZH_QUESTION_WORD.findall(question)):
         # A Chinese question keeps its question word in place ("刀具被称为什么术语？"), and so does a reply
         # that only restates it with words from the context around ("刀具被称为什么术语是在...创造的").
         return ECHO

@@ -13,8 +13,11 @@ GRID = {"lengths": (4000,), "depths": (50,), "per_cell": 3}
 
 
 def _by_language(cases):
-    return {(c.task, c.id.replace("-en-", "-").replace("-zh-", "-")): c for c in cases if c.language == "en"}, \
-           {(c.task, c.id.replace("-en-", "-").replace("-zh-", "-")): c for c in cases if c.language == "zh"}
+    """The English and the Chinese cases, each by its id without the language."""
+    split = {"en": {}, "zh": {}}
+    for c in cases:
+        split[c.language][(c.task, c.id.replace(f"-{c.language}-", "-"))] = c
+    return split["en"], split["zh"]
 
 
 def test_the_same_arguments_give_the_same_cases_and_another_seed_others():
