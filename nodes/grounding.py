@@ -10,7 +10,7 @@ import re
 from collections import Counter
 
 from .bm25_text import analyze
-from .lang import CJK_RUN
+from .lang import CJK_CHAR, CJK_RANGES, CJK_RUN
 
 # A sentence ends after 。！？； at once, and after .!?; (and a closing quote or bracket) where a blank
 # follows, but not after an initial ("Lyndon B. Johnson", "E.M. Forster") nor inside a number (3.5).
@@ -30,6 +30,8 @@ _CHOICE = re.compile(rf"{_OR}|\bwhether\b|哪一个", re.IGNORECASE)
 # "以下哪位获得了1908年的诺贝尔文学奖：霍华德·法斯特还是鲁道夫·欧肯？"
 _OPTIONS = re.compile(rf"(?:^|[,，:：;；]|\bwhich\b|哪)\s*([^,，:：;；?？]{{1,60}}?)\s*(?:{_OR})\s*"
                       r"([^,，:：;；?？]{1,60}?)\s*[?？]?\s*$", re.IGNORECASE)
+# An option's length: a Chinese character, or a word of another script, is one.
+_UNIT = re.compile(rf"{CJK_CHAR.pattern}|[^\s{CJK_RANGES}]+")
 # Chinese question words ("几" is also "a few"): a reply that still holds one has not answered.
 _ZH_QUESTION_WORD = re.compile(r"什么|哪|谁|何时|何地|何处|多少")
 # A name in a question: capitalised Latin words in a row ("the Fifth Symphony", "Dance Gavin Dance").
@@ -149,10 +151,11 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
 def options(question: str) -> list[set[str]]:
     """The terms of the two options a question offers at its end ("..., A or B?"), or [] when it offers
     none."""
-    match = _OPTIONS.search(question.strip())
-    if not match:
+    spans = _option_spans(question.strip())
+    if not spans:
         return []
-    found = [terms(match.group(1)), terms(match.group(2))]
+    text = question.strip()
+    found = [terms(text[a:b]) for a, b in spans]
     return found if all(found) and found[0] != found[1] else []
 
 
@@ -161,19 +164,41 @@ def swapped(question: str) -> str | None:
     when it offers none. A small model picks the first of two names it is offered far more often than
     the second: a pick that follows the order was a guess."""
     text = question.strip()
-    match = _OPTIONS.search(text)
-    # Options that run from the question's start ("Was the president a democrat or a republican?") are
-    # not known to be the options alone.
-    if not match or not options(text) or not text[:match.start(1)].strip():
+    spans = _option_spans(text)
+    if not spans or not options(text):
         return None
-    (a0, a1), (b0, b1) = match.span(1), match.span(2)
+    (a0, a1), (b0, b1) = spans
     return text[:a0] + text[b0:b1] + text[a1:b0] + text[a0:a1] + text[b1:]
+
+
+def _option_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Where the two options of "..., A or B?" are in `text`. Options that run from the question's start
+    ("Was the president who appointed him a democrat or a republican?", "...的总统是民主党还是共和党？")
+    have no mark where the first one begins: it is taken as long as the second (in words, or in Chinese
+    characters), when the question holds more than that before the "or"."""
+    match = _OPTIONS.search(text)
+    if not match:
+        return None
+    first, second = match.span(1), match.span(2)
+    if text[:first[0]].strip():
+        return first, second
+    size = len(_units(match.group(2)))
+    before = _units(match.group(1))
+    if len(before) <= size:
+        return None
+    return (before[-size].start() + first[0], first[1]), second
+
+
+def _units(text: str) -> list[re.Match]:
+    """What an option's length is counted in: Chinese characters, and words of other scripts."""
+    return list(_UNIT.finditer(text))
 
 
 def _weaker_choice(said: set[str], question: str, context: str) -> bool:
     """Whether the reply picks one option, and the context says more of what was asked about the other:
     for "Which genus has four species, A or B?", the sentences naming A and those naming B are compared
-    by the question's other words they hold ("genus", "four", "species"). A small model picks one of two
+    by the question's other words they hold ("genus", "four", "species"); an option no sentence names is
+    said least of ("Republican" where only "Johnson was a Democrat" is). A small model picks one of two
     names it was handed about as often as the other."""
     offered = options(question)
     picked = [k for k, option in enumerate(offered) if said & option]
@@ -183,8 +208,9 @@ def _weaker_choice(said: set[str], question: str, context: str) -> bool:
     each = [terms(s) for s in sentences(context)]
 
     def support(option: set[str]) -> int:
+        # An option no sentence names is said less of than one a sentence names with none of those words.
         return max((len(rest & sentence) for sentence in each if len(option & sentence) * 2 >= len(option)),
-                   default=0)
+                   default=-1)
     mine = support(offered[picked[0]])
     return any(support(option) > mine for k, option in enumerate(offered) if k != picked[0])
 

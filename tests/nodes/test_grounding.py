@@ -103,6 +103,16 @@ def test_a_pick_of_the_option_the_context_says_less_of_is_caught(question, conte
     assert unsupported(f"{right} or {wrong}", question, context) == ""   # no single pick: not judged
 
 
+@pytest.mark.parametrize("question, context, right, wrong", [
+    ("Was the mayor who built the mill a liberal or a tory?",
+     "Ivo Brenn built the mill.\n\nThe river was cold.\n\nIvo Brenn was a Liberal.", "Liberal", "A tory"),
+    ("建磨坊的镇长是自由党还是保守党？", "伊沃建了磨坊。\n\n那年河水很冷。\n\n伊沃是自由党人。", "自由党", "保守党"),
+])
+def test_a_pick_of_an_option_the_context_never_names_is_caught(question, context, right, wrong):
+    assert unsupported(right, question, context) == ""
+    assert unsupported(wrong, question, context) == WEAKER_CHOICE
+
+
 def test_a_pick_the_context_cannot_tell_from_the_other_is_an_answer():
     context = "Ada Vell was born in 1900.\n\nThe river was cold.\n\nBo Crane was born in 1910."
     assert unsupported("Bo Crane", "Who was born first, Ada Vell or Bo Crane?", context) == ""
@@ -124,9 +134,11 @@ def test_a_chinese_reply_that_keeps_the_question_word_is_an_echo():
     ("以下哪位获得了1910年的诗歌奖：李明远还是王子涵？", "以下哪位获得了1910年的诗歌奖：王子涵还是李明远？"),
     ("Which is older, the mill or the barn?", "Which is older, the barn or the mill?"),
     ("Who rebuilt the mill?", None),
-    # options that run from the start are not known to be the options alone
-    ("Was the mayor who built the mill a liberal or a tory?", None),
-    ("建磨坊的镇长是自由党还是保守党？", None),
+    # options that run from the question's start: the first is as long as the second
+    ("Was the mayor who built the mill a liberal or a tory?", "Was the mayor who built the mill a tory or a liberal?"),
+    ("建磨坊的镇长是自由党还是保守党？", "建磨坊的镇长是保守党还是自由党？"),
+    # ...unless the question holds no more than that before the "or": its first option is not known
+    ("Did Anna or her brother rebuild the mill?", None),
 ])
 def test_a_question_with_its_options_the_other_way_round(question, other_way):
     assert swapped(question) == other_way
