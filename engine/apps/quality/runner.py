@@ -92,7 +92,9 @@ def run_one(case: Case, method: Method, model: ModelConfig, work: Path) -> dict:
             "seconds": round(time.perf_counter() - started, 2), "calls": record["model_calls"],
             "prompt_tokens": record["prompt_tokens"], "completion_tokens": record["completion_tokens"],
             "cached_replies": record["counters"].get("cached_replies", 0),
-            "fallbacks": len(record["fallbacks"]), "failures": len(record["failures"])}
+            "fallbacks": len(record["fallbacks"]), "failures": len(record["failures"]),
+            # what a step-by-step flow looked up, and what each lookup answered: why Lv3 got there
+            **({"lookups": result.outputs["memory"]} if result.outputs.get("memory") else {})}
 
 
 def read_rows(path: Path) -> list[dict]:
