@@ -89,10 +89,10 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     the question's terms: the words that tie the answer to what was asked. A small model asked about
     something the document does not hold picks words from sentences about something else; a sentence
     that gives the answer speaks of what was asked. For a multi-hop question the tie may pass through
-    up to `links` other sentences, each sharing a name with the one before it (a term found in at most
-    two sentences: "Patient was released in 2017", "Patient is sung by Tilian Pearson", "Tilian Pearson
-    sings in Dance Gavin Dance"): together they must hold `tie` of the question's terms, each one
-    bringing a term of the question that those before it lack (`_chained`). A reply with no terms of
+    up to `links` other sentences, each sharing a name with the one before it (a term found in no more
+    sentences than such a chain holds: "Patient was released in 2017", "Patient is sung by Tilian
+    Pearson", "Tilian Pearson sings in Dance Gavin Dance"): together they must hold `tie` of the
+    question's terms, each one bringing a term of the question that those before it lack (`_chained`). A reply with no terms of
     its own is an echo ("Bonnie and Clyde's gang" for "Buck Barrow is married to what member of Bonnie
     and Clyde's gang?"), unless the question offers a choice and the reply is shorter than half of it
     ("Which came first, A or B?": "A"), and does not pick the option the context says less of what was
@@ -137,11 +137,13 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     if any(asked & each[i] and not _outdone(i, each, asked, holding)
            and len(_tied(i, each, asked, holding)) >= enough for i in direct):
         return ""
+    # A name may be in every sentence of a chain ("加拿大轮胎中心" in the three needles that say where
+    # the trials were, what the arena is and when it opened): rarer than that, a term is a name.
     seen = Counter(t for sentence in each for t in sentence)
     rare = {}
     for j, sentence in enumerate(each):
         for t in sentence - asked:
-            if seen[t] <= 2:
+            if seen[t] <= links + 1:
                 rare.setdefault(t, []).append(j)
     if any(_chained(i, each, around, asked, holding, rare, enough, links) for i in holding):
         return ""

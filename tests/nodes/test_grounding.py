@@ -62,6 +62,20 @@ def test_a_chain_of_three_hops_ties_the_answer_through_each_name(context, questi
     assert unsupported(reply, question, context.replace(middle, "")) == NOT_ASKED
 
 
+def test_a_name_in_every_sentence_of_a_chain_still_links_it():
+    # Three needles name the hall: where the finals were, what the hall is, when it opened. The question
+    # shares only "开放" with the last; the name that ties it to the finals is in all three.
+    filler = "那年河水很冷。老人在门口坐着。孩子们跑过田野。"
+    context = (f"1910年湖畔象棋决赛在瓦诺会堂举行。{filler}瓦诺会堂是一座大型室内会堂。{filler}"
+               f"瓦诺会堂于1921年5月开放。{filler}")
+    question = "1910年湖畔象棋决赛所在的会堂是什么时候开放的？"
+    assert unsupported("1921年5月", question, context) == ""
+    assert unsupported("1910年湖畔象棋决赛所在的会堂于1921年5月开放。", question, context) == ""
+    # a name in more sentences than a chain holds is a common word, not a link
+    crowded = context + "瓦诺会堂很旧。瓦诺会堂很大。"
+    assert unsupported("1921年5月", question, crowded) == NOT_ASKED
+
+
 def test_an_answer_to_a_question_about_a_name_the_context_never_names_is_not_tied():
     context = ("The bicycle, a two-wheeled vehicle, was invented in the 19th century.\n\n"
                "He came fifth in the race. The symphony played on.")   # the name's words, apart
