@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
-from .grounding import ECHO, LOOK_ALIKE, WEAKER_CHOICE, closest, sentences, swapped, terms, unsupported
+from .grounding import (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, closest, gives_kind, sentences, swapped,
+                        terms, unsupported)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -54,7 +55,10 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     words), or it is declined ("The document does not say.", with a note in the record). An answer that
     only repeats the question is asked again, shown only the `focus` sentences that share most words with
     the question (a 0.5B model lost in 2,000 tokens often finds the answer in 200), and declined if the
-    second one fails the check too.
+    second one fails the check too. So is an answer that gives no time where the question asks when (or
+    no number where it asks how many): a 0.5B model answers "When did the arena that hosted the trials
+    open?" with the arena, and is then shown the sentences that give a time and name the question's
+    words or the arena.
 
     Several questions in one (a line each, with question marks: "Answer each of these: 1. ...? 2. ...?")
     are answered and checked one by one, and the answers numbered: a small model asked three at once
@@ -144,23 +148,27 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     look-alike of the sentence about what was asked, or the pick of the option the context says less of,
     is asked again from the most relevant sentences (the model did not find the answer in what it was
     shown, or took the wrong one of two alike), the pick with the options in the other order (a small
-    model picks the first name it is offered); an answer the context does not hold, or holds only in a
+    model picks the first name it is offered); a supported reply that gives no time or number where the
+    question asks for one (`gives_kind`) is asked again from the sentences that give one (`of_kind`);
+    an answer the context does not hold, or holds only in a
     part about something else, is declined at once (the model had nothing to find, and a second ask
     would only make it pick some other words from the context)."""
     shown = format_context(evidence)
     source = _together(shown, format_context(ties)) if ties else shown
-    why = unsupported(reply, question, source)
-    if why in (ECHO, LOOK_ALIKE, WEAKER_CHOICE):
+    why = _judged(reply, question, source)
+    if why in (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND):
         # A pick of the weaker option is asked again with the options the other way round, from the
-        # sentences shown when there are no fewer to show.
+        # sentences shown when there are no fewer to show; a reply of the wrong kind from the sentences
+        # that hold the kind asked for.
         again_asked = (swapped(question) if why == WEAKER_CHOICE else None) or question
-        narrowed = focused(evidence, question, focus) or (evidence if again_asked != question else [])
+        narrowed = (of_kind(source, question, reply, focus) if why == WRONG_KIND
+                    else focused(evidence, question, focus)) or (evidence if again_asked != question else [])
         if narrowed and (format_context(narrowed) != shown or again_asked != question):
             ctx.record.count("answers_asked_again")
             first, reply = reply, _ask(ctx, lang, prompt, again_asked, narrowed)
             if is_decline(reply):
                 return reply
-            again = unsupported(reply, question, source)
+            again = _judged(reply, question, source)
             if not again:
                 return reply
             why = f"{why} (asked again: {reply[:200]!r} {again})"
@@ -169,6 +177,12 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
         return reply
     ctx.record.note(ctx.node, f"the answer {reply[:200]!r} {why}: declined")
     return NOT_FOUND[lang]
+
+
+def _judged(reply: str, question: str, source: str) -> str:
+    """Why `reply` is no answer to the question from `source`, or '' when it is one: not supported by it
+    (`unsupported`), or supported but not the kind of thing asked for (a time, a number)."""
+    return unsupported(reply, question, source) or ("" if gives_kind(reply, question) else WRONG_KIND)
 
 
 def _together(shown: str, ties: str) -> str:
@@ -194,6 +208,15 @@ def focused(evidence: list, question: str, k: int) -> list[str]:
     order they come."""
     found = [s for item in evidence for s in sentences(format_context([item]))]
     return [found[i] for i in closest(found, question, k)]
+
+
+def of_kind(source: str, question: str, reply: str, k: int) -> list[str]:
+    """The `k` sentences of `source` that give the kind of thing the question asks for (a time, a number)
+    and share most terms with the question and `reply`, in the order they come. A reply of the wrong kind
+    often names what the answer is about ("the Canadian Tire Centre" for "When did the arena that hosted
+    the trials open?"), and the sentence that dates it names it too."""
+    found = [s for s in sentences(source) if gives_kind(s, question)]
+    return [found[i] for i in closest(found, f"{question}\n{reply}", k)]
 
 
 def strongest(evidence: list, question: str, budget: int) -> list:

@@ -20,6 +20,7 @@ NOT_IN_CONTEXT = "is not in the context"
 NOT_ASKED = "comes from a part of the context about something else"
 LOOK_ALIKE = "comes from a sentence built like the one about what was asked"
 WEAKER_CHOICE = "picks the option the context says less of what was asked about"
+WRONG_KIND = "gives no time or number, which the question asks for"
 # A yes/no reply adds no word of its own, and is an answer all the same; so is a pick between the
 # alternatives a question offers.
 _YES_NO = re.compile(r"^\W*(yes|no|是的?|不是|否|对|不对)(\W|$)", re.IGNORECASE)
@@ -34,6 +35,21 @@ _OPTIONS = re.compile(rf"(?:^|[,，:：;；]|\bwhich\b|哪)\s*([^,，:：;；?�
 _UNIT = re.compile(rf"{CJK_CHAR.pattern}|[^\s{CJK_RANGES}]+")
 # Chinese question words ("几" is also "a few"): a reply that still holds one has not answered.
 _ZH_QUESTION_WORD = re.compile(r"什么|哪|谁|何时|何地|何处|多少")
+# Questions that ask for a time, or for a number, and what gives one: generous on purpose (`gives_kind`).
+_ASKS_TIME = re.compile(r"^\W*when\b|\b(?:what|which)\s+(?:year|date|month|day|century|decade)\b|\bhow\s+long\s+ago\b"
+                        r"|什么时候|何时|哪一?年|哪一?天|哪个?月|几月|什么时间|什么年代|哪个世纪", re.IGNORECASE)
+_ASKS_NUMBER = re.compile(r"\bhow\s+(?:many|much|old|far|tall|high)\b|多少", re.IGNORECASE)
+# "几个" asks how many only in a question with no other question word: else it is "a few" ("出现在几个节目中").
+_ASKS_HOW_MANY_ZH = re.compile(r"几[个岁次位名座人种家部本条层]")
+_NUMBER = (r"\d|[〇零一二三四五六七八九十百千万亿两半]|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+           r"twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|several|none|no|half|"
+           r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|\w+teen|first|second|third|once|twice|thrice|"
+           r"(?:four|fif|six|seven|eigh|nin|ten|eleven|twelf|\w+teen|\w+tie|hundred|thousand)th)\b")
+_GIVES_NUMBER = re.compile(_NUMBER, re.IGNORECASE)
+_GIVES_TIME = re.compile(_NUMBER + r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+                         r"|\b(?:century|decade|years?|spring|summer|autumn|fall|winter|before|after|during|since|"
+                         r"until|ago|today|yesterday|morning|evening|night|\w+day|[IVX]+)\b|[年月日时春夏秋冬朝代前后期]",
+                         re.IGNORECASE)
 # A name in a question: capitalised Latin words in a row ("the Fifth Symphony", "Dance Gavin Dance").
 _NAME = re.compile(r"[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*(?:\s+[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*)*")
 _SENTENCE_START = re.compile(r"(^|[.!?。！？]\s*)$")
@@ -148,6 +164,47 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     if any(_chained(i, each, around, asked, holding, rare, enough, links) for i in holding):
         return ""
     return LOOK_ALIKE if direct else NOT_ASKED if holding else NOT_IN_CONTEXT
+
+
+def asked_kind(question: str) -> str:
+    """"time" when the question asks for one ("When...?", "In what year...?", "哪一年"), "number" when it
+    asks how many ("How many...?", "多少", "几个"), else "" (and for a question that offers options: it
+    is answered by one of them)."""
+    if options(question):
+        return ""
+    if _ASKS_TIME.search(question):
+        return "time"
+    if _ASKS_NUMBER.search(question) or (_ASKS_HOW_MANY_ZH.search(question)
+                                         and not _ZH_QUESTION_WORD.search(question)):
+        return "number"
+    return ""
+
+
+def gives_kind(text: str, question: str) -> bool:
+    """Whether `text`, where it does not repeat the question, holds the kind of thing the question asks
+    for (`asked_kind`; True when it asks for neither). Generous: a reply with no digit, number word, month,
+    season or the like ("the Canadian Tire Centre" for "When did the arena that hosted the 2017 trials
+    open?": its year is the question's) has answered something else."""
+    kind = asked_kind(question)
+    if not kind:
+        return True
+    return bool((_GIVES_TIME if kind == "time" else _GIVES_NUMBER).search(_beyond(text, question)))
+
+
+def _beyond(text: str, question: str, least: int = 4) -> str:
+    """`text` without the stretches of `least` or more characters it repeats of the question (case aside)."""
+    low, asked, kept, i = text.lower(), question.lower(), [], 0
+    while i < len(text):
+        n = least
+        while i + n <= len(text) and low[i:i + n] in asked:
+            n += 1
+        if n > least:
+            i += n - 1
+            kept.append(" ")
+        else:
+            kept.append(text[i])
+            i += 1
+    return "".join(kept)
 
 
 def options(question: str) -> list[set[str]]:

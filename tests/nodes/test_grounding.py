@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, WEAKER_CHOICE, held, names,
-                                      options, sentences, swapped, unsupported, with_known, without_known)
+from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, WEAKER_CHOICE, asked_kind,
+                                      gives_kind, held, names, options, sentences, swapped, unsupported,
+                                      with_known, without_known)
 
 CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. Her brother kept the accounts."
            "\n\nA golden apple lay on the kitchen table of the farm.\n安娜在1820年重建了磨坊。")
@@ -243,3 +244,32 @@ def test_a_line_next_to_the_needle_does_not_answer_for_it():
     context = ("The harpooneers sharpened their irons by the tryworks.\n"
                "The silver compass kept on Crow Reef is the Glass Lantern.\n\nNobody spoke at supper.")
     assert unsupported("The tryworks.", "What is the silver compass kept on Crow Reef?", context) == LOOK_ALIKE
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("When did the hall that hosted the 1910 finals open?", "time"),
+    ("In what year was Ivo Brenn born?", "time"),
+    ("1910年象棋决赛所在的会堂是什么时候开放的？", "time"),
+    ("伊沃是哪一年出生的？", "time"),
+    ("How many species does Pellora have?", "number"),
+    ("佩洛拉有多少个物种？", "number"),
+    ("伊沃有几个孩子？", "number"),
+    ("Who rebuilt the mill?", ""),
+    ("他出现在几个节目中，这个节目是什么类型的？", ""),          # "几个" here is "a few"
+    ("Was the hall opened in 1921 or in 1925?", ""),              # answered by one of its options
+])
+def test_what_kind_of_thing_a_question_asks_for(question, kind):
+    assert asked_kind(question) == kind
+
+
+@pytest.mark.parametrize("question, right, wrong", [
+    ("When did the hall that hosted the 1910 Lakeside finals open?", "In May 1921.",
+     "The hall that hosted the 1910 Lakeside finals is Varno Hall."),       # the year is the question's
+    ("When was the term coined?", "After World War II.", "American soldiers."),
+    ("1910年湖畔象棋决赛所在的会堂是什么时候开放的？", "1921年5月", "1910年湖畔象棋决赛所在的会堂是瓦诺会堂。"),
+    ("How many species does Pellora have?", "Four.", "Pellora is a genus of shrubs."),
+    ("佩洛拉有多少个物种？", "四个", "佩洛拉是灌木。"),
+])
+def test_a_reply_that_gives_no_time_or_number_where_one_is_asked_for(question, right, wrong):
+    assert gives_kind(right, question) and not gives_kind(wrong, question)
+    assert gives_kind(wrong, "Who rebuilt the mill?")   # a question that asks for neither

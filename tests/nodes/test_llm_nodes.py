@@ -360,6 +360,24 @@ def test_a_weaker_pick_from_sentences_that_cannot_be_narrowed_is_asked_again_wit
     assert "王子涵还是李明远？" in model.last
 
 
+HALL = [{"id": "d#1", "text": "The 1910 Lakeside Chess Finals were held at Varno Hall. The river was cold."},
+        {"id": "d#2", "text": "Nobody spoke at supper. The mill burned in 1890."},
+        {"id": "d#3", "text": "Varno Hall opened in May 1921. A dog slept by the door."}]
+
+
+@pytest.mark.parametrize("second, expected", [("May 1921", "May 1921"),
+                                              ("Varno Hall", "The document does not say.")])
+def test_a_reply_with_no_time_to_a_when_question_is_asked_again_from_the_sentences_that_give_one(second,
+                                                                                                  expected):
+    model = Recording(responses=["Varno Hall", second])
+    ctx = Context(node="n", model=model, stream=None)
+    out = answer("When did the hall that hosted the 1910 Lakeside Chess Finals open?", HALL, ctx=ctx)
+    assert out["answer"] == expected and ctx.record.model_calls == 2
+    # shown the sentences that give a time and share a word with the question or the reply only
+    assert "Varno Hall opened in May 1921." in model.last
+    assert "river" not in model.last and "1890" not in model.last
+
+
 def test_several_questions_in_one_are_answered_and_checked_one_by_one():
     model = Recording(responses=["Anna rebuilt it.", "Peter Smith.", "The dog slept by the door."])
     ctx = Context(node="n", model=model, stream=None)
