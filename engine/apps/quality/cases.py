@@ -88,12 +88,28 @@ def generate(tasks=TASKS, languages=LANGUAGES, lengths=(8000, 16000, 32000), dep
         for lang in languages:
             for length in lengths:
                 for depth in depths:
-                    for k in range(per_cell):
-                        where = _rng(seed, f"{task}-{lang}-{length}-{depth}-{k}")
-                        what = _rng(seed, f"{task}-{length}-{depth}-{k}")    # the same in every language
-                        cases.append(_make(task, lang, length, depth, where, what,
-                                           f"{task}-{lang}-{length}-{depth}-{k}-s{seed}"))
+                    cases += [_case(task, lang, length, depth, k, seed) for k in range(per_cell)]
     return cases
+
+
+def _case(task: str, lang: str, length: int, depth: int, k: int, seed: int) -> Case:
+    where = _rng(seed, f"{task}-{lang}-{length}-{depth}-{k}")
+    what = _rng(seed, f"{task}-{length}-{depth}-{k}")    # the same in every language
+    return _make(task, lang, length, depth, where, what, f"{task}-{lang}-{length}-{depth}-{k}-s{seed}")
+
+
+_ID = re.compile(r"^([a-z]+)-([a-z]+)-(\d+)-(\d+)-(\d+)-s(\d+)$")
+
+
+def case_by_id(case_id: str) -> Case:
+    """The case an id names ("reasoning-zh-8000-50-2-s11": task, language, length, depth, index, seed), as
+    `generate` makes it: a case of a report can be run again on its own."""
+    match = _ID.match(case_id.strip())
+    if not match or match.group(1) not in TASKS or match.group(2) not in LANGUAGES:
+        raise ValueError(f"{case_id!r} is not a case id: TASK-LANGUAGE-LENGTH-DEPTH-INDEX-sSEED, e.g. "
+                         f"reasoning-zh-8000-50-2-s11 (tasks: {', '.join(TASKS)}; languages: "
+                         f"{', '.join(LANGUAGES)})")
+    return _case(match.group(1), match.group(2), *map(int, match.groups()[2:]))
 
 
 def _rng(seed: int, key: str) -> random.Random:

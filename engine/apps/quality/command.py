@@ -4,6 +4,7 @@
     engine bench quality --lengths 8k,32k --tasks single,absent --methods full,lv1,lv2 --out q/
     engine bench quality --flow my.yaml --model qwen2.5-7b-instruct --base-url http://127.0.0.1:8000/v1
     engine bench quality --report-only --out q/            # tables and heatmaps from the results so far
+    engine bench quality --case reasoning-zh-8000-50-2-s11 --methods lv2    # one case of a report, again
 
 Cases are generated from --seed (see longflow.apps.quality.cases); results go to OUT/results.jsonl, one
 line per case and method, and a run that is interrupted resumes where it stopped. The report
@@ -16,7 +17,7 @@ import sys
 from pathlib import Path
 
 from ...core.models import config_from, serve
-from .cases import LANGUAGES, TASKS, generate
+from .cases import LANGUAGES, TASKS, case_by_id, generate
 
 
 def add_parser(kinds) -> None:
@@ -28,6 +29,9 @@ def add_parser(kinds) -> None:
     q.add_argument("--depths", default="0,50,100", help="where the needles go, percent")
     q.add_argument("--per-cell", type=int, default=1, help="cases per task, language, length and depth")
     q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--case", action="append", default=[], metavar="ID",
+                   help="run only this case (repeat for several), by the id its results carry, e.g. "
+                        "reasoning-zh-8000-50-2-s11; the grid options are then ignored")
     q.add_argument("--methods", default="full,lv1,lv2,lv3", help="built-in methods: full, lv1, lv2, lv3")
     q.add_argument("--flow", action="append", default=[], metavar="FILE", help="also benchmark this flow")
     q.add_argument("--model", help="model name at the endpoint, or local:0.5b / local:1.5b (default)")
@@ -49,9 +53,10 @@ def quality(args) -> int:
     if args.report_only:
         rows = read_rows(results)
     else:
-        cases = generate(tasks=_names(args.tasks, TASKS, "task"), languages=_names(args.languages, LANGUAGES,
-                         "language"), lengths=[_tokens(x) for x in _split(args.lengths)],
-                         depths=[int(x) for x in _split(args.depths)], per_cell=args.per_cell, seed=args.seed)
+        cases = [case_by_id(i) for i in args.case] or generate(
+            tasks=_names(args.tasks, TASKS, "task"), languages=_names(args.languages, LANGUAGES, "language"),
+            lengths=[_tokens(x) for x in _split(args.lengths)], depths=[int(x) for x in _split(args.depths)],
+            per_cell=args.per_cell, seed=args.seed)
         chosen = methods(_split(args.methods), args.flow)
         config = config_from(args.model, args.base_url, args.api_key, max_concurrency=args.concurrency)
         print(f"{len(cases)} cases x {len(chosen)} methods; results in {results}", file=sys.stderr)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from longflow.apps.quality.cases import _needles, _reasoning, generate
+from longflow.apps.quality.cases import _needles, _reasoning, case_by_id, generate
 from longflow.nodes.tokens import count_tokens
 
 GRID = {"lengths": (4000,), "depths": (50,), "per_cell": 3}
@@ -65,3 +65,14 @@ def test_the_needles_are_in_the_document_at_their_depth():
             assert abs(text.index(needle) / len(text) - at) < 0.05, (case.id, needle)
         if case.task == "absent":
             assert case.needles == [] and case.answer == ""
+
+
+def test_a_case_is_made_again_from_its_id_alone():
+    for case in generate(tasks=("reasoning", "absent"), lengths=(4000,), depths=(0, 50), per_cell=2, seed=11):
+        assert case_by_id(case.id).to_dict() == case.to_dict()
+
+
+@pytest.mark.parametrize("bad", ["reasoning-en-8000-50-2", "riddle-en-8000-50-2-s1", "reasoning-fr-8000-50-2-s1", ""])
+def test_an_id_that_names_no_case_is_a_clear_error(bad):
+    with pytest.raises(ValueError, match="not a case id: TASK-LANGUAGE-LENGTH-DEPTH-INDEX-sSEED"):
+        case_by_id(bad)
