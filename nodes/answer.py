@@ -150,9 +150,9 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     shown, or took the wrong one of two alike), the pick with the options in the other order (a small
     model picks the first name it is offered); a supported reply that gives no time or number where the
     question asks for one (`gives_kind`) is asked again from the sentences that give one (`of_kind`);
-    an answer the context does not hold, or holds only in a
-    part about something else, is declined at once (the model had nothing to find, and a second ask
-    would only make it pick some other words from the context)."""
+    an answer the context does not hold, or holds only in a part about something else, is declined at
+    once (the model had nothing to find, and a second ask would only make it pick some other words from
+    the context)."""
     shown = format_context(evidence)
     source = _together(shown, format_context(ties)) if ties else shown
     why = _judged(reply, question, source)

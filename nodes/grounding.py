@@ -36,20 +36,21 @@ _UNIT = re.compile(rf"{CJK_CHAR.pattern}|[^\s{CJK_RANGES}]+")
 # Chinese question words ("几" is also "a few"): a reply that still holds one has not answered.
 _ZH_QUESTION_WORD = re.compile(r"什么|哪|谁|何时|何地|何处|多少")
 # Questions that ask for a time, or for a number, and what gives one: generous on purpose (`gives_kind`).
-_ASKS_TIME = re.compile(r"^\W*when\b|\b(?:what|which)\s+(?:year|date|month|day|century|decade)\b|\bhow\s+long\s+ago\b"
-                        r"|什么时候|何时|哪一?年|哪一?天|哪个?月|几月|什么时间|什么年代|哪个世纪", re.IGNORECASE)
+_ASKS_TIME = re.compile(r"^\W*when\b|\b(?:what|which)\s+(?:year|date|month|day|century|decade)\b"
+                        r"|\bhow\s+long\s+ago\b|什么时候|何时|哪一?年|哪一?天|哪个?月|几月|什么时间|什么年代|哪个世纪",
+                        re.IGNORECASE)
 _ASKS_NUMBER = re.compile(r"\bhow\s+(?:many|much|old|far|tall|high)\b|多少", re.IGNORECASE)
 # "几个" asks how many only in a question with no other question word: else it is "a few" ("出现在几个节目中").
 _ASKS_HOW_MANY_ZH = re.compile(r"几[个岁次位名座人种家部本条层]")
-_NUMBER = (r"\d|[〇零一二三四五六七八九十百千万亿两半]|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
-           r"twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|several|none|no|half|"
-           r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|\w+teen|first|second|third|once|twice|thrice|"
-           r"(?:four|fif|six|seven|eigh|nin|ten|eleven|twelf|\w+teen|\w+tie|hundred|thousand)th)\b")
+_NUMBER = (r"\d|[〇零一二三四五六七八九十百千万亿两半]|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+           r"eleven|twelve|\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|"
+           r"million|billion|dozen|several|none|no|half|once|twice|thrice|first|second|third|"
+           r"(?:four|fif|six|seven|eigh|nin|ten|eleven|twelf|\w+teen|\w+tie|hundred|thousand|million)th)\b")
 _GIVES_NUMBER = re.compile(_NUMBER, re.IGNORECASE)
 _GIVES_TIME = re.compile(_NUMBER + r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
-                         r"|\b(?:century|decade|years?|spring|summer|autumn|fall|winter|before|after|during|since|"
-                         r"until|ago|today|yesterday|morning|evening|night|\w+day|[IVX]+)\b|[年月日时春夏秋冬朝代前后期]",
-                         re.IGNORECASE)
+                         r"|\b(?:century|decade|years?|spring|summer|autumn|fall|winter|before|after|during|"
+                         r"since|until|ago|today|yesterday|morning|evening|night|\w+day|[IVX]+)\b"
+                         r"|[年月日时春夏秋冬朝代前后期]", re.IGNORECASE)
 # A name in a question: capitalised Latin words in a row ("the Fifth Symphony", "Dance Gavin Dance").
 _NAME = re.compile(r"[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*(?:\s+[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*)*")
 _SENTENCE_START = re.compile(r"(^|[.!?。！？]\s*)$")
@@ -108,10 +109,10 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     up to `links` other sentences, each sharing a name with the one before it (a term found in no more
     sentences than such a chain holds: "Patient was released in 2017", "Patient is sung by Tilian
     Pearson", "Tilian Pearson sings in Dance Gavin Dance"): together they must hold `tie` of the
-    question's terms, each one bringing a term of the question that those before it lack (`_chained`). A reply with no terms of
-    its own is an echo ("Bonnie and Clyde's gang" for "Buck Barrow is married to what member of Bonnie
-    and Clyde's gang?"), unless the question offers a choice and the reply is shorter than half of it
-    ("Which came first, A or B?": "A"), and does not pick the option the context says less of what was
+    question's terms, each one bringing a term of the question that those before it lack (`_chained`).
+    A reply with no terms of its own is an echo ("Bonnie and Clyde's gang" for "Buck Barrow is married to
+    what member of Bonnie and Clyde's gang?"), unless the question offers a choice and the reply is
+    shorter than half of it ("Which came first, A or B?": "A"), and does not pick the option the context says less of what was
     asked about (`_weaker_choice`: WEAKER_CHOICE); a yes or no is an answer too. A sentence that
     holds no word of the question itself, or that another one outdoes (`_outdone`: built like it, the
     same words of the question and more), does not tie a reply directly: LOOK_ALIKE says so. A question
