@@ -112,9 +112,9 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     question's terms, each one bringing a term of the question that those before it lack (`_chained`).
     A reply with no terms of its own is an echo ("Bonnie and Clyde's gang" for "Buck Barrow is married to
     what member of Bonnie and Clyde's gang?"), unless the question offers a choice and the reply is
-    shorter than half of it ("Which came first, A or B?": "A"), and does not pick the option the context says less of what was
-    asked about (`_weaker_choice`: WEAKER_CHOICE); a yes or no is an answer too. A sentence that
-    holds no word of the question itself, or that another one outdoes (`_outdone`: built like it, the
+    shorter than half of it ("Which came first, A or B?": "A"), and does not pick the option the
+    context says less of what was asked about (`_weaker_choice`: WEAKER_CHOICE); a yes or no is an
+    answer too. A sentence that holds no word of the question itself, or that another one outdoes (`_outdone`: built like it, the
     same words of the question and more), does not tie a reply directly: LOOK_ALIKE says so. A question
     that names something (`names`) no sentence of the context names is not answered by it. Facts a
     question was asked again with (`with_known`) count as context, not as the question. A Chinese
