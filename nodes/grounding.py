@@ -102,23 +102,23 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     """Why `reply` is not an answer taken from `context`, or '' when it is one.
 
     A reply's own terms are those the question does not hold. It is an answer from the context when a
-    sentence of the context (with its neighbours) holds at least `share` of them and at least `tie` of
-    the question's terms: the words that tie the answer to what was asked. A small model asked about
-    something the document does not hold picks words from sentences about something else; a sentence
-    that gives the answer speaks of what was asked. For a multi-hop question the tie may pass through
-    up to `links` other sentences, each sharing a name with the one before it (a term found in no more
-    sentences than such a chain holds: "Patient was released in 2017", "Patient is sung by Tilian
-    Pearson", "Tilian Pearson sings in Dance Gavin Dance"): together they must hold `tie` of the
-    question's terms, each one bringing a term of the question that those before it lack (`_chained`).
-    A reply with no terms of its own is an echo ("Bonnie and Clyde's gang" for "Buck Barrow is married to
-    what member of Bonnie and Clyde's gang?"), unless the question offers a choice and the reply is
-    shorter than half of it ("Which came first, A or B?": "A"), and does not pick the option the
-    context says less of what was asked about (`_weaker_choice`: WEAKER_CHOICE); a yes or no is an
-    answer too. A sentence that holds no word of the question itself, or that another one outdoes (`_outdone`: built like it, the
-    same words of the question and more), does not tie a reply directly: LOOK_ALIKE says so. A question
-    that names something (`names`) no sentence of the context names is not answered by it. Facts a
-    question was asked again with (`with_known`) count as context, not as the question. A Chinese
-    reply that holds the question's question word (什么, 哪, 谁...) is an echo, whatever else it holds.
+    sentence of the context (with its neighbours) holds at least `share` of them and at least `tie` of the
+    question's terms: the words that tie the answer to what was asked. A small model asked about something
+    the document does not hold picks words from sentences about something else; a sentence that gives the
+    answer speaks of what was asked. For a multi-hop question the tie may pass through up to `links` other
+    sentences, each sharing a name with the one before it (a term found in no more sentences than such a
+    chain holds: "Patient was released in 2017", "Patient is sung by Tilian Pearson", "Tilian Pearson sings
+    in Dance Gavin Dance"): together they must hold `tie` of the question's terms, each one bringing a term
+    of the question that those before it lack (`_chained`). A reply with no terms of its own is an echo
+    ("Bonnie and Clyde's gang" for "Buck Barrow is married to what member of Bonnie and Clyde's gang?"),
+    unless the question offers a choice and the reply is shorter than half of it ("Which came first, A or
+    B?": "A"), and does not pick the option the context says less of what was asked about (`_weaker_choice`:
+    WEAKER_CHOICE); a yes or no is an answer too. A sentence that holds no word of the question itself, or
+    that another one outdoes (`_outdone`: built like it, the same words of the question and more), does not
+    tie a reply directly: LOOK_ALIKE says so. A question that names something (`names`) no sentence of the
+    context names is not answered by it. Facts a question was asked again with (`with_known`) count as
+    context, not as the question. A Chinese reply that holds the question's question word (什么, 哪, 谁...) is
+    an echo, whatever else it holds.
     """
     if _YES_NO.match(reply):
         return ""
