@@ -60,10 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
     run.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
                      help="override a node parameter, e.g. read.concurrency=64 (value in YAML syntax)")
-    run.add_argument("--timeout", type=float, metavar="SECONDS", default=_env_number("LONGFLOW_TIMEOUT"),
+    run.add_argument("--timeout", type=float, metavar="SECONDS", default=env_number("LONGFLOW_TIMEOUT"),
                      help="the longest one attempt at a model call may take, reply and all "
                           "(default: $LONGFLOW_TIMEOUT, else 120)")
-    run.add_argument("--retries", type=int, metavar="N", default=_env_number("LONGFLOW_RETRIES", int),
+    run.add_argument("--retries", type=int, metavar="N", default=env_number("LONGFLOW_RETRIES", int),
                      help="attempts at a model call that fails with a timeout, 429 or 5xx "
                           "(default: $LONGFLOW_RETRIES, else 4)")
     run.add_argument("--allow-dir", action="append", default=[], metavar="DIR",
@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _env_number(name: str, kind: type = float):
+def env_number(name: str, kind: type = float):
     """A number from the environment, or None; a value that is not one is a clear error."""
     value = os.environ.get(name, "").strip()
     if not value:

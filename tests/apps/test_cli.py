@@ -130,6 +130,8 @@ def bad_inputs(tmp_path):
         (run + ["x", "--timeout", "-1"], "--timeout must be a number of seconds above 0"),
         (run + ["x", "--timeout", "nan"], "--timeout must be a number of seconds above 0"),
         (run + ["x", "--timeout", "inf"], "up to 86400"),
+        (["bench", "quality", "--timeout", "-5", "--out", str(tmp_path / "q")], "--timeout must be a number"),
+        (["bench", "quality", "--case", "reasoning-en-8000", "--out", str(tmp_path / "q")], "is not a case id"),
     ]
 
 

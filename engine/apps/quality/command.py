@@ -21,6 +21,7 @@ from .cases import LANGUAGES, TASKS, case_by_id, generate
 
 
 def add_parser(kinds) -> None:
+    from ..cli import env_number
     q = kinds.add_parser("quality", help="answer quality of the levels against the full-document baseline",
                          description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     q.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated, of: {', '.join(TASKS)}")
@@ -37,6 +38,9 @@ def add_parser(kinds) -> None:
     q.add_argument("--model", help="model name at the endpoint, or local:0.5b / local:1.5b (default)")
     q.add_argument("--base-url", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL)")
     q.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
+    q.add_argument("--timeout", type=float, metavar="SECONDS", default=env_number("LONGFLOW_TIMEOUT"),
+                   help="the longest one attempt at a model call may take (default: $LONGFLOW_TIMEOUT, else "
+                        "120); raise it for a slow endpoint, or a machine shared with other runs")
     q.add_argument("--concurrency", type=int, default=0,
                    help="calls the endpoint serves at once (default: the embedded model's 1, else unbounded)")
     q.add_argument("--out", default="bench-quality", help="folder for results.jsonl, report.md, heatmaps")
@@ -58,7 +62,10 @@ def quality(args) -> int:
             lengths=[_tokens(x) for x in _split(args.lengths)], depths=[int(x) for x in _split(args.depths)],
             per_cell=args.per_cell, seed=args.seed)
         chosen = methods(_split(args.methods), args.flow)
-        config = config_from(args.model, args.base_url, args.api_key, max_concurrency=args.concurrency)
+        if args.timeout is not None and not 0 < args.timeout <= 86400:
+            raise ValueError("--timeout must be a number of seconds above 0 and up to 86400 (a day)")
+        config = config_from(args.model, args.base_url, args.api_key, max_concurrency=args.concurrency,
+                             **({"timeout": args.timeout} if args.timeout else {}))
         print(f"{len(cases)} cases x {len(chosen)} methods; results in {results}", file=sys.stderr)
         with serve(config, sys.stderr) as (live, limit):
             rows = run_cases(cases, chosen, live.with_fields(max_concurrency=limit or args.concurrency),
