@@ -11,6 +11,7 @@ from collections import Counter
 
 from .bm25_text import analyze
 from .lang import CJK_CHAR, CJK_RANGES, CJK_RUN
+from .tokens import language_of
 
 # A sentence ends after 。！？； at once, and after .!?; (and a closing quote or bracket) where a blank
 # follows, but not after an initial ("Lyndon B. Johnson", "E.M. Forster") nor inside a number (3.5).
@@ -115,10 +116,10 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     B?": "A"), and does not pick the option the context says less of what was asked about (`_weaker_choice`:
     WEAKER_CHOICE); a yes or no is an answer too. A sentence that holds no word of the question itself, or
     that another one outdoes (`_outdone`: built like it, the same words of the question and more), does not
-    tie a reply directly: LOOK_ALIKE says so. A question that names something (`names`) no sentence of the
-    context names is not answered by it. Facts a question was asked again with (`with_known`) count as
-    context, not as the question. A Chinese reply that holds the question's question word (什么, 哪, 谁...) is
-    an echo, whatever else it holds.
+    tie a reply directly: LOOK_ALIKE says so. An English question that names something (`names`) no sentence
+    of the context names is not answered by it. Facts a question was asked again with (`with_known`) count
+    as context, not as the question. A Chinese reply that holds the question's question word (什么, 哪, 谁...)
+    is an echo, whatever else it holds.
     """
     if _YES_NO.match(reply):
         return ""
@@ -137,7 +138,10 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
             return WEAKER_CHOICE if _weaker_choice(said, question, context) else ""
         return ECHO
     each = [terms(s) for s in sentences(context)]
-    named = names(question)
+    # Only an English question marks its names (capitalised words); the Latin words left in a Chinese one
+    # are the translation's leftovers ("在缅甸伯爵埃arl Mountbatten和休伯特·兰斯爵士的崇高赞助下"), which its
+    # Chinese needles need not hold, while the names they do hold are not marked.
+    named = names(question) if language_of(question) == "en" else []
     if named and not any(name <= sentence for name in named for sentence in each):
         # The question names what it asks about, and no sentence of the context names any of it: the
         # reply is about something else ("the bicycle" for "...the same century as the Fifth Symphony

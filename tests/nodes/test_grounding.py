@@ -77,6 +77,16 @@ def test_a_name_in_every_sentence_of_a_chain_still_links_it():
     assert unsupported("1921年5月", question, crowded) == NOT_ASKED
 
 
+def test_a_chinese_questions_latin_name_that_its_chinese_context_lacks_does_not_decline_it():
+    # Translated questions keep Latin leftovers ("埃arl Mountbatten"); their Chinese needles name the
+    # rest in Chinese, which `names` cannot mark. Only an English question is held to its names.
+    context = "1957年伊沃·布伦爵士成立了湖畔象棋协会。\n\n那年河水很冷。"
+    question = "在伯爵埃arl Mountbatten和伊沃·布伦爵士的赞助下，湖畔象棋协会成立于哪一年？"
+    assert unsupported("1957年", question, context) == ""
+    english = "In what year was the chess society founded under Earl Mountbatten?"
+    assert unsupported("1957.", english, "The chess society was founded in 1957.") == NOT_ASKED
+
+
 def test_an_answer_to_a_question_about_a_name_the_context_never_names_is_not_tied():
     context = ("The bicycle, a two-wheeled vehicle, was invented in the 19th century.\n\n"
                "He came fifth in the race. The symphony played on.")   # the name's words, apart
