@@ -38,7 +38,7 @@ _UNIT = re.compile(rf"{CJK_CHAR.pattern}|[^\s{CJK_RANGES}]+")
 _ZH_QUESTION_WORD = re.compile(r"什么|哪|谁|何时|何地|何处|多少")
 # Questions that ask for a time, or for a number, and what gives one: generous on purpose (`gives_kind`).
 _ASKS_TIME = re.compile(r"^\W*when\b|\b(?:what|which)\s+(?:year|date|month|day|century|decade)\b"
-                        r"|\bhow\s+long\s+ago\b|什么时候|何时|哪一?年|哪一?天|哪个?月|几月|什么时间|什么年代|哪个世纪",
+                        r"|\bhow\s+long\s+ago\b|什么时候|何时|何年|哪一?年|哪一?天|哪个?月|几月|什么时间|什么年代|哪个世纪",
                         re.IGNORECASE)
 _ASKS_NUMBER = re.compile(r"\bhow\s+(?:many|much|old|far|tall|high)\b|多少", re.IGNORECASE)
 # "几个" asks how many only in a question with no other question word: else it is "a few" ("出现在几个节目中").

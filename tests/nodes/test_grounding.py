@@ -261,6 +261,7 @@ def test_a_line_next_to_the_needle_does_not_answer_for_it():
     ("In what year was Ivo Brenn born?", "time"),
     ("1910年象棋决赛所在的会堂是什么时候开放的？", "time"),
     ("伊沃是哪一年出生的？", "time"),
+    ("这部诗集是由一位在何年获奖的人所写的？", "time"),
     ("How many species does Pellora have?", "number"),
     ("佩洛拉有多少个物种？", "number"),
     ("伊沃有几个孩子？", "number"),
