@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
-from .grounding import (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, closest, gives_kind, sentences, swapped,
-                        terms, unsupported)
+from .grounding import (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, asked_kind, closest, gives_kind,
+                        sentences, swapped, terms, unsupported)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -215,7 +215,8 @@ def of_kind(source: str, question: str, reply: str, k: int) -> list[str]:
     and share most terms with the question and `reply`, in the order they come. A reply of the wrong kind
     often names what the answer is about ("the Canadian Tire Centre" for "When did the arena that hosted
     the trials open?"), and the sentence that dates it names it too."""
-    found = [s for s in sentences(source) if gives_kind(s, question)]
+    kind = asked_kind(question)   # once: it reads the question's options, with jieba for Chinese
+    found = [s for s in sentences(source) if gives_kind(s, question, kind)]
     return [found[i] for i in closest(found, f"{question}\n{reply}", k)]
 
 

@@ -185,12 +185,12 @@ def asked_kind(question: str) -> str:
     return ""
 
 
-def gives_kind(text: str, question: str) -> bool:
+def gives_kind(text: str, question: str, kind: str | None = None) -> bool:
     """Whether `text`, where it does not repeat the question, holds the kind of thing the question asks
-    for (`asked_kind`; True when it asks for neither). Generous: a reply with no digit, number word, month,
-    season or the like ("the Canadian Tire Centre" for "When did the arena that hosted the 2017 trials
-    open?": its year is the question's) has answered something else."""
-    kind = asked_kind(question)
+    for (`kind`, else `asked_kind`; True when it asks for neither). Generous: a reply with no digit, number
+    word, month, season or the like ("the Canadian Tire Centre" for "When did the arena that hosted the
+    2017 trials open?": its year is the question's) has answered something else."""
+    kind = asked_kind(question) if kind is None else kind
     if not kind:
         return True
     return bool((_GIVES_TIME if kind == "time" else _GIVES_NUMBER).search(_beyond(text, question)))
@@ -215,10 +215,13 @@ def _beyond(text: str, question: str, least: int = 4) -> str:
 def options(question: str) -> list[set[str]]:
     """The terms of the two options a question offers at its end ("..., A or B?"), or [] when it offers
     none."""
-    spans = _option_spans(question.strip())
+    text = question.strip()
+    return _option_terms(text, _option_spans(text))
+
+
+def _option_terms(text: str, spans: tuple | None) -> list[set[str]]:
     if not spans:
         return []
-    text = question.strip()
     found = [terms(text[a:b]) for a, b in spans]
     return found if all(found) and found[0] != found[1] else []
 
@@ -229,7 +232,7 @@ def swapped(question: str) -> str | None:
     the second: a pick that follows the order was a guess."""
     text = question.strip()
     spans = _option_spans(text)
-    if not spans or not options(text):
+    if not _option_terms(text, spans):
         return None
     (a0, a1), (b0, b1) = spans
     return text[:a0] + text[b0:b1] + text[a1:b0] + text[a0:a1] + text[b1:]
@@ -246,16 +249,11 @@ def _option_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
     first, second = match.span(1), match.span(2)
     if text[:first[0]].strip():
         return first, second
-    size = len(_units(match.group(2)))
-    before = _units(match.group(1))
+    size = len(_UNIT.findall(match.group(2)))
+    before = list(_UNIT.finditer(match.group(1)))
     if len(before) <= size:
         return None
     return (before[-size].start() + first[0], first[1]), second
-
-
-def _units(text: str) -> list[re.Match]:
-    """What an option's length is counted in: Chinese characters, and words of other scripts."""
-    return list(_UNIT.finditer(text))
 
 
 def _weaker_choice(said: set[str], question: str, context: str) -> bool:
