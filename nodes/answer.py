@@ -8,7 +8,7 @@ from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
 from .grounding import (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, asked_kind, closest, gives_kind,
-                        sentences, swapped, terms, unsupported)
+                        named_option, sentences, swapped, terms, unsupported)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -59,6 +59,9 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     no number where it asks how many): a 0.5B model answers "When did the arena that hosted the trials
     open?" with the arena, and is then shown the sentences that give a time and name the question's
     words or the arena.
+
+    A reply that names part of one of the options a question offers ("Texas废除了鸡奸法" for "哪个法庭案件，
+    Gonzales v. Carhart还是Lawrence v. Texas，废除了鸡奸法？") is answered with that option in full.
 
     Several questions in one (a line each, with question marks: "Answer each of these: 1. ...? 2. ...?")
     are answered and checked one by one, and the answers numbered: a small model asked three at once
@@ -111,6 +114,12 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
             ctx.record.note(ctx.node, "no answer from the reader's sentences: asking from the passages")
     if is_decline(reply) and passages:
         reply = _answer_from(ctx, lang, prompt, question, passages, check, focus)
+    option = None if is_decline(reply) else named_option(reply, question)
+    if option:
+        # A small model answers a choice with the words it kept of the option ("Texas废除了鸡奸法"): the
+        # answer is the option, as the question names it.
+        ctx.record.note(ctx.node, "the answer names part of one option: answered with the option", reply=reply)
+        reply = option
     return reply
 
 

@@ -25,17 +25,36 @@ WRONG_KIND = "gives no time or number, which the question asks for"
 # A yes/no reply adds no word of its own, and is an answer all the same; so is a pick between the
 # alternatives a question offers.
 _YES_NO = re.compile(r"^\W*(yes|no|是的?|不是|否|对|不对)(\W|$)", re.IGNORECASE)
+# ...but only to a question that can be answered so: one that starts with its verb ("Was...?"), or asks
+# "吗", "是否"; or that holds no question word. "Yes, Hawaii v. Office of Hawaiian Affairs was a case..." does
+# not answer "..., in an opinion by which Associate Justice...?": its other words are judged.
+_ASKS_YES_NO = re.compile(r"^\W*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall|"
+                          r"may|might|must)\b|吗\W*$|是否|是不是|有没有|能否|可否", re.IGNORECASE)
+_QUESTION_WORD = re.compile(r"\b(?:what|which|who|whom|whose|where|when|why|how)\b|什么|哪|谁|何|多少",
+                            re.IGNORECASE)
 # The words that offer two options ("A or B", "A还是B"), in both patterns below.
 _OR = r"\bor\b|还是|或者|或是"
 _CHOICE = re.compile(rf"{_OR}|\bwhether\b|哪一个", re.IGNORECASE)
 # The two options a question offers at its end: "Which genus has four species, Duboisia or Ctenanthe?",
 # "以下哪位获得了1908年的诺贝尔文学奖：霍华德·法斯特还是鲁道夫·欧肯？"
-_OPTIONS = re.compile(rf"(?:^|[,，:：;；]|\bwhich\b|哪)\s*([^,，:：;；?？]{{1,60}}?)\s*(?:{_OR})\s*"
+_OPTIONS = re.compile(rf"(?:^|[,，:：;；]|\bwhich\b|哪)\s*(?:是\s*)?([^,，:：;；?？]{{1,60}}?)\s*(?:{_OR})\s*"
                       r"([^,，:：;；?？]{1,60}?)\s*[?？]?\s*$", re.IGNORECASE)
+# ...or between commas after the question word and what it asks for: "Which documentary, Crumb or Cancer,
+# was produced first?", "哪个法庭案件，Gonzales v. Carhart还是Lawrence v. Texas，废除了鸡奸法？"
+_OPTIONS_WITHIN = re.compile(rf"(?:\bwhich\b|哪)[^,，:：;；?？]{{0,30}}[,，]\s*([^,，:：;；?？]{{1,60}}?)\s*"
+                             rf"(?:{_OR})\s*([^,，:：;；?？]{{1,60}}?)\s*[,，]", re.IGNORECASE)
+# ...or, in Chinese, joined by 和 before the question word: "韩国战争和棉兰老岛战役哪个持续的时间更长？",
+# "《Call Me Lucky》和《Eclipse of Reason》中，哪部是...？"
+# Only a comparison ("更", "先", "最") or a pick "among" them ("中") is a choice: "孝感和明光位于哪个国家？" asks
+# about both.
+_OPTIONS_AND = re.compile(r"(?:^|[,，:：;；])\s*([^,，:：;；?？和]{1,30}?)\s*和\s*([^,，:：;；?？和的]{1,30}?)\s*"
+                          r"(?:中\s*[,，]?\s*(?:哪|谁)|(?:哪(?!些)|谁)[^,，:：;；?？]*[更先最较])")
 # An option's length: a Chinese character, or a word of another script, is one.
 _UNIT = re.compile(rf"{CJK_CHAR.pattern}|[^\s{CJK_RANGES}]+")
 # Chinese question words ("几" is also "a few"): a reply that still holds one has not answered.
 _ZH_QUESTION_WORD = re.compile(r"什么|哪|谁|何时|何地|何处|多少")
+# A question word of either language, in what would otherwise be an option.
+_ASKING = re.compile(r"什么|哪|谁|何|多少|\b(?:what|which|who|whom|whose|where|when|how)\b", re.IGNORECASE)
 # Questions that ask for a time, or for a number, and what gives one: generous on purpose (`gives_kind`).
 _ASKS_TIME = re.compile(r"^\W*when\b|\b(?:what|which)\s+(?:year|date|month|day|century|decade)\b"
                         r"|\bhow\s+long\s+ago\b|什么时候|何时|何年|哪一?年|哪一?天|哪个?月|几月|什么时间|什么年代|哪个世纪",
@@ -114,15 +133,19 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     ("Bonnie and Clyde's gang" for "Buck Barrow is married to what member of Bonnie and Clyde's gang?"),
     unless the question offers a choice and the reply is shorter than half of it ("Which came first, A or
     B?": "A"), and does not pick the option the context says less of what was asked about (`_weaker_choice`:
-    WEAKER_CHOICE); a yes or no is an answer too. A sentence that holds no word of the question itself, or
+    WEAKER_CHOICE); a yes or no is an answer too, to a question that asks for one (the rest of a "Yes, ..." to
+    any other question is judged as the reply). A sentence that holds no word of the question itself, or
     that another one outdoes (`_outdone`: built like it, the same words of the question and more), does not
     tie a reply directly: LOOK_ALIKE says so. An English question that names something (`names`) no sentence
     of the context names is not answered by it. Facts a question was asked again with (`with_known`) count
     as context, not as the question. A Chinese reply that holds the question's question word (什么, 哪, 谁...)
     is an echo, whatever else it holds.
     """
-    if _YES_NO.match(reply):
+    yes_no = _YES_NO.match(reply)
+    if yes_no and (_ASKS_YES_NO.search(question.strip()) or not _QUESTION_WORD.search(question)):
         return ""
+    if yes_no:
+        reply = reply[yes_no.end():]
     # The facts a question was asked again with are context to tie the reply through, not words of the
     # question: counted as asked, they would raise the tie it needs and hide the names the chain goes by.
     question, known = without_known(question)
@@ -213,14 +236,33 @@ def _beyond(text: str, question: str, least: int = 4) -> str:
 
 
 def options(question: str) -> list[set[str]]:
-    """The terms of the two options a question offers at its end ("..., A or B?"), or [] when it offers
-    none."""
+    """The terms of the two options a question offers ("..., A or B?", "Which X, A or B, ...?"), or []
+    when it offers none."""
     text = question.strip()
     return _option_terms(text, _option_spans(text))
 
 
+def named_option(reply: str, question: str) -> str | None:
+    """The option of the question, as the question words it, that `reply` names part of and not all of
+    ("Texas废除了鸡奸法" for "哪个法庭案件，Gonzales v. Carhart还是Lawrence v. Texas，废除了鸡奸法？": "Lawrence v.
+    Texas"), or None when the reply names all of it, or both options, or neither. A small model answers
+    a choice with the words it kept of it."""
+    text = question.strip()
+    spans = _option_spans(text)
+    offered = _option_terms(text, spans)
+    said = terms(reply)
+    picked = [k for k, option in enumerate(offered) if said & option]
+    if len(picked) != 1 or offered[picked[0]] <= said:
+        return None
+    a, b = spans[picked[0]]
+    return text[a:b].strip()
+
+
 def _option_terms(text: str, spans: tuple | None) -> list[set[str]]:
     if not spans:
+        return []
+    # An "option" that asks something is not one: "这位音乐家还是什么虚拟乐队的主要创作歌手" ("also is").
+    if any(_ASKING.search(text[a:b]) for a, b in spans):
         return []
     found = [terms(text[a:b]) for a, b in spans]
     return found if all(found) and found[0] != found[1] else []
@@ -239,13 +281,14 @@ def swapped(question: str) -> str | None:
 
 
 def _option_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
-    """Where the two options of "..., A or B?" are in `text`. Options that run from the question's start
+    """Where the two options of "..., A or B?" (or "Which X, A or B, ...?", "A和B哪个...?") are in `text`. Options that run from the question's start
     ("Was the president who appointed him a democrat or a republican?", "...的总统是民主党还是共和党？")
     have no mark where the first one begins: it is taken as long as the second (in words, or in Chinese
     characters), when the question holds more than that before the "or"."""
     match = _OPTIONS.search(text)
     if not match:
-        return None
+        within = _OPTIONS_WITHIN.search(text) or _OPTIONS_AND.search(text)
+        return (within.span(1), within.span(2)) if within else None
     first, second = match.span(1), match.span(2)
     if text[:first[0]].strip():
         return first, second

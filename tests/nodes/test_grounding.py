@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, WEAKER_CHOICE, asked_kind,
-                                      gives_kind, held, names, options, sentences, swapped, unsupported,
-                                      with_known, without_known)
+                                      gives_kind, held, named_option, names, options, sentences, swapped,
+                                      unsupported, with_known, without_known)
 
 CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. Her brother kept the accounts."
            "\n\nA golden apple lay on the kitchen table of the farm.\n安娜在1820年重建了磨坊。")
@@ -27,6 +27,12 @@ CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. H
     ("安娜。", "谁重建了磨坊？", ""),
     ("彼得重建了它。", "谁重建了磨坊？", NOT_IN_CONTEXT),
     ("是的", "磨坊是安娜重建的吗？", ""),
+    # a yes or no answers only a question that asks for one: the rest of the reply is judged
+    ("Yes.", "Who rebuilt the mill?", ECHO),
+    ("Yes, the mill was rebuilt.", "Who rebuilt the mill?", ECHO),
+    ("Yes, Anna rebuilt it.", "Who rebuilt the mill?", ""),
+    ("是的，彼得重建了它。", "谁重建了磨坊？", NOT_IN_CONTEXT),
+    ("Yes", "The mill was rebuilt by Anna, wasn't it?", ""),       # no question word: a yes answers it
 ])
 def test_unsupported(reply, question, why):
     assert unsupported(reply, question, CONTEXT) == why
@@ -164,9 +170,34 @@ def test_a_chinese_reply_that_keeps_the_question_word_is_an_echo():
     ("建磨坊的镇长是自由党还是保守党？", "建磨坊的镇长是保守党还是自由党？"),
     # ...unless the question holds no more than that before the "or": its first option is not known
     ("Did Anna or her brother rebuild the mill?", None),
+    # options between commas after the question word, and Chinese options joined by 和 for a comparison
+    ("Which mill, Oldbridge Mill or Vanstead Mill, burned first?",
+     "Which mill, Vanstead Mill or Oldbridge Mill, burned first?"),
+    ("哪座磨坊，旧桥磨坊还是万斯磨坊，先被烧毁？", "哪座磨坊，万斯磨坊还是旧桥磨坊，先被烧毁？"),
+    ("旧桥磨坊和万斯磨坊哪个更古老？", "万斯磨坊和旧桥磨坊哪个更古老？"),
+    ("两位磨坊主，伊沃和安娜中，哪一位是画家？", "两位磨坊主，安娜和伊沃中，哪一位是画家？"),
+    # 和 that joins what is asked about, not two options to pick from
+    ("伊沃和安娜住在哪个城市？", None),
+    ("伊沃和安娜有哪些共同点，哪个更重要？", None),
+    # 还是 as "also is": an "option" that asks something is none
+    ("这位歌手是谁，这位歌手还是什么乐队的主唱？", None),
 ])
 def test_a_question_with_its_options_the_other_way_round(question, other_way):
     assert swapped(question) == other_way
+
+
+@pytest.mark.parametrize("reply, question, option", [
+    ("Texas struck it down.", "Which case, Carhart v. Ohio or Lawrence v. Texas, struck down the law?",
+     "Lawrence v. Texas"),
+    ("Texas废除了这项法律", "哪个案件，Carhart v. Ohio还是Lawrence v. Texas，废除了这项法律？", "Lawrence v. Texas"),
+    ("Crane", "Who was born first, Ada Vell or Bo Crane?", "Bo Crane"),
+    ("Bo Crane was born first.", "Who was born first, Ada Vell or Bo Crane?", None),   # named in full
+    ("Vell, then Crane", "Who was born first, Ada Vell or Bo Crane?", None),           # both named
+    ("Anna", "Who was born first, Ada Vell or Bo Crane?", None),                      # neither
+    ("Anna", "Who rebuilt the mill?", None),                                           # no options
+])
+def test_a_reply_naming_part_of_one_option_is_that_option(reply, question, option):
+    assert named_option(reply, question) == option
 
 
 def test_sentences_cut_after_english_and_chinese_ends_and_at_lines():

@@ -234,13 +234,21 @@ def test_answer_that_repeats_the_question_is_asked_again_from_fewer_sentences():
     assert ctx.record.counters["answers_asked_again"] == 1
 
 
+def test_a_yes_to_a_question_that_asks_who_is_asked_again():
+    model = Recording(responses=["Yes, the mill was rebuilt.", "Anna rebuilt the mill."])
+    ctx = Context(node="n", model=model, stream=None)
+    assert answer("Who rebuilt the mill?", MILL, ctx=ctx)["answer"] == "Anna rebuilt the mill."
+    assert ctx.record.counters["answers_asked_again"] == 1
+    assert answer("Was the mill rebuilt?", MILL, ctx=ctx_with("Yes."))["answer"] == "Yes."
+
+
 def test_answer_declines_when_the_second_ask_fails_too():
     ctx = ctx_with("The mill was rebuilt.", "Johann Braun.")
     assert answer("Who rebuilt the mill?", MILL, ctx=ctx)["answer"] == "The document does not say."
     assert ctx.record.model_calls == 2 and "asked again" in ctx.record.notes[-1]["message"]
 
 
-@pytest.mark.parametrize("reply", ["Anna.", "Anna rebuilt it in 1820.", "Yes.", "The document does not say."])
+@pytest.mark.parametrize("reply", ["Anna.", "Anna rebuilt it in 1820.", "The document does not say."])
 def test_answer_keeps_an_answer_the_context_supports(reply):
     ctx = ctx_with(reply)
     assert answer("Who rebuilt the mill?", MILL, ctx=ctx)["answer"] == reply
@@ -358,6 +366,14 @@ def test_a_weaker_pick_from_sentences_that_cannot_be_narrowed_is_asked_again_wit
     out = answer("以下哪位获得了1910年的诗歌奖：李明远还是王子涵？", context, ctx=ctx)
     assert out["answer"] == "王子涵" and ctx.record.model_calls == 2
     assert "王子涵还是李明远？" in model.last
+
+
+def test_an_answer_naming_part_of_one_option_is_that_option():
+    context = [{"id": "d#1", "text": "Lawrence v. Texas struck down the law. The river was cold."},
+               {"id": "d#2", "text": "Carhart v. Ohio upheld a ban."}]
+    ctx = ctx_with("Texas struck it down.")
+    out = answer("Which case, Carhart v. Ohio or Lawrence v. Texas, struck down the law?", context, ctx=ctx)
+    assert out["answer"] == "Lawrence v. Texas" and ctx.record.model_calls == 1
 
 
 HALL = [{"id": "d#1", "text": "The 1910 Lakeside Chess Finals were held at Varno Hall. The river was cold."},
