@@ -14,8 +14,10 @@ from .lang import CJK_CHAR, CJK_RANGES, CJK_RUN
 from .tokens import language_of
 
 # A sentence ends after 。！？； at once, and after .!?; (and a closing quote or bracket) where a blank
-# follows, but not after an initial ("Lyndon B. Johnson", "E.M. Forster") nor inside a number (3.5).
-_SENTENCE_END = re.compile(r"(?<=[。！？；])\s*|(?<=[.!?;][\u201d\u2019\"')\]])\s+|(?<!\b[A-Z]\.)(?<=[.!?;])\s+|\n+")
+# follows, but not after an initial ("Lyndon B. Johnson", "E.M. Forster"), inside a number (3.5), nor
+# after a title that ends in an ellipsis ('"告诉我..." 是...的专辑').
+_SENTENCE_END = re.compile(r"(?<=[。！？；])\s*|(?<=[.!?;][\u201d\u2019\"')\]])(?<!\.\.[\u201d\u2019\"')\]])\s+"
+                           r"|(?<!\b[A-Z]\.)(?<=[.!?;])\s+|\n+")
 ECHO = "repeats the question"
 NOT_IN_CONTEXT = "is not in the context"
 NOT_ASKED = "comes from a part of the context about something else"

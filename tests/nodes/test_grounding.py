@@ -202,6 +202,10 @@ def test_a_reply_naming_part_of_one_option_is_that_option(reply, question, optio
 
 def test_sentences_cut_after_english_and_chinese_ends_and_at_lines():
     assert sentences("One. Two?\nThree 四。五！ ") == ["One.", "Two?", "Three 四。", "五！"]
+    assert sentences('He said "Stop." Then he left.') == ['He said "Stop."', "Then he left."]
+    # a title that ends in an ellipsis does not end its sentence
+    assert sentences('"再见..." 是安娜的专辑。Her "Tell me..." sold well.') == ['"再见..." 是安娜的专辑。',
+                                                                          'Her "Tell me..." sold well.']
 
 
 @pytest.mark.parametrize("text, cut", [
