@@ -8,7 +8,7 @@ from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
 from .grounding import (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, asked_kind, closest, gives_kind,
-                        named_option, sentences, swapped, terms, unsupported)
+                        named_option, sentences, swapped, terms, unsupported, with_known)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -17,6 +17,7 @@ from .tokens import count_tokens, language_of
 # What the answer step says, without asking the model, when there is nothing to answer from: a small model
 # handed an empty context invents an answer.
 NOT_FOUND = {"en": "The document does not say.", "zh": "文档中没有提到。"}
+_KNOWN_TOKENS = 150
 _LANGUAGE_RULE = {"en": "Answer in English unless an instruction says otherwise.",
                   "zh": "除非指令另有要求，请用中文回答。"}
 
@@ -109,7 +110,8 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
         # Lv3's memory is not among the ties: its questions and answers are the models' words, and the
         # names they repeat would no longer count as rare.
         reply = _answer_from(ctx, lang, prompt, question, found, check, focus=0,
-                             ties=[p for p in passages if not _looked_up(p)])
+                             ties=[p for p in passages if not _looked_up(p)],
+                             known=_found_answers(passages, _KNOWN_TOKENS))
         if is_decline(reply) and passages:
             ctx.record.note(ctx.node, "no answer from the reader's sentences: asking from the passages")
     if is_decline(reply) and passages:
@@ -139,8 +141,9 @@ def separate_questions(asked: str, information: list | None = None) -> list[str]
 
 
 def _answer_from(ctx: Context, lang: str, prompt: str, question: str, items: list, check: bool,
-                 focus: int, ties: list = ()) -> str:
-    reply = _ask(ctx, lang, prompt, question, items)
+                 focus: int, ties: list = (), known: list = ()) -> str:
+    # The model may be asked with what Lv3's lookups answered; the reply is checked against the question.
+    reply = _ask(ctx, lang, prompt, with_known(question, known, lang) if known else question, items)
     return _checked(ctx, lang, prompt, question, items, reply, focus, ties) \
         if check and not is_decline(reply) else reply
 
@@ -253,6 +256,19 @@ def _place(item: Any) -> tuple:
     if isinstance(item, dict) and isinstance(item.get("start"), int):
         return str(item.get("doc", "")), item["start"]
     return "", 0
+
+
+def _found_answers(passages: list, budget: int) -> list[str]:
+    """What Lv3's lookups answered (`passages`' memory entries; those that found nothing are not usable),
+    each once, the last first, within `budget` tokens."""
+    answers = list(dict.fromkeys(str(p["answer"]).strip() for p in reversed(passages) if _looked_up(p)))
+    kept, spent = [], 0
+    for a in answers:
+        spent += count_tokens(a)
+        if kept and spent > budget:
+            break
+        kept.append(a)
+    return kept
 
 
 def _looked_up(item: Any) -> bool:

@@ -337,6 +337,28 @@ def test_lv3s_memory_does_not_tie_an_answer_from_the_sentences_read():
     assert out["answer"] == "fencing and judo" and ctx.record.model_calls == 1
 
 
+def test_lv3s_final_step_is_asked_with_what_the_lookups_answered_and_checked_without_it():
+    # A small model shown the same two sentences its last lookup answered from, but not what that lookup
+    # answered, picks other words of them ("American soldiers" for "What term was coined...").
+    found = [{"chunk": "d#1", "text": "Masa Ito is a blue belt under Ivo Brenn.", "start": 100},
+             {"chunk": "d#2", "text": "Ivo Brenn teaches fencing and judo.", "start": 200}]
+    memory = [{"question": "Who is Masa Ito a blue belt under?", "answer": "Masa Ito is under Ivo Brenn."},
+              {"question": "Who owned the mill?", "answer": "The document does not say."},
+              {"question": "Who teaches Masa Ito? (Known: ...)", "answer": "Ivo Brenn teaches fencing and judo."}]
+    question = "Masa Ito is a blue belt under the man who teaches which two disciplines?"
+    model = Recording(responses=["fencing and judo"])
+    out = answer(question, memory, evidence=found, ctx=Context(node="n", model=model, stream=None))
+    assert out["answer"] == "fencing and judo"
+    # the last answer first; a lookup that found nothing is no fact
+    assert f"{question} (Known: Ivo Brenn teaches fencing and judo.; Masa Ito is under Ivo Brenn.)" in model.last
+    # What the lookups answered is the models' words: a reply only they hold is not supported by the
+    # sentences, which are asked from again.
+    wrong = memory[:2] + [{"question": "Who teaches Masa Ito?", "answer": "Ivo Brenn teaches karate."}]
+    ctx = ctx_with("Karate.", "The document does not say.")
+    assert answer(question, wrong, evidence=found, ctx=ctx)["answer"] == "The document does not say."
+    assert "is not in the context" in ctx.record.notes[0]["message"]
+
+
 @pytest.mark.parametrize("second, expected", [("Pellora", "Pellora"), ("Vantessa", "The document does not say.")])
 def test_a_pick_of_the_weaker_option_is_asked_again_and_declined_if_it_stays(second, expected):
     context = [{"id": "d#1", "text": "Pellora is a genus of four species of shrubs. The river was cold that year."},
