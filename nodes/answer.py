@@ -50,6 +50,9 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     lookup), is asked from first, alone: a 0.5B model that misses the answer in 5,000 tokens of retrieved
     chunks finds it in the 100 tokens of two sentences that hold it. Only when that answer is declined
     (by the model or by the check) is the model asked again from `context`.
+    With Lv3's memory as `context`, that first ask adds what the lookups answered to the question ("...
+    (Known: ...)", the last answer first): a small model shown the sentences its last lookup answered from,
+    but not that answer, picks other words of them. The reply is checked against the question alone.
 
     A small model's answer is checked in code (`check`): its own words (those not in the question) must
     be in a passage of the context that speaks of what was asked (one holding a quarter of the question's

@@ -159,7 +159,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
         # that only restates it with words from the context around ("刀具被称为什么术语是在...创造的").
         return ECHO
     if not own:
-        if _CHOICE.search(question) and len(said) * 2 < len(asked):
+        if (_CHOICE.search(question) or options(question)) and len(said) * 2 < len(asked):
             return WEAKER_CHOICE if _weaker_choice(said, question, context) else ""
         return ECHO
     each = [terms(s) for s in sentences(context)]

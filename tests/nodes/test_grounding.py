@@ -22,6 +22,7 @@ CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. H
     ("The old mill", "Which was rebuilt, the old mill or the new barn?", ""),     # a choice it was offered
     ("The old mill", "Who rebuilt the old mill by the river in spring?", ECHO),   # no choice was offered
     ("磨坊", "安娜重建了磨坊还是谷仓？", ""),
+    ("磨坊", "磨坊和谷仓哪个更古老？", ""),                    # options joined by 和, for a comparison
     ("Yes, it was.", "Was the mill rebuilt by Anna?", ""),
     ("No", "Was the mill rebuilt by Peter?", ""),
     ("安娜。", "谁重建了磨坊？", ""),
