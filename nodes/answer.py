@@ -175,7 +175,8 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
         # A pick of the weaker option is asked again with the options the other way round, from the
         # sentences shown when there are no fewer to show; a reply of the wrong kind from the sentences
         # that hold the kind asked for.
-        again_asked = (swapped(question) if why == WEAKER_CHOICE else None) or question
+        again_asked = (swapped(question) if why == WEAKER_CHOICE else _not_this(question, reply, lang)
+                       if why == ECHO else None) or question
         narrowed = (of_kind(source, question, reply, focus) if why == WRONG_KIND
                     else focused(evidence, question, focus)) or (evidence if again_asked != question else [])
         if narrowed and (format_context(narrowed) != shown or again_asked != question):
@@ -192,6 +193,20 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
         return reply
     ctx.record.note(ctx.node, f"the answer {reply[:200]!r} {why}: declined")
     return NOT_FOUND[lang]
+
+
+# What a second ask after an echo adds to the question: a 0.5B model asked "谁嫁给了吉姆·汤林森...？" answers
+# "吉姆·汤林森" again and again, from the two sentences that name his wife.
+_NOT_THIS = {"en": '{question} (Not "{reply}": the question says that already.)',
+             "zh": "{question}（答案不是“{reply}”：问题里已经有了。）"}
+_NOT_THIS_CHARS = 60
+
+
+def _not_this(question: str, reply: str, lang: str) -> str | None:
+    """The question with a note that `reply`, an echo of it, is not the answer (None for a long reply,
+    which would crowd the question)."""
+    reply = reply.strip().rstrip("。.")
+    return _NOT_THIS[lang].format(question=question, reply=reply) if len(reply) <= _NOT_THIS_CHARS else None
 
 
 def _judged(reply: str, question: str, source: str) -> str:

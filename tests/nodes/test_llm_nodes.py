@@ -242,6 +242,20 @@ def test_a_yes_to_a_question_that_asks_who_is_asked_again():
     assert answer("Was the mill rebuilt?", MILL, ctx=ctx_with("Yes."))["answer"] == "Yes."
 
 
+def test_an_echo_is_asked_again_with_a_note_that_it_is_not_the_answer():
+    # The reader's two sentences cannot be narrowed: the note is what makes the second ask differ.
+    found = [{"chunk": "d#1", "text": "伊沃·布伦与安娜·维尔结婚。", "start": 100},
+             {"chunk": "d#2", "text": "《河边》是安娜·维尔的专辑。", "start": 200}]
+    model = Recording(responses=["伊沃·布伦", "安娜·维尔"])
+    ctx = Context(node="n", model=model, stream=None)
+    assert answer("谁嫁给了伊沃·布伦，并发行了《河边》？", evidence=found, ctx=ctx)["answer"] == "安娜·维尔"
+    assert "谁嫁给了伊沃·布伦，并发行了《河边》？（答案不是“伊沃·布伦”" in model.last
+    assert "伊沃·布伦与安娜·维尔结婚。" in model.last
+    # an echo again is declined
+    ctx = ctx_with("The mill was rebuilt.", "The mill.")
+    assert answer("Who rebuilt the mill?", MILL, ctx=ctx)["answer"] == "The document does not say."
+
+
 def test_answer_declines_when_the_second_ask_fails_too():
     ctx = ctx_with("The mill was rebuilt.", "Johann Braun.")
     assert answer("Who rebuilt the mill?", MILL, ctx=ctx)["answer"] == "The document does not say."
