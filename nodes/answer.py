@@ -58,8 +58,9 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     be in a passage of the context that speaks of what was asked (one holding a quarter of the question's
     words), or it is declined ("The document does not say.", with a note in the record). An answer that
     only repeats the question is asked again, shown only the `focus` sentences that share most words with
-    the question (a 0.5B model lost in 2,000 tokens often finds the answer in 200), and declined if the
-    second one fails the check too. So is an answer that gives no time where the question asks when (or
+    the question (a 0.5B model lost in 2,000 tokens often finds the answer in 200), with a note that its
+    echo is not the answer ("（答案不是“吉姆·汤林森”：问题里已经有了。）": asked "谁嫁给了吉姆·汤林森…？", a 0.5B
+    model names him again and again), and declined if the second one fails the check too. So is an answer that gives no time where the question asks when (or
     no number where it asks how many): a 0.5B model answers "When did the arena that hosted the trials
     open?" with the arena, and is then shown the sentences that give a time and name the question's
     words or the arena.
@@ -162,8 +163,8 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     the document that may tie it to the question). An echo of the question, an answer taken from a
     look-alike of the sentence about what was asked, or the pick of the option the context says less of,
     is asked again from the most relevant sentences (the model did not find the answer in what it was
-    shown, or took the wrong one of two alike), the pick with the options in the other order (a small
-    model picks the first name it is offered); a supported reply that gives no time or number where the
+    shown, or took the wrong one of two alike), the echo with a note that it is not the answer, the pick
+    with the options in the other order (a small model picks the first name it is offered); a supported reply that gives no time or number where the
     question asks for one (`gives_kind`) is asked again from the sentences that give one (`of_kind`);
     an answer the context does not hold, or holds only in a part about something else, is declined at
     once (the model had nothing to find, and a second ask would only make it pick some other words from
