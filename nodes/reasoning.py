@@ -9,7 +9,7 @@ from longflow.core.context import Context, ToolsRejected
 from longflow.core.registry import Range, node
 
 from .answer import strongest, usable
-from .grounding import with_known
+from .grounding import terms, with_known
 from .llm import ask_json, bullet_list
 from .parsing import is_decline, parse_json
 from .templates import fill, quoted
@@ -53,7 +53,9 @@ def next_subquestion(question: str, memory: list | None = None, found: list | No
     Give the loop edge into the lookup a `limit:`, so that a model that never says it is done still
     stops. `asked` is the sub-question again, for a state key that collects every question asked.
     What a small model gets wrong is decided here: "done" before any lookup, or after lookups that all
-    found nothing, asks the question itself; a question asked before is not asked again; and (with
+    found nothing, asks the question itself (as it was asked: that lookup is Lv2's run); a sub-question
+    that shares no word with the question or with what was found (the prompt's example copied) is not
+    asked; a question asked before is not asked again; and (with
     `bridge`) a model that stops once the question itself was looked up gets the question asked once
     more with what was found: the answers, and `found`, the sentences the lookups' readers kept (Lv2's
     evidence). These name what a second hop has to find ("Ueda is a blue belt under Yuki Nakai" for
@@ -82,8 +84,16 @@ def next_subquestion(question: str, memory: list | None = None, found: list | No
     else:
         sub = _by_json(ctx, question, so_far, lang, prompt)
     asked = {_normal(m.get("question")) for m in memory or [] if isinstance(m, dict)}
+    named = terms("\n".join([question, *(str(m.get("answer", "")) for m in usable(memory) if isinstance(m, dict))]))
     if sub and _normal(sub) in asked:
         ctx.record.note(ctx.node, "the model asked a question it had asked before", subquestion=sub)
+        sub = None
+    elif sub and named and terms(sub) and not terms(sub) & named:
+        # A small model copies the prompt's example ("Who composed the opera The Silver Lake?"): a
+        # sub-question that shares no word with the question, nor with what was found, is about something
+        # else.
+        ctx.record.note(ctx.node, "the model asked about nothing the question or the answers name",
+                        subquestion=sub)
         sub = None
     whole = _normal(question)
     if sub is None and whole not in asked and not usable(memory):
@@ -93,7 +103,8 @@ def next_subquestion(question: str, memory: list | None = None, found: list | No
         ctx.record.fallback(ctx.node, "the model stopped before looking anything up: asking the question "
                                       "itself first" if not memory else
                                       "the model stopped with nothing found: asking the question itself")
-        sub = re.sub(r"\s+", " ", question).strip() or None
+        # As it was asked, so that this lookup is Lv2's own run (its reads, from the reply cache too).
+        sub = question.strip() or None
     bridged_before = any(a != whole and a.startswith(whole) for a in asked)
     if sub is None and bridge and whole in asked and not bridged_before:
         sub = _bridged(question, memory or [], found or [], lang, known_tokens)

@@ -447,9 +447,29 @@ def test_several_questions_in_one_are_answered_and_checked_one_by_one():
 
 def test_next_subquestion_json_mode():
     ctx = ctx_with('{"subquestion": "When was the Fifth Symphony composed?"}')
-    out = next_subquestion("two-hop?", [], mode="json", ctx=ctx)
+    out = next_subquestion("What was invented in the century the Fifth Symphony was composed?", [], mode="json",
+                           ctx=ctx)
     assert out == {"subquestion": "When was the Fifth Symphony composed?",
                    "asked": "When was the Fifth Symphony composed?"}
+
+
+def test_next_subquestion_does_not_ask_about_what_neither_the_question_nor_the_answers_name():
+    # A small model copies the prompt's example sub-question (here, one like it).
+    question = "Which teen comedy starred the actress best known as Jessica?"
+    ctx = ctx_with('{"subquestion": "Who built the lighthouse on Gull Rock?"}')
+    out = next_subquestion(question, [], mode="json", ctx=ctx)
+    assert out["subquestion"] == question   # nothing looked up yet: the question itself
+    assert "nothing the question or the answers name" in ctx.record.notes[0]["message"]
+    # a sub-question about a name the lookups found is asked
+    memory = [{"question": question, "answer": "Nora Vell played Jessica."}]
+    ctx = ctx_with('{"subquestion": "Which films did Nora Vell make?"}')
+    assert next_subquestion(question, memory, mode="json", ctx=ctx)["subquestion"] == "Which films did Nora Vell make?"
+
+
+def test_next_subquestion_looks_the_question_up_as_it_was_asked():
+    question = "What  teen comedy starred\nthe actress best known as Jessica?"
+    out = next_subquestion(question, [], mode="json", ctx=ctx_with('{"done": true}'))
+    assert out["subquestion"] == question   # Lv2's own question: its run, and its cached reads
 
 
 def test_next_subquestion_done():
