@@ -12,7 +12,7 @@ from .grounding import (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, asked_kind,
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
-from .tokens import count_tokens, language_of
+from .tokens import count_tokens, first_within, language_of
 
 # What the answer step says, without asking the model, when there is nothing to answer from: a small model
 # handed an empty context invents an answer.
@@ -280,14 +280,8 @@ def _place(item: Any) -> tuple:
 def _found_answers(passages: list, budget: int) -> list[str]:
     """What Lv3's lookups answered (`passages`' memory entries; those that found nothing are not usable),
     each once, the last first, within `budget` tokens."""
-    answers = list(dict.fromkeys(str(p["answer"]).strip() for p in reversed(passages) if _looked_up(p)))
-    kept, spent = [], 0
-    for a in answers:
-        spent += count_tokens(a)
-        if kept and spent > budget:
-            break
-        kept.append(a)
-    return kept
+    return first_within(list(dict.fromkeys(str(p["answer"]).strip() for p in reversed(passages)
+                                           if _looked_up(p))), budget)
 
 
 def _looked_up(item: Any) -> bool:

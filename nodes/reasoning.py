@@ -13,7 +13,7 @@ from .grounding import terms, with_known
 from .llm import ask_json, bullet_list
 from .parsing import is_decline, parse_json
 from .templates import fill, quoted
-from .tokens import count_tokens, language_of
+from .tokens import first_within, language_of
 
 _SYSTEM = {
     "en": "You answer a question that may need several steps. Call the tool {tool} to look up one simple "
@@ -123,12 +123,7 @@ def _bridged(question: str, memory: list, found: list, lang: str, budget: int) -
     facts = [f for f in facts if f and not is_decline(f)]
     facts += [str(e.get("text", "")).strip() for e in strongest(found, question, budget)
               if isinstance(e, dict) and str(e.get("text", "")).strip() not in facts]
-    kept, spent = [], 0
-    for fact in facts:
-        spent += count_tokens(fact)
-        if kept and spent > budget:
-            break
-        kept.append(fact)
+    kept = first_within(facts, budget)
     if not kept:
         return None
     return re.sub(r"\s+", " ", with_known(question, kept, lang)).strip()

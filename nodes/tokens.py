@@ -30,6 +30,17 @@ def truncate_to_tokens(text: str, limit: int) -> str:
     return text if len(ids) <= limit else tokenizer().decode(ids[:limit])
 
 
+def first_within(texts: list[str], budget: int) -> list[str]:
+    """The first of `texts` whose tokens together fit `budget`; the first one always, however long."""
+    kept, spent = [], 0
+    for text in texts:
+        spent += count_tokens(text)
+        if kept and spent > budget:
+            break
+        kept.append(text)
+    return kept
+
+
 def language_of(text: str) -> str:
     """'zh' when a fair share of the text is Chinese, else 'en'."""
     if not text:
