@@ -123,7 +123,8 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
                 links: int = 3) -> str:
     """Why `reply` is not an answer taken from `context`, or '' when it is one.
 
-    A reply's own terms are those the question does not hold. It is an answer from the context when a
+    A reply's own terms are those the question does not hold (not counting the character pairs where two
+    of the question's words meet in a Chinese reply: `_seams_dropped`). It is an answer from the context when a
     sentence of the context (with its neighbours) holds at least `share` of them and at least `tie` of the
     question's terms: the words that tie the answer to what was asked. A small model asked about something
     the document does not hold picks words from sentences about something else; a sentence that gives the
@@ -152,7 +153,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     # question: counted as asked, they would raise the tie it needs and hide the names the chain goes by.
     question, known = without_known(question)
     context = f"{context}\n{known}" if known else context
-    asked, said = terms(question), terms(reply)
+    asked, said = terms(question), _seams_dropped(terms(reply), reply, question)
     own = said - asked
     if set(_ZH_QUESTION_WORD.findall(reply)) & set(_ZH_QUESTION_WORD.findall(question)):
         # A Chinese question keeps its question word in place ("刀具被称为什么术语？"), and so does a reply
@@ -194,6 +195,15 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     if any(_chained(i, each, around, asked, holding, rare, enough, links) for i in holding):
         return ""
     return LOOK_ALIKE if direct else NOT_ASKED if holding else NOT_IN_CONTEXT
+
+
+def _seams_dropped(said: set[str], reply: str, question: str) -> set[str]:
+    """`said` without the character pairs where two of the question's words meet in the reply ("役持" of
+    "棉兰老岛战役持续的时间更长" for "韩国战争和棉兰老岛战役哪个持续的时间更长？"): both characters are the
+    question's, and no word of the reply is the pair. Such a pair is no word of the reply's own."""
+    chars, words = set(CJK_CHAR.findall(question)), set(analyze(reply))
+    return {t for t in said if not (len(t) == 2 and t not in words and CJK_CHAR.fullmatch(t[0])
+                                    and CJK_CHAR.fullmatch(t[1]) and t[0] in chars and t[1] in chars)}
 
 
 def asked_kind(question: str) -> str:

@@ -152,6 +152,15 @@ def test_a_pick_the_context_cannot_tell_from_the_other_is_an_answer():
     assert options("Who rebuilt the mill?") == []
 
 
+def test_a_chinese_pick_written_out_with_the_questions_words_is_a_pick():
+    question = "旧桥磨坊和万斯谷仓哪个使用的时间更长？"
+    context = "旧桥磨坊从1820年至1900年使用。\n\n那年河水很冷。\n\n万斯谷仓从1890年至1895年使用。"
+    # "仓使", where two of the question's words meet, is no word of the reply's own
+    assert unsupported("万斯谷仓使用的时间更长。", question, context) == ""
+    assert unsupported("旧桥磨坊使用的时间更长。", question, context) == ""
+    assert unsupported("万斯谷仓使用了两百年。", question, context) == NOT_IN_CONTEXT   # "两百" is its own
+
+
 def test_a_chinese_reply_that_keeps_the_question_word_is_an_echo():
     context = "安娜在1820年重建了磨坊。她的哥哥管账。\n\nAnna rebuilt the mill in 1820."
     assert unsupported("谁在1820年重建了磨坊是她的哥哥管账", "谁在1820年重建了磨坊？", context) == ECHO
