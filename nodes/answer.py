@@ -8,7 +8,8 @@ from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
 from .grounding import (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, asked_kind, closest, gives_kind,
-                        named_option, sentences, swapped, terms, unsupported, with_known)
+                        named_option, picked, sentences, swapped, terms, unsupported,
+                        with_known)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -186,6 +187,10 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
             if is_decline(reply):
                 return reply
             again = _judged(reply, question, source)
+            if not again and why == WEAKER_CHOICE and len(picked(reply, question)) != 1:
+                # Asked again because its pick was doubtful, a reply that names both options (or
+                # neither) has not picked: "...分别是..., 所以棉兰老岛战役更长" against the dates it quotes.
+                again = "picks neither option"
             if not again:
                 return reply
             why = f"{why} (asked again: {reply[:200]!r} {again})"

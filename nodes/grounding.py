@@ -254,6 +254,12 @@ def options(question: str) -> list[set[str]]:
     return _option_terms(text, _option_spans(text))
 
 
+def picked(reply: str, question: str) -> list[int]:
+    """Which of the question's options (`options`) `reply` names, by their terms: [0], [1], both or none."""
+    said = terms(reply)
+    return [k for k, option in enumerate(options(question)) if said & option]
+
+
 def named_option(reply: str, question: str) -> str | None:
     """The option of the question, as the question words it, that `reply` names part of and not all of
     ("Texas废除了鸡奸法" for "哪个法庭案件，Gonzales v. Carhart还是Lawrence v. Texas，废除了鸡奸法？": "Lawrence v.
@@ -261,12 +267,10 @@ def named_option(reply: str, question: str) -> str | None:
     a choice with the words it kept of it."""
     text = question.strip()
     spans = _option_spans(text)
-    offered = _option_terms(text, spans)
-    said = terms(reply)
-    picked = [k for k, option in enumerate(offered) if said & option]
-    if len(picked) != 1 or offered[picked[0]] <= said:
+    offered, chosen = _option_terms(text, spans), picked(reply, question)
+    if len(chosen) != 1 or offered[chosen[0]] <= terms(reply):
         return None
-    a, b = spans[picked[0]]
+    a, b = spans[chosen[0]]
     return text[a:b].strip()
 
 

@@ -373,7 +373,9 @@ def test_lv3s_final_step_is_asked_with_what_the_lookups_answered_and_checked_wit
     assert "is not in the context" in ctx.record.notes[0]["message"]
 
 
-@pytest.mark.parametrize("second, expected", [("Pellora", "Pellora"), ("Vantessa", "The document does not say.")])
+@pytest.mark.parametrize("second, expected", [("Pellora", "Pellora"), ("Vantessa", "The document does not say."),
+                                              # asked again, a reply that names both has not picked
+                                              ("Both Vantessa and Pellora.", "The document does not say.")])
 def test_a_pick_of_the_weaker_option_is_asked_again_and_declined_if_it_stays(second, expected):
     context = [{"id": "d#1", "text": "Pellora is a genus of four species of shrubs. The river was cold that year."},
                {"id": "d#2", "text": "Vantessa is a genus of herbs. Nobody spoke at supper."}]
