@@ -10,7 +10,7 @@ import re
 from collections import Counter
 
 from .bm25_text import analyze
-from .lang import CJK_CHAR, CJK_RANGES, CJK_RUN
+from .lang import CJK_CHAR, CJK_RANGES, CJK_RUN, STOP_EN
 from .tokens import language_of
 
 # A sentence ends after 。！？； at once, and after .!?; (and a closing quote or bracket) where a blank
@@ -134,8 +134,9 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     in Dance Gavin Dance"): together they must hold `tie` of the question's terms, each one bringing a term
     of the question that those before it lack (`_chained`). A reply with no terms of its own is an echo
     ("Bonnie and Clyde's gang" for "Buck Barrow is married to what member of Bonnie and Clyde's gang?"),
-    unless the question offers a choice and the reply is shorter than half of it ("Which came first, A or
-    B?": "A"), and does not pick the option the context says less of what was asked about (`_weaker_choice`:
+    unless it is a short name that holds a function word the question lacks, as the context writes it
+    ("Us Weekly" for "...from what weekly celebrity magazine?"), or the question offers a choice and the
+    reply is shorter than half of it ("Which came first, A or B?": "A"), and does not pick the option the context says less of what was asked about (`_weaker_choice`:
     WEAKER_CHOICE); a yes or no is an answer too, to a question that asks for one (the rest of a "Yes, ..." to
     any other question is judged as the reply). A sentence that holds no word of the question itself, or
     that another one outdoes (`_outdone`: built like it, the same words of the question and more), does not
@@ -162,7 +163,11 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     if not own:
         if (_CHOICE.search(question) or options(question)) and len(said) * 2 < len(asked):
             return WEAKER_CHOICE if _weaker_choice(said, question, context) else ""
-        return ECHO
+        # A short name may hold a function word the question lacks ("Us Weekly" for "...from what weekly
+        # celebrity magazine?"): the reply is no echo, and the name's terms must be found like its own.
+        own = _named_beyond(reply, question, context)
+        if not own:
+            return ECHO
     each = [terms(s) for s in sentences(context)]
     # Only an English question marks its names (capitalised words); the Latin words left in a Chinese one
     # are the translation's leftovers ("在缅甸伯爵埃arl Mountbatten和休伯特·兰斯爵士的崇高赞助下"), which its
@@ -195,6 +200,20 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     if any(_chained(i, each, around, asked, holding, rare, enough, links) for i in holding):
         return ""
     return LOOK_ALIKE if direct else NOT_ASKED if holding else NOT_IN_CONTEXT
+
+
+def _named_beyond(reply: str, question: str, context: str, most: int = 3) -> set[str]:
+    """The terms of the reply's short names (two to `most` capitalised words) that hold a function word
+    the question does not ("Us" of "Us Weekly") and that the context holds as they are written, or an
+    empty set. (Terms leave function words out, so the name is looked for whole.)"""
+    asked = {w.lower() for w in re.findall(r"[^\W_]+", question)}
+    found = set()
+    for match in _NAME.finditer(reply):
+        words = match.group().split()
+        if (2 <= len(words) <= most and match.group() in context
+                and any(w.lower() in STOP_EN and w.lower() not in asked for w in words)):
+            found |= terms(match.group())
+    return found
 
 
 def _seams_dropped(said: set[str], reply: str, question: str) -> set[str]:

@@ -152,6 +152,14 @@ def test_a_pick_the_context_cannot_tell_from_the_other_is_an_answer():
     assert options("Who rebuilt the mill?") == []
 
 
+def test_a_short_name_with_a_function_word_the_question_lacks_is_no_echo():
+    question = "Ivo Brenn is a former editor of what weekly magazine?"
+    context = "Ivo Brenn is a former editor of the Us Weekly.\n\nThe river was cold.\n\nUs Weekly is a magazine."
+    assert unsupported("Us Weekly", question, context) == ""
+    assert unsupported("The weekly magazine.", question, context) == ECHO
+    assert unsupported("Us Weekly", question, "Ivo Brenn is a former editor of the People Weekly.") == ECHO
+
+
 def test_a_chinese_pick_written_out_with_the_questions_words_is_a_pick():
     question = "旧桥磨坊和万斯谷仓哪个使用的时间更长？"
     context = "旧桥磨坊从1820年至1900年使用。\n\n那年河水很冷。\n\n万斯谷仓从1890年至1895年使用。"
