@@ -209,10 +209,11 @@ def _named_beyond(reply: str, question: str, context: str, most: int = 3) -> set
     asked = {w.lower() for w in re.findall(r"[^\W_]+", question)}
     found = set()
     for match in _NAME.finditer(reply):
-        words = match.group().split()
-        if (2 <= len(words) <= most and match.group() in context
+        name = match.group().rstrip(".'’-")   # the name, not the full stop after it
+        words = name.split()
+        if (2 <= len(words) <= most and name in context
                 and any(w.lower() in STOP_EN and w.lower() not in asked for w in words)):
-            found |= terms(match.group())
+            found |= terms(name)
     return found
 
 
