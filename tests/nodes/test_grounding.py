@@ -154,7 +154,7 @@ def test_a_pick_the_context_cannot_tell_from_the_other_is_an_answer():
 
 def test_a_short_name_with_a_function_word_the_question_lacks_is_no_echo():
     question = "Ivo Brenn is a former editor of what weekly magazine?"
-    context = "Ivo Brenn is a former editor of the Us Weekly.\n\nThe river was cold.\n\nUs Weekly is a magazine."
+    context = "Ivo Brenn is a former editor of the Us Weekly\n\nThe river was cold.\n\nUs Weekly is a magazine"
     assert unsupported("Us Weekly", question, context) == ""
     assert unsupported("Ivo Brenn is a former editor of the Us Weekly.", question, context) == ""
     assert unsupported("The weekly magazine.", question, context) == ECHO
