@@ -61,10 +61,10 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     only repeats the question is asked again, shown only the `focus` sentences that share most words with
     the question (a 0.5B model lost in 2,000 tokens often finds the answer in 200), with a note that its
     echo is not the answer ("（答案不是“吉姆·汤林森”：问题里已经有了。）": asked "谁嫁给了吉姆·汤林森…？", a 0.5B
-    model names him again and again), and declined if the second one fails the check too. So is an answer that gives no time where the question asks when (or
-    no number where it asks how many): a 0.5B model answers "When did the arena that hosted the trials
-    open?" with the arena, and is then shown the sentences that give a time and name the question's
-    words or the arena.
+    model names him again and again), and declined if the second one fails the check too. So is an
+    answer that gives no time where the question asks when (or no number where it asks how many): a 0.5B
+    model answers "When did the arena that hosted the trials open?" with the arena, and is then shown the
+    sentences that give a time and name the question's words or the arena.
 
     A reply that names part of one of the options a question offers ("Texas废除了鸡奸法" for "哪个法庭案件，
     Gonzales v. Carhart还是Lawrence v. Texas，废除了鸡奸法？") is answered with that option in full.
@@ -125,7 +125,8 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
     if option:
         # A small model answers a choice with the words it kept of the option ("Texas废除了鸡奸法"): the
         # answer is the option, as the question names it.
-        ctx.record.note(ctx.node, "the answer names part of one option: answered with the option", reply=reply)
+        ctx.record.note(ctx.node, "the answer names part of one option: answered with the option",
+                        reply=reply)
         reply = option
     return reply
 
@@ -165,8 +166,9 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     look-alike of the sentence about what was asked, or the pick of the option the context says less of,
     is asked again from the most relevant sentences (the model did not find the answer in what it was
     shown, or took the wrong one of two alike), the echo with a note that it is not the answer, the pick
-    with the options in the other order (a small model picks the first name it is offered); a supported reply that gives no time or number where the
-    question asks for one (`gives_kind`) is asked again from the sentences that give one (`of_kind`);
+    with the options in the other order (a small model picks the first name it is offered); a supported
+    reply that gives no time or number where the question asks for one (`gives_kind`) is asked again from
+    the sentences that give one (`of_kind`);
     an answer the context does not hold, or holds only in a part about something else, is declined at
     once (the model had nothing to find, and a second ask would only make it pick some other words from
     the context)."""

@@ -84,7 +84,8 @@ def next_subquestion(question: str, memory: list | None = None, found: list | No
     else:
         sub = _by_json(ctx, question, so_far, lang, prompt)
     asked = {_normal(m.get("question")) for m in memory or [] if isinstance(m, dict)}
-    named = terms("\n".join([question, *(str(m.get("answer", "")) for m in usable(memory) if isinstance(m, dict))]))
+    named = terms("\n".join([question, *(str(m.get("answer", "")) for m in usable(memory)
+                                          if isinstance(m, dict))]))
     if sub and _normal(sub) in asked:
         ctx.record.note(ctx.node, "the model asked a question it had asked before", subquestion=sub)
         sub = None
