@@ -55,8 +55,6 @@ _OPTIONS_AND = re.compile(r"(?:^|[,，:：;；])\s*([^,，:：;；?？和]{1,30}
 _UNIT = re.compile(rf"{CJK_CHAR.pattern}|[^\s{CJK_RANGES}]+")
 # Chinese question words ("几" is also "a few"): a reply that still holds one has not answered.
 _ZH_QUESTION_WORD = re.compile(r"什么|哪|谁|何时|何地|何处|多少")
-# A question word of either language, in what would otherwise be an option.
-_ASKING = re.compile(r"什么|哪|谁|何|多少|\b(?:what|which|who|whom|whose|where|when|how)\b", re.IGNORECASE)
 # Questions that ask for a time, or for a number, and what gives one: generous on purpose (`gives_kind`).
 _ASKS_TIME = re.compile(r"^\W*when\b|\b(?:what|which)\s+(?:year|date|month|day|century|decade)\b"
                         r"|\bhow\s+long\s+ago\b|什么时候|何时|何年|哪一?年|哪一?天|哪个?月|几月|什么时间|什么年代|哪个世纪",
@@ -95,8 +93,12 @@ def without_known(question: str) -> tuple[str, str]:
 
 
 def terms(text: str) -> set[str]:
-    pairs = {run[i:i + 2] for run in CJK_RUN.findall(text) for i in range(len(run) - 1)}
-    return set(analyze(text)) | pairs
+    return set(analyze(text)) | _pairs(text)
+
+
+def _pairs(text: str) -> set[str]:
+    """The Chinese character pairs of `text`, which match however either side was segmented."""
+    return {run[i:i + 2] for run in CJK_RUN.findall(text) for i in range(len(run) - 1)}
 
 
 def held(text: str, source: str | set[str]) -> float:
@@ -124,7 +126,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     """Why `reply` is not an answer taken from `context`, or '' when it is one.
 
     A reply's own terms are those the question does not hold (not counting the character pairs where two of
-    the question's words meet in a Chinese reply: `_seams_dropped`). It is an answer from the context when a
+    the question's words meet in a Chinese reply: `_said`). It is an answer from the context when a
     sentence of the context (with its neighbours) holds at least `share` of them and at least `tie` of the
     question's terms: the words that tie the answer to what was asked. A small model asked about something the
     document does not hold picks words from sentences about something else; a sentence that gives the answer
@@ -154,7 +156,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     # question: counted as asked, they would raise the tie it needs and hide the names the chain goes by.
     question, known = without_known(question)
     context = f"{context}\n{known}" if known else context
-    asked, said = terms(question), _seams_dropped(terms(reply), reply, question)
+    asked, said = terms(question), _said(reply, question)
     own = said - asked
     if set(_ZH_QUESTION_WORD.findall(reply)) & set(_ZH_QUESTION_WORD.findall(question)):
         # A Chinese question keeps its question word in place ("刀具被称为什么术语？"), and so does a reply
@@ -217,13 +219,12 @@ def _named_beyond(reply: str, question: str, context: str, most: int = 3) -> set
     return found
 
 
-def _seams_dropped(said: set[str], reply: str, question: str) -> set[str]:
-    """`said` without the character pairs where two of the question's words meet in the reply ("役持" of
-    "棉兰老岛战役持续的时间更长" for "韩国战争和棉兰老岛战役哪个持续的时间更长？"): both characters are the
+def _said(reply: str, question: str) -> set[str]:
+    """The reply's terms without the character pairs where two of the question's words meet in it ("役持"
+    of "棉兰老岛战役持续的时间更长" for "韩国战争和棉兰老岛战役哪个持续的时间更长？"): both characters are the
     question's, and no word of the reply is the pair. Such a pair is no word of the reply's own."""
     chars, words = set(CJK_CHAR.findall(question)), set(analyze(reply))
-    return {t for t in said if not (len(t) == 2 and t not in words and CJK_CHAR.fullmatch(t[0])
-                                    and CJK_CHAR.fullmatch(t[1]) and t[0] in chars and t[1] in chars)}
+    return words | {p for p in _pairs(reply) if p in words or not (p[0] in chars and p[1] in chars)}
 
 
 def asked_kind(question: str) -> str:
@@ -276,8 +277,11 @@ def options(question: str) -> list[set[str]]:
 
 def picked(reply: str, question: str) -> list[int]:
     """Which of the question's options (`options`) `reply` names, by their terms: [0], [1], both or none."""
-    said = terms(reply)
-    return [k for k, option in enumerate(options(question)) if said & option]
+    return _picks(terms(reply), options(question))
+
+
+def _picks(said: set[str], offered: list[set[str]]) -> list[int]:
+    return [k for k, option in enumerate(offered) if said & option]
 
 
 def named_option(reply: str, question: str) -> str | None:
@@ -287,8 +291,9 @@ def named_option(reply: str, question: str) -> str | None:
     a choice with the words it kept of it."""
     text = question.strip()
     spans = _option_spans(text)
-    offered, chosen = _option_terms(text, spans), picked(reply, question)
-    if len(chosen) != 1 or offered[chosen[0]] <= terms(reply):
+    offered, said = _option_terms(text, spans), terms(reply)
+    chosen = _picks(said, offered)
+    if len(chosen) != 1 or offered[chosen[0]] <= said:
         return None
     a, b = spans[chosen[0]]
     return text[a:b].strip()
@@ -298,7 +303,7 @@ def _option_terms(text: str, spans: tuple | None) -> list[set[str]]:
     if not spans:
         return []
     # An "option" that asks something is not one: "这位音乐家还是什么虚拟乐队的主要创作歌手" ("also is").
-    if any(_ASKING.search(text[a:b]) for a, b in spans):
+    if any(_QUESTION_WORD.search(text[a:b]) for a, b in spans):
         return []
     found = [terms(text[a:b]) for a, b in spans]
     return found if all(found) and found[0] != found[1] else []
@@ -343,8 +348,8 @@ def _weaker_choice(said: set[str], question: str, context: str) -> bool:
     said least of ("Republican" where only "Johnson was a Democrat" is). A small model picks one of two
     names it was handed about as often as the other."""
     offered = options(question)
-    picked = [k for k, option in enumerate(offered) if said & option]
-    if len(picked) != 1:
+    chosen = _picks(said, offered)
+    if len(chosen) != 1:
         return False
     rest = terms(question) - set().union(*offered)
     each = [terms(s) for s in sentences(context)]
@@ -353,8 +358,8 @@ def _weaker_choice(said: set[str], question: str, context: str) -> bool:
         # An option no sentence names is said less of than one a sentence names with none of those words.
         return max((len(rest & sentence) for sentence in each if len(option & sentence) * 2 >= len(option)),
                    default=-1)
-    mine = support(offered[picked[0]])
-    return any(support(option) > mine for k, option in enumerate(offered) if k != picked[0])
+    mine = support(offered[chosen[0]])
+    return any(support(option) > mine for k, option in enumerate(offered) if k != chosen[0])
 
 
 def names(question: str) -> list[set[str]]:

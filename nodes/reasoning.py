@@ -84,15 +84,10 @@ def next_subquestion(question: str, memory: list | None = None, found: list | No
     else:
         sub = _by_json(ctx, question, so_far, lang, prompt)
     asked = {_normal(m.get("question")) for m in memory or [] if isinstance(m, dict)}
-    named = terms("\n".join([question, *(str(m.get("answer", "")) for m in usable(memory)
-                                          if isinstance(m, dict))]))
     if sub and _normal(sub) in asked:
         ctx.record.note(ctx.node, "the model asked a question it had asked before", subquestion=sub)
         sub = None
-    elif sub and named and terms(sub) and not terms(sub) & named:
-        # A small model copies the prompt's example ("Who composed the opera The Silver Lake?"): a
-        # sub-question that shares no word with the question, nor with what was found, is about something
-        # else.
+    elif sub and _about_something_else(sub, question, memory or []):
         ctx.record.note(ctx.node, "the model asked about nothing the question or the answers name",
                         subquestion=sub)
         sub = None
@@ -115,6 +110,15 @@ def next_subquestion(question: str, memory: list | None = None, found: list | No
             ctx.record.fallback(ctx.node, "the model stopped after looking up the question itself: asking "
                                           "it again with what was found", subquestion=sub)
     return {"subquestion": sub, "asked": sub}
+
+
+def _about_something_else(sub: str, question: str, memory: list) -> bool:
+    """Whether `sub` shares no word with the question nor with what was found (both having words): a small
+    model copies the prompt's example ("Who composed the opera The Silver Lake?")."""
+    own = terms(sub)
+    found = [str(m.get("answer", "")) for m in usable(memory) if isinstance(m, dict)]
+    named = terms("\n".join([question, *found]))
+    return bool(own and named and not own & named)
 
 
 def _bridged(question: str, memory: list, found: list, lang: str, budget: int) -> str | None:
