@@ -84,6 +84,12 @@ def analyze(text: str) -> list[str]:
     return out
 
 
+def segment(run: str) -> list[str]:
+    """A run of Chinese characters cut into words, stop words kept: jieba's accurate mode without HMM, the
+    words `analyze` takes inside them aside ("孙悟空", not also "悟空")."""
+    return _jieba().lcut(run, HMM=False)
+
+
 def term_ids(texts: list[str], vocab: dict[str, int]) -> list[list[int]]:
     """`analyze` each text and number its terms in `vocab` (new terms are added): the index builder's
     loop. Same terms as `analyze`, ~25% faster on non-Chinese text, where each distinct word is looked

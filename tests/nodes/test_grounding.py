@@ -52,6 +52,15 @@ def test_a_multi_hop_answer_is_tied_through_the_name_it_shares_with_another_sent
     assert unsupported("A golden apple.", question, context) == NOT_ASKED
 
 
+def test_a_chinese_question_ties_in_its_words_not_where_they_meet_a_function_word():
+    # "青石镇和白沙镇都位于哪个县？" has as many character pairs where a word meets 和, 都 or 哪个 ("镇和", "于哪",
+    # "个县") as words; no sentence holds them, and counted they would leave the two needles short of the tie.
+    context = "那年河水很冷。\n\n青石位于临川县。\n\n晚饭时没人说话。\n\n白沙位于临川县。\n\n桌上放着一个金苹果。"
+    question = "青石镇和白沙镇都位于哪个县？"
+    assert unsupported("临川县", question, context) == ""
+    assert unsupported("金苹果", question, context) != ""
+
+
 @pytest.mark.parametrize("context, question, reply", [
     ("Lanterns came out on 1 September 2017, on Vital Records.\n\nThe river was cold that year.\n\n"
      "Lanterns is an EP by Ivo Brenn.\n\nNobody spoke at supper.\n\n"
