@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from .bm25_text import analyze, segment
-from .lang import ASKING_ZH, CJK_CHAR, CJK_RANGES, CJK_RUN, STOP_EN, STOP_ZH
+from .lang import ASKING_ZH, CJK_CHAR, CJK_RANGES, CJK_RUN, STOP_EN, STOP_ZH, ZH_QUESTION_WORD
 from .tokens import language_of
 
 # A sentence ends after 。！？； at once, and after .!?; (and a closing quote or bracket) where a blank
@@ -54,8 +54,6 @@ _OPTIONS_AND = re.compile(r"(?:^|[,，:：;；])\s*([^,，:：;；?？和]{1,30}
                           r"(?:中\s*[,，]?\s*(?:哪|谁)|(?:哪(?!些)|谁)[^,，:：;；?？]*[更先最较])")
 # An option's length: a Chinese character, or a word of another script, is one.
 _UNIT = re.compile(rf"{CJK_CHAR.pattern}|[^\s{CJK_RANGES}]+")
-# Chinese question words ("几" is also "a few"): a reply that still holds one has not answered.
-_ZH_QUESTION_WORD = re.compile(r"什么|哪|谁|何时|何地|何处|多少")
 # Questions that ask for a time, or for a number, and what gives one: generous on purpose (`gives_kind`).
 _ASKS_TIME = re.compile(r"^\W*when\b|\b(?:what|which)\s+(?:year|date|month|day|century|decade)\b"
                         r"|\bhow\s+long\s+ago\b|什么时候|何时|何年|哪一?年|哪一?天|哪个?月|几月|什么时间|什么年代|哪个世纪",
@@ -160,7 +158,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     context = f"{context}\n{known}" if known else context
     asked, said = terms(question), _said(reply, question)
     own = said - asked
-    if set(_ZH_QUESTION_WORD.findall(reply)) & set(_ZH_QUESTION_WORD.findall(question)):
+    if set(ZH_QUESTION_WORD.findall(reply)) & set(ZH_QUESTION_WORD.findall(question)):
         # A Chinese question keeps its question word in place ("刀具被称为什么术语？"), and so does a reply
         # that only restates it with words from the context around ("刀具被称为什么术语是在...创造的").
         return ECHO
@@ -243,7 +241,7 @@ def _tying(question: str, asked: set[str]) -> set[str]:
     seams, inner, asking = set(), set(), []
     for run in CJK_RUN.findall(question):
         words = segment(run)
-        idle = [w in STOP_ZH or w in ASKING_ZH or bool(_ZH_QUESTION_WORD.search(w)) for w in words]
+        idle = [w in STOP_ZH or w in ASKING_ZH or bool(ZH_QUESTION_WORD.search(w)) for w in words]
         seams |= {a[-1] + b[0] for a, b, x, y in zip(words, words[1:], idle, idle[1:]) if x or y}
         inner |= set().union(*map(_pairs, words))
         asking += [w for w, x in zip(words, idle) if x and w not in STOP_ZH]
@@ -259,7 +257,7 @@ def asked_kind(question: str) -> str:
     if _ASKS_TIME.search(question):
         return "time"
     if _ASKS_NUMBER.search(question) or (_ASKS_HOW_MANY_ZH.search(question)
-                                         and not _ZH_QUESTION_WORD.search(question)):
+                                         and not ZH_QUESTION_WORD.search(question)):
         return "number"
     return ""
 

@@ -43,3 +43,7 @@ please tell find give answer document text book story question questions one may
 ASKING_ZH = frozenset("哪 哪个 谁 如何 多少 几 请 问 有 中 里".split())
 
 QUESTION_STOP = STOP_EN | STOP_ZH | ASKING_EN | ASKING_ZH
+
+# Chinese question words, which jieba leaves inside longer words ("哪家", "哪一年"; "几" is also "a few"): no
+# text that answers holds one, and a reply that still does has not answered.
+ZH_QUESTION_WORD = re.compile(r"什么|哪|谁|何时|何地|何处|多少")

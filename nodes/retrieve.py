@@ -53,6 +53,7 @@ from longflow.core.registry import Range, node
 
 from .bm25_text import ANALYZER_VERSION, analyze, term_ids
 from .documents import LRU, Chunk, load_arrays, save_arrays
+from .lang import CJK_RUN, QUESTION_STOP, ZH_QUESTION_WORD
 from .query import content_words
 
 INDEX_VERSION = 1                      # bump when the on-disk index layout or BM25 settings change
@@ -161,8 +162,7 @@ def coverage(index: Index, chunks: list[Chunk], question: str) -> float:
     """How much of the question the best of `chunks` holds: for the question's best-held part (a
     sentence or line: a list of questions is answered part by part), the share of its terms the chunk
     holds, each weighted by its BM25 idf over the document's chunks (a term no chunk holds weighs most)."""
-    parts = [set(analyze(" ".join(content_words(p)))) for p in _QUESTION_PARTS.split(question)]
-    weights = [{t: _idf(index, t) for t in asked} for asked in parts if asked]
+    weights = [w for w in (_weights(index, p) for p in _QUESTION_PARTS.split(question)) if w]
     best = 0.0
     for chunk in chunks:
         held = set(analyze(chunk["text"]))
@@ -171,12 +171,22 @@ def coverage(index: Index, chunks: list[Chunk], question: str) -> float:
     return best
 
 
+def _weights(index: Index, part: str) -> dict[str, float]:
+    """The idf of each term of a part of the question, less its question words ("哪家", which jieba leaves
+    in a Chinese run) and less a Chinese word no chunk holds that holds another of its terms that some chunk
+    does: "双辽市" beside "双辽" (jieba gives both) is the name the document writes "双辽", counted once."""
+    found = {t: _df(index, t) for t in analyze(" ".join(content_words(part)))
+             if t not in QUESTION_STOP and not ZH_QUESTION_WORD.search(t)}
+    return {t: float(np.log(1 + (index.size - df + 0.5) / (df + 0.5))) for t, df in found.items()
+            if df or not (CJK_RUN.match(t) and any(s != t and s in t and found[s] for s in found))}
+
+
 _QUESTION_PARTS = re.compile(r"(?<=[?？.。!！])\s+|\n+")
 
 
-def _idf(index: Index, term: str) -> float:
-    df = int(np.count_nonzero(index.scores([term])))
-    return float(np.log(1 + (index.size - df + 0.5) / (df + 0.5)))
+def _df(index: Index, term: str) -> int:
+    """In how many chunks the term is."""
+    return int(np.count_nonzero(index.scores([term])))
 
 
 @node(outputs={"indexed": "int"})

@@ -213,3 +213,17 @@ def test_nothing_read_can_mean_nothing_relevant(book_chunks, ctx):
     assert kept and "keyword retrieval alone" in ctx.record.notes[-1]["message"]
     assert bm25_retrieve(book_chunks, ["whale"], evidence=[], keywords_if_nothing_read=False,
                          ctx=ctx)["context"] == []
+
+
+def test_chinese_places_are_covered_as_the_document_writes_them(ctx):
+    # jieba gives "洛阳市" and "洛阳" for the question; the document writes "洛阳" only. The longer word, which
+    # no chunk holds, is the same name (not a term the document lacks), and "哪个" is no term at all: counted,
+    # they would weigh most, and each needle holds too little of the rest.
+    text = planted("journey_to_the_west_excerpt.txt", "洛阳位于河南省。")
+    text = text[:len(text) // 5] + "\n开封位于河南省。\n" + text[len(text) // 5:]
+    c = Context(node="chunk", stream=None)
+    chunks = chunk(load_document([text], ctx=c)["documents"], tokens=128, ctx=c)["chunks"]
+    question = "洛阳市和开封市都位于哪个省份？"
+    assert not any("洛阳" in c["text"] and "开封" in c["text"] for c in chunks)
+    out = bm25_retrieve(chunks, [question], question=question, budget_tokens=300, min_coverage=0.3, ctx=ctx)
+    assert any("洛阳位于河南省" in c["text"] for c in out["context"])
