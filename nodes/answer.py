@@ -9,7 +9,7 @@ from longflow.core.registry import Range, node
 
 from .grounding import (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, asked_kind, closest, gives_kind,
                         named_option, picked, sentences, swapped, terms, unsupported,
-                        with_known)
+                        with_known, without_known)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -53,7 +53,9 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     (by the model or by the check) is the model asked again from `context`.
     With Lv3's memory as `context`, that first ask adds what the lookups answered to the question ("...
     (Known: ...)", the last answer first): a small model shown the sentences its last lookup answered from,
-    but not that answer, picks other words of them. The reply is checked against the question alone.
+    but not that answer, picks other words of them. The reply is checked against the question alone. If
+    no answer is found, what the last lookup of the question itself answered (Lv2's run of it, or the
+    question asked again with what was found) is the answer: Lv3 does not answer less than Lv2.
 
     A small model's answer is checked in code (`check`): its own words (those not in the question) must
     be in a passage of the context that speaks of what was asked (one holding a quarter of the question's
@@ -121,6 +123,12 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
             ctx.record.note(ctx.node, "no answer from the reader's sentences: asking from the passages")
     if is_decline(reply) and passages:
         reply = _answer_from(ctx, lang, prompt, question, passages, check, focus)
+    if is_decline(reply) and (whole := _whole_looked_up(passages, question)):
+        # Lv3 looked the question itself up (that lookup is Lv2's own run, or the question asked again with
+        # what was found) and it answered: Lv3 does not know less than the Lv2 it asked.
+        ctx.record.note(ctx.node, "no answer from what was found: the lookup of the question itself answered",
+                        answer=whole)
+        reply = whole
     option = None if is_decline(reply) else named_option(reply, question)
     if option:
         # A small model answers a choice with the words it kept of the option ("Texas废除了鸡奸法"): the
@@ -289,6 +297,16 @@ def _found_answers(passages: list, budget: int) -> list[str]:
     each once, the last first, within `budget` tokens."""
     return first_within(list(dict.fromkeys(str(p["answer"]).strip() for p in reversed(passages)
                                            if _looked_up(p))), budget)
+
+
+def _whole_looked_up(passages: list, question: str) -> str | None:
+    """What the last of Lv3's lookups of `question` itself (as asked, or with the facts found added:
+    `with_known`) answered, if one found something."""
+    def words(text: str) -> str:
+        return " ".join(re.findall(r"[^\W_]+", text.lower()))
+    whole = words(question)
+    return next((str(p["answer"]).strip() for p in reversed(passages)
+                 if _looked_up(p) and words(without_known(str(p.get("question", "")))[0]) == whole), None)
 
 
 def _looked_up(item: Any) -> bool:

@@ -373,6 +373,25 @@ def test_lv3s_final_step_is_asked_with_what_the_lookups_answered_and_checked_wit
     assert "is not in the context" in ctx.record.notes[0]["message"]
 
 
+def test_lv3s_final_step_that_finds_no_answer_keeps_what_the_lookup_of_the_question_itself_answered():
+    # Lv3's lookup of the question as asked is Lv2's own run: where it answered, Lv3 does not answer less.
+    question = "Masa Ito is a blue belt under the man who teaches which two disciplines?"
+    found = [{"chunk": "d#1", "text": "Masa Ito is a blue belt under Ivo Brenn.", "start": 100},
+             {"chunk": "d#2", "text": "Ivo Brenn teaches fencing and judo.", "start": 200}]
+    memory = [{"question": "Who is Masa Ito a blue belt under?", "answer": "Masa Ito is under Ivo Brenn."},
+              {"question": f"{question} (Known: Masa Ito is under Ivo Brenn.)",
+               "answer": "Ivo Brenn teaches fencing and judo."},
+              {"question": "Which disciplines?", "answer": "The document does not say."}]
+    ctx = ctx_with("The document does not say.", "The document does not say.", "The document does not say.")
+    out = answer(question, memory, evidence=found, ctx=ctx)
+    assert out["answer"] == "Ivo Brenn teaches fencing and judo."
+    assert "lookup of the question itself" in ctx.record.notes[-1]["message"]
+    # a lookup of another question is no answer to this one
+    ctx = ctx_with("The document does not say.", "The document does not say.", "The document does not say.")
+    assert answer(question, memory[:1] + memory[2:], evidence=found, ctx=ctx)["answer"] == \
+        "The document does not say."
+
+
 @pytest.mark.parametrize("second, expected", [("Pellora", "Pellora"), ("Vantessa", "The document does not say."),
                                               # asked again, a reply that names both has not picked
                                               ("Both Vantessa and Pellora.", "The document does not say.")])
