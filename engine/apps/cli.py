@@ -121,6 +121,14 @@ def env_number(name: str, kind: type = float):
         raise SystemExit(f"error: ${name}={value!r} is not a number") from None
 
 
+def timeout_option(seconds: float | None) -> dict:
+    """`config_from`'s keyword for `--timeout` (none when it is not given), or a clear error."""
+    # `not 0 < x <= day` is also true of NaN, which every comparison fails.
+    if seconds is not None and not 0 < seconds <= 86400:
+        raise ValueError("--timeout must be a number of seconds above 0 and up to 86400 (a day)")
+    return {"timeout": seconds} if seconds else {}
+
+
 def parse_sets(items: list[str]) -> dict:
     overrides = {}
     for item in items:
@@ -155,14 +163,11 @@ def cmd_run(args) -> int:
     stream = None if args.quiet else sys.stderr
     from ..core.models import RetryPolicy, config_from
     from ..core.runtime import Runtime
-    # `not 0 < x <= day` is also true of NaN, which every comparison fails.
-    if args.timeout is not None and not 0 < args.timeout <= 86400 or args.retries is not None and args.retries < 1:
-        raise ValueError("--timeout must be a number of seconds above 0 and up to 86400 (a day), and --retries "
-                         "at least 1")
+    if args.retries is not None and args.retries < 1:
+        raise ValueError("--retries must be at least 1")
     if not 0 <= args.min_coverage <= 1:
         raise ValueError("--min-coverage is a share from 0 to 1, e.g. 0.95")
-    config = config_from(args.model, args.base_url, args.api_key,
-                         **({"timeout": args.timeout} if args.timeout else {}))
+    config = config_from(args.model, args.base_url, args.api_key, **timeout_option(args.timeout))
     runtime = Runtime(stream=stream, retry=RetryPolicy(attempts=args.retries or RetryPolicy.attempts))
     result = run_flow(flow, documents=args.doc, question=args.question, model=config, stream=stream,
                       cache=not args.no_cache, runtime=runtime)

@@ -126,7 +126,7 @@ def bad_inputs(tmp_path):
         (["run", lv1, "--doc", str(tmp_path / "fifo.txt"), "-q", "x"], "is not a regular file"),
         (run + ["  \n "], "the question is empty"),
         (run + ["why " * 2500], "the question is 9,999 characters; up to 8,000"),
-        (run + ["x", "--retries", "0"], "--retries at least 1"),
+        (run + ["x", "--retries", "0"], "--retries must be at least 1"),
         (run + ["x", "--timeout", "-1"], "--timeout must be a number of seconds above 0"),
         (run + ["x", "--timeout", "nan"], "--timeout must be a number of seconds above 0"),
         (run + ["x", "--timeout", "inf"], "up to 86400"),

@@ -49,6 +49,7 @@ def add_parser(kinds) -> None:
 
 
 def quality(args) -> int:
+    from ..cli import timeout_option
     from .report import heatmaps, markdown
     from .runner import methods, read_rows, run_cases
     out = Path(args.out)
@@ -62,10 +63,8 @@ def quality(args) -> int:
             lengths=[_tokens(x) for x in _split(args.lengths)], depths=[int(x) for x in _split(args.depths)],
             per_cell=args.per_cell, seed=args.seed)
         chosen = methods(_split(args.methods), args.flow)
-        if args.timeout is not None and not 0 < args.timeout <= 86400:
-            raise ValueError("--timeout must be a number of seconds above 0 and up to 86400 (a day)")
         config = config_from(args.model, args.base_url, args.api_key, max_concurrency=args.concurrency,
-                             **({"timeout": args.timeout} if args.timeout else {}))
+                             **timeout_option(args.timeout))
         print(f"{len(cases)} cases x {len(chosen)} methods; results in {results}", file=sys.stderr)
         with serve(config, sys.stderr) as (live, limit):
             rows = run_cases(cases, chosen, live.with_fields(max_concurrency=limit or args.concurrency),
