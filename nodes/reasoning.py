@@ -9,7 +9,7 @@ from longflow.core.context import Context, ToolsRejected
 from longflow.core.registry import Range, node
 
 from .answer import strongest, usable
-from .grounding import terms, with_known
+from .grounding import terms, with_known, without_known
 from .llm import ask_json, bullet_list
 from .parsing import is_decline, parse_json
 from .templates import fill, quoted
@@ -55,9 +55,9 @@ def next_subquestion(question: str, memory: list | None = None, found: list | No
     What a small model gets wrong is decided here: "done" before any lookup, or after lookups that all
     found nothing, asks the question itself (as it was asked: that lookup is Lv2's run); a sub-question
     that shares no word with the question or with what was found (the prompt's example copied) is not
-    asked; a question asked before is not asked again; and (with
-    `bridge`) a model that stops once the question itself was looked up gets the question asked once
-    more with what was found: the answers, and `found`, the sentences the lookups' readers kept (Lv2's
+    asked; a question asked before is not asked again, nor with the facts a bridge added copied onto it;
+    and (with `bridge`) a model that stops once the question itself was looked up gets the question asked
+    once more with what was found: the answers, and `found`, the sentences the lookups' readers kept (Lv2's
     evidence). These name what a second hop has to find ("Ueda is a blue belt under Yuki Nakai" for
     "...under the martial artist who teaches which two disciplines?"), and a reader shown them
     recognises the passage about Yuki Nakai. A model that split the question itself, and found
@@ -84,7 +84,9 @@ def next_subquestion(question: str, memory: list | None = None, found: list | No
     else:
         sub = _by_json(ctx, question, so_far, lang, prompt)
     asked = {_normal(m.get("question")) for m in memory or [] if isinstance(m, dict)}
-    if sub and _normal(sub) in asked:
+    # A small model copies the facts a bridged question was asked with onto its own question asked before
+    # ("What weekly celebrity magazine? (Known: ...)"): with or without them, it is the same question.
+    if sub and (_normal(sub) in asked or _normal(without_known(sub)[0]) in asked):
         ctx.record.note(ctx.node, "the model asked a question it had asked before", subquestion=sub)
         sub = None
     elif sub and _about_something_else(sub, question, memory or []):

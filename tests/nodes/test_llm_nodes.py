@@ -520,6 +520,14 @@ def test_next_subquestion_stops_on_a_repeated_question():
     assert "asked before" in ctx.record.notes[0]["message"]
 
 
+def test_next_subquestion_stops_on_a_question_asked_before_with_the_known_facts_copied_onto_it():
+    memory = [{"question": "When was it composed?", "answer": "The document does not say."},
+              {"question": "q (Known: Anna composed it.)", "answer": "In 1808."}]
+    ctx = ctx_with('{"subquestion": "When was it composed? (Known: Anna composed it.)"}')
+    assert next_subquestion("q", memory, mode="json", ctx=ctx)["subquestion"] is None
+    assert "asked before" in ctx.record.notes[0]["message"]
+
+
 @pytest.mark.parametrize("memory, asks", [
     # Sub-questions that all found nothing (the subject lost): the question itself is looked up.
     ([{"question": "Who taught which two disciplines?", "answer": "The document does not say."}], True),
