@@ -8,7 +8,7 @@ from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
 from .grounding import (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, asked_kind, closest, gives_kind,
-                        named_option, picked, sentences, swapped, terms, unsupported,
+                        named_option, picked, plain, sentences, swapped, terms, unsupported,
                         with_known, without_known)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
@@ -302,11 +302,9 @@ def _found_answers(passages: list, budget: int) -> list[str]:
 def _whole_looked_up(passages: list, question: str) -> str | None:
     """What the last of Lv3's lookups of `question` itself (as asked, or with the facts found added:
     `with_known`) answered, if one found something."""
-    def words(text: str) -> str:
-        return " ".join(re.findall(r"[^\W_]+", text.lower()))
-    whole = words(question)
+    whole = plain(question)
     return next((str(p["answer"]).strip() for p in reversed(passages)
-                 if _looked_up(p) and words(without_known(str(p.get("question", "")))[0]) == whole), None)
+                 if _looked_up(p) and plain(without_known(str(p.get("question", "")))[0]) == whole), None)
 
 
 def _looked_up(item: Any) -> bool:

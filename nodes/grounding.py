@@ -77,6 +77,11 @@ _SENTENCE_START = re.compile(r"(^|[.!?。！？]\s*)$")
 _KNOWN = re.compile(r"\s*(?:\(Known: (.*)\)|（已知：(.*)）)\s*$", re.DOTALL)
 
 
+def plain(question: str | None) -> str:
+    """The question's words alone, lowercased: how two askings of one question are compared."""
+    return re.sub(r"[\W_]+", " ", str(question or "")).strip().lower()
+
+
 def with_known(question: str, facts: list[str], lang: str) -> str:
     """The question asked again with the facts found so far: "... (Known: A; B)"."""
     known = "; ".join(facts)

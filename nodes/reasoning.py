@@ -9,7 +9,7 @@ from longflow.core.context import Context, ToolsRejected
 from longflow.core.registry import Range, node
 
 from .answer import strongest, usable
-from .grounding import terms, with_known, without_known
+from .grounding import plain, terms, with_known, without_known
 from .llm import ask_json, bullet_list
 from .parsing import is_decline, parse_json
 from .templates import fill, quoted
@@ -83,17 +83,17 @@ def next_subquestion(question: str, memory: list | None = None, found: list | No
             sub = _by_json(ctx, question, so_far, lang, prompt)
     else:
         sub = _by_json(ctx, question, so_far, lang, prompt)
-    asked = {_normal(m.get("question")) for m in memory or [] if isinstance(m, dict)}
+    asked = {plain(m.get("question")) for m in memory or [] if isinstance(m, dict)}
     # A small model copies the facts a bridged question was asked with onto its own question asked before
     # ("What weekly celebrity magazine? (Known: ...)"): with or without them, it is the same question.
-    if sub and (_normal(sub) in asked or _normal(without_known(sub)[0]) in asked):
+    if sub and (plain(sub) in asked or plain(without_known(sub)[0]) in asked):
         ctx.record.note(ctx.node, "the model asked a question it had asked before", subquestion=sub)
         sub = None
     elif sub and _about_something_else(sub, question, memory or []):
         ctx.record.note(ctx.node, "the model asked about nothing the question or the answers name",
                         subquestion=sub)
         sub = None
-    whole = _normal(question)
+    whole = plain(question)
     if sub is None and whole not in asked and not usable(memory):
         # "DONE" before any lookup is what a small model says most often, and stopping after sub-questions
         # that found nothing ("Who taught which two disciplines?", its subject lost) comes next: the answer
@@ -185,10 +185,6 @@ def _from_value(value: dict) -> str | None:
         return None
     sub = str(sub).split(" -> ")[0]  # small models echo the memory's "question -> answer" lines
     return re.sub(r"\s+", " ", sub).strip() or None
-
-
-def _normal(question: str | None) -> str:
-    return re.sub(r"[\W_]+", " ", str(question or "")).strip().lower()
 
 
 @node(outputs={"memory": "Memory"})
