@@ -203,11 +203,14 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
            and ties(_tied(i, each, asked, holding)) for i in direct):
         return ""
     # A name may be in every sentence of a chain ("加拿大轮胎中心" in the three needles that say where
-    # the trials were, what the arena is and when it opened): rarer than that, a term is a name.
+    # the trials were, what the arena is and when it opened): rarer than that, a term is a name. A link is
+    # a name the question does not say, or one it names: "Robert Boyle" links the needle on his meditations
+    # to the one on where he was born, which alone holds too little of a long question.
     seen = Counter(t for sentence in each for t in sentence)
+    unlinking = asked - set().union(*named)
     rare = {}
     for j, sentence in enumerate(each):
-        for t in sentence - asked:
+        for t in sentence - unlinking:
             if seen[t] <= links + 1:
                 rare.setdefault(t, []).append(j)
     if any(_chained(i, each, around, asked, holding, rare, ties, links) for i in holding):
@@ -413,7 +416,7 @@ def _chained(i: int, each: list[set[str]], around: list[set[str]], asked: set[st
     for _ in range(links):
         longer = []
         for k, got in paths:
-            for j in sorted({j for t in each[k] - asked for j in rare.get(t, ())} - reached):
+            for j in sorted({j for t in each[k] for j in rare.get(t, ())} - reached):
                 if not asked & each[j] - got or _outdone(j, each, asked, holding) or _better(j, i, each, asked):
                     continue
                 reached.add(j)   # each sentence joins one chain, the shortest: the search stays small

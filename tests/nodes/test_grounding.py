@@ -52,6 +52,20 @@ def test_a_multi_hop_answer_is_tied_through_the_name_it_shares_with_another_sent
     assert unsupported("A golden apple.", question, context) == NOT_ASKED
 
 
+def test_a_chain_may_be_linked_by_a_name_the_question_says_too():
+    # A long question: the answer's sentence holds too little of it alone, and the sentence it is tied
+    # through shares with it only the question's own name, "Ivo Brenn".
+    question = ("Marsh poetry is the verse written during the long drought of the northern valleys, which saw "
+                "the salt trade, the founding of the river guild, the letters and field notes of Ivo Brenn, a "
+                "naturalist and surveyor born in Tarrow, Keld County, in which country?")
+    filler = "The wind rose in the night.\n\nNobody spoke at supper.\n\n"
+    context = (f"Marsh poetry saw the letters and field notes of Ivo Brenn.\n\n{filler * 3}"
+               f"Ivo Brenn was born in Tarrow, Keld County, Norland.\n\n{filler}")
+    assert unsupported("Tarrow, Keld County, Norland", question, context) == ""
+    assert unsupported("Tarrow, Keld County, Norland", question,
+                       context.replace("Marsh poetry saw the letters and field notes of Ivo Brenn.", "")) != ""
+
+
 def test_a_chinese_question_ties_in_its_words_not_where_they_meet_a_function_word():
     # "青石镇和白沙镇都位于哪个县？" has as many character pairs where a word meets 和, 都 or 哪个 ("镇和", "于哪",
     # "个县") as words; no sentence holds them, and counted they would leave the two needles short of the tie.
