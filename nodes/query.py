@@ -24,7 +24,9 @@ def split_query(question: str, *, prompt: str = "", ctx: Context) -> dict:
 
     Small models sometimes return no usable JSON, answer the question instead of splitting it, or copy
     the prompt's example: an item whose words are not the question's is dropped, and with no
-    information left the whole question is the information; the run record says so (`fallbacks`).
+    information left, or with the information and instructions holding less than half of the question's
+    words (a fragment, or the first of several questions), the whole question is the information; the run
+    record says so (`fallbacks`).
     `language` is 'en' or 'zh', from the question's script, not from the model.
     """
     lang = language_of(question)
@@ -43,6 +45,13 @@ def split_query(question: str, *, prompt: str = "", ctx: Context) -> dict:
                             instructions=[i for i in instructions if i not in obeyed])
     if not kept:
         ctx.record.fallback(ctx.node, "no information in the reply: using the whole question", reply=reply)
+        kept = [question]
+    elif len(asked & set().union(*map(terms, kept + obeyed))) < 0.5 * len(asked):
+        # A small model keeps a fragment ("Not Giving Up" of "\"Not Giving Up\" is a song by a girl group
+        # formed through what record label?"), or the first of a list of questions: the readers would look
+        # for that alone.
+        ctx.record.fallback(ctx.node, "the information leaves out most of the question: using the whole "
+                                      "question", information=kept)
         kept = [question]
     return {"information": kept, "instructions": obeyed, "language": lang}
 

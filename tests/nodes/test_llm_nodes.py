@@ -648,6 +648,18 @@ def test_split_query_keeps_only_what_the_question_says():
     assert "not in the question" in ctx.record.fallbacks[0]["reason"]
 
 
+@pytest.mark.parametrize("question, reply", [
+    ('"Slow Tide" is a song by a band formed in which harbour town?', '{"information": ["Slow Tide"]}'),
+    ("请逐一回答下列问题：\n1. 谁修好了水车？\n2. 磨坊在哪条河边？\n3. 铁匠住在哪个村子？",
+     '{"information": ["谁修好了水车？"]}'),
+])
+def test_split_query_does_not_keep_a_fragment_of_the_question(question, reply):
+    # A small model keeps a few words, or the first of several questions: the readers would look for that alone.
+    ctx = ctx_with(reply)
+    assert split_query(question, ctx=ctx)["information"] == [question]
+    assert "leaves out most of the question" in ctx.record.fallbacks[0]["reason"]
+
+
 def test_next_subquestion_bridges_when_the_model_stops_after_looking_up_the_question_itself():
     question = "Which novel is the author of The Glass Orchard best known for?"
     memory = [{"question": question, "answer": "Ida Marsh wrote The Glass Orchard."}]
