@@ -75,6 +75,9 @@ _NAME = re.compile(r"[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*(?:\s+[A-ZÀ-Þ][A-Za-z0-9
 _SENTENCE_START = re.compile(r"(^|[.!?。！？]\s*)$")
 # What Lv3 adds to a question it asks again (`with_known`): facts found so far, not words of the question.
 _KNOWN = re.compile(r"\s*(?:\(Known: (.*)\)|（已知：(.*)）)\s*$", re.DOTALL)
+# ...and a small model copies them into its reply ("Not Giving Up (Known: The Saturdays) is a song by a girl
+# group formed through..."): they are the question's words, not the reply's.
+_KNOWN_COPIED = re.compile(r"\(Known:[^)]*\)|（已知：[^）]*）")
 
 
 def plain(question: str | None) -> str:
@@ -157,6 +160,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
         return ""
     if yes_no:
         reply = reply[yes_no.end():]
+    reply = _KNOWN_COPIED.sub(" ", reply)
     # The facts a question was asked again with are context to tie the reply through, not words of the
     # question: counted as asked, they would raise the tie it needs and hide the names the chain goes by.
     question, known = without_known(question)

@@ -34,6 +34,9 @@ CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. H
     ("Yes, Anna rebuilt it.", "Who rebuilt the mill?", ""),
     ("是的，彼得重建了它。", "谁重建了磨坊？", NOT_IN_CONTEXT),
     ("Yes", "The mill was rebuilt by Anna, wasn't it?", ""),       # no question word: a yes answers it
+    # the facts Lv3 asked the question again with, copied into the reply, are not words of its own
+    ("The mill (Known: Anna) was rebuilt.", "Who rebuilt the mill?", ECHO),
+    ("磨坊（已知：安娜）重建了。", "谁重建了磨坊？", ECHO),
 ])
 def test_unsupported(reply, question, why):
     assert unsupported(reply, question, CONTEXT) == why
