@@ -161,7 +161,8 @@ def bm25_retrieve(chunks: list, keywords: list, evidence: list | None = None,
 def coverage(index: Index, chunks: list[Chunk], question: str) -> float:
     """How much of the question the best of `chunks` holds: for the question's best-held part (a
     sentence or line: a list of questions is answered part by part), the share of its terms the chunk
-    holds, each weighted by its BM25 idf over the document's chunks (a term no chunk holds weighs most)."""
+    holds, each weighted by its BM25 idf over the document's chunks (a term no chunk holds weighs most;
+    `_weights` says which terms count)."""
     weights = [w for w in (_weights(index, p) for p in _QUESTION_PARTS.split(question)) if w]
     best = 0.0
     for chunk in chunks:

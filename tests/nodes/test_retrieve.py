@@ -221,9 +221,9 @@ def test_chinese_places_are_covered_as_the_document_writes_them(ctx):
     # they would weigh most, and each needle holds too little of the rest.
     text = planted("journey_to_the_west_excerpt.txt", "洛阳位于河南省。")
     text = text[:len(text) // 5] + "\n开封位于河南省。\n" + text[len(text) // 5:]
-    c = Context(node="chunk", stream=None)
-    chunks = chunk(load_document([text], ctx=c)["documents"], tokens=128, ctx=c)["chunks"]
+    chunking = Context(node="chunk", stream=None)
+    chunks = chunk(load_document([text], ctx=chunking)["documents"], tokens=128, ctx=chunking)["chunks"]
     question = "洛阳市和开封市都位于哪个省份？"
-    assert not any("洛阳" in c["text"] and "开封" in c["text"] for c in chunks)
+    assert not any("洛阳" in one["text"] and "开封" in one["text"] for one in chunks)   # a needle a chunk
     out = bm25_retrieve(chunks, [question], question=question, budget_tokens=300, min_coverage=0.3, ctx=ctx)
-    assert any("洛阳位于河南省" in c["text"] for c in out["context"])
+    assert any("洛阳位于河南省" in one["text"] for one in out["context"])
