@@ -179,10 +179,6 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
         own = _named_beyond(reply, question, context)
         if not own:
             return ECHO
-    # The tie is counted in the question's words, not where they meet a function word: a Chinese question
-    # has about as many such pairs as words ("市和", "于哪" of "双辽市和磐石市都位于哪个省份？"), and no sentence
-    # holds them. (The look-alike tests keep them: "年发" of "哪一年发布" is in "2006年发布".)
-    tying = _tying(question, asked)
     each = [terms(s) for s in sentences(context)]
     # Only an English question marks its names (capitalised words); the Latin words left in a Chinese one
     # are the translation's leftovers ("在缅甸伯爵埃arl Mountbatten和休伯特·兰斯爵士的崇高赞助下"), which its
@@ -194,6 +190,11 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
         # was composed?" in a document that never mentions the symphony).
         return NOT_ASKED if own & set().union(*each) else NOT_IN_CONTEXT
     around = [set().union(*each[max(i - 1, 0):i + 2]) for i in range(len(each))]
+    # The tie is counted in the question's words, not where they meet a function word: a Chinese question
+    # has about as many such pairs as words ("市和", "于哪" of "双辽市和磐石市都位于哪个省份？"), and no sentence
+    # holds them. (The look-alike tests keep them: "年发" of "哪一年发布" is in "2006年发布".)
+    tying = _tying(question, asked)
+
     def ties(got: set[str]) -> bool:
         return len(got & tying) >= tie * len(tying)
 
