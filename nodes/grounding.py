@@ -25,6 +25,7 @@ NOT_ASKED = "comes from a part of the context about something else"
 LOOK_ALIKE = "comes from a sentence built like the one about what was asked"
 WEAKER_CHOICE = "picks the option the context says less of what was asked about"
 WRONG_KIND = "gives no time or number, which the question asks for"
+STEP = "names a step on the way to what was asked, not the answer"
 # A yes/no reply adds no word of its own, and is an answer all the same; so is a pick between the
 # alternatives a question offers.
 _YES_NO = re.compile(r"^\W*(yes|no|是的?|不是|否|对|不对)(\W|$)", re.IGNORECASE)
@@ -257,7 +258,7 @@ def _tying(question: str, asked: set[str]) -> set[str]:
         idle = [w in STOP_ZH or w in ASKING_ZH or bool(ZH_QUESTION_WORD.search(w)) for w in words]
         seams |= {a[-1] + b[0] for a, b, x, y in zip(words, words[1:], idle, idle[1:]) if x or y}
         inner |= set().union(*map(_pairs, words))
-        asking += [w for w, x in zip(words, idle) if x and w not in STOP_ZH]
+        asking += [w for w, x in zip(words, idle) if x and (w not in STOP_ZH or ZH_QUESTION_WORD.search(w))]
     return {t for t in asked - (seams - inner) if not any(t in w for w in asking)}
 
 
@@ -284,6 +285,85 @@ def gives_kind(text: str, question: str, kind: str | None = None) -> bool:
     if not kind:
         return True
     return bool((_GIVES_TIME if kind == "time" else _GIVES_NUMBER).search(_beyond(text, question)))
+
+
+def asked_for(question: str) -> set[str]:
+    """The terms of what the question asks for, around its question word: the words right after it (a
+    noun: "record label" of "...formed through what record label?", "省份" of "位于哪个省份？"), the word
+    before it ("formed", "位于") or, when it comes first, the question's last word ("born" of "In which city
+    was ... born?"). Empty for a question with no question word, or one that asks for a time or a number
+    or offers options (`asked_kind` and `options` judge those)."""
+    if asked_kind(question) or options(question):
+        return set()
+    tokens = [t for piece in _TOKEN.findall(question)
+              for t in (segment(piece) if CJK_RUN.fullmatch(piece) else [piece])]
+    at = next((i for i, t in enumerate(tokens) if _QUESTION_WORD.fullmatch(t) or ZH_QUESTION_WORD.match(t)),
+              None)
+    if at is None:
+        return set()
+
+    def content(t: str) -> bool:
+        # a word with terms of its own; not a lone Chinese measure word ("支" of "哪支")
+        return bool(terms(t)) and not (CJK_CHAR.fullmatch(t) and len(t) == 1)
+
+    def run(seq: list[str], most: int) -> list[str]:
+        """The first `most` content words of `seq`, up to a mark; function words are passed over."""
+        kept = []
+        for t in seq:
+            if not _TOKEN_WORD.fullmatch(t) or len(kept) == most:
+                break
+            if content(t):
+                kept.append(t)
+        return kept
+    after = run(tokens[at + 1:], 2) if ZH_QUESTION_WORD.match(tokens[at]) else \
+        run(_head(tokens[at + 1:]), 3)
+    before = run(tokens[at - 1::-1], 1) if at else []
+    if not before:   # a question word that comes first ("In which city was ... born?"): the last word
+        ending = tokens[::-1]
+        while ending and not _TOKEN_WORD.fullmatch(ending[0]):
+            ending.pop(0)
+        before = run(ending, 1)
+    return terms(" ".join(after + before))
+
+
+# A question's words, Chinese runs and marks, in order (`asked_for`).
+_TOKEN = re.compile(rf"{CJK_RUN.pattern}|[^\W_]+|[^\w\s]")
+_TOKEN_WORD = re.compile(r"[^\W_]+")
+
+
+def _head(words: list[str]) -> list[str]:
+    """The words of the noun right after an English question word: those up to the first function word
+    ("record label" of "what record label?", none of "What is ..."; "directed" of "Who directed ...")."""
+    out = []
+    for w in words:
+        if w.lower() in STOP_EN or not _TOKEN_WORD.fullmatch(w):
+            break
+        out.append(w)
+    return out
+
+
+def a_step(reply: str, question: str, context: str, share: float = 0.5, tie: float = 0.25) -> bool:
+    """Whether `reply` names a step on the way to the answer, not the answer: neither it nor a sentence it
+    comes from that speaks of the question holds what the question asks for (`asked_for`), and another
+    sentence that names it does. '"Not Giving Up" is a song by a girl group formed through what record
+    label?': "The Saturdays" is in "Not Giving Up is a song by girl group The Saturdays" (the question's
+    song and group), and "The Saturdays were formed through Fascination Records" says what was asked. A
+    small model stops a two-hop question at the first fact."""
+    question, known = without_known(question)
+    context = f"{context}\n{known}" if known else context
+    wanted, asked = asked_for(question), terms(question)
+    own = _said(reply, question) - asked
+    if not wanted or not own or wanted & terms(reply):
+        return False
+    tying = _tying(question, asked)
+    holding = [(text, got) for text in sentences(context)
+               if len(own & (got := terms(text))) >= share * len(own)]
+    known = asked | terms(reply)
+    # ...and another says what was asked of it, naming something else: the answer ("Fascination Records").
+    # A sentence that names nothing new ("Donovan is a Scottish singer, songwriter and guitarist") makes
+    # the reply the answer to both halves of the question, not a step.
+    return any(not got & wanted and len(got & tying) >= tie * len(tying) for _, got in holding) \
+        and any(got & wanted and any(name - known for name in names(text)) for text, got in holding)
 
 
 def _beyond(text: str, question: str, least: int = 4) -> str:

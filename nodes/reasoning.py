@@ -42,8 +42,8 @@ _REPLY_TOKENS = 300
                           "calling); 'auto': tools, reading JSON or <tool_call> text too, and switching to "
                           "'json' if the endpoint rejects tools",
                   "prompt": "template file overriding the built-in one (json mode)",
-                  "bridge": "when the model stops after the question itself was looked up, ask the "
-                            "question once more with what was found (once)",
+                  "bridge": "when the model stops after one hop (the question itself, or one sub-question "
+                            "that found something), ask the question once more with what was found (once)",
                   "known_tokens": "the most the facts added to that question may take"})
 def next_subquestion(question: str, memory: list | None = None, found: list | None = None, *, tool: str = "",
                      mode: Literal["auto", "tools", "json"] = "auto", prompt: str = "", bridge: bool = True,
@@ -56,12 +56,12 @@ def next_subquestion(question: str, memory: list | None = None, found: list | No
     found nothing, asks the question itself (as it was asked: that lookup is Lv2's run); a sub-question
     that shares no word with the question or with what was found (the prompt's example copied) is not
     asked; a question asked before is not asked again, nor with the facts a bridge added copied onto it;
-    and (with `bridge`) a model that stops once the question itself was looked up gets the question asked
-    once more with what was found: the answers, and `found`, the sentences the lookups' readers kept (Lv2's
-    evidence). These name what a second hop has to find ("Ueda is a blue belt under Yuki Nakai" for
-    "...under the martial artist who teaches which two disciplines?"), and a reader shown them
-    recognises the passage about Yuki Nakai. A model that split the question itself, and found
-    something, is trusted when it stops.
+    and (with `bridge`) a model that stops after one hop (the question itself looked up, or one
+    sub-question of its own that found something) gets the question asked once more with what was found:
+    the answers, and `found`, the sentences the lookups' readers kept (Lv2's evidence). These name what a
+    second hop has to find ("Ueda is a blue belt under Yuki Nakai" for "...under the martial artist who
+    teaches which two disciplines?"), and a reader shown them recognises the passage about Yuki Nakai. A
+    model whose own sub-questions found two facts or more is trusted when it stops.
     """
     lang = language_of(question)
     # The answers found so far come from the document (a reader's reply to it): quoted like the document.
@@ -104,13 +104,17 @@ def next_subquestion(question: str, memory: list | None = None, found: list | No
         # As it was asked, so that this lookup is Lv2's own run (its reads, from the reply cache too).
         sub = question.strip() or None
     bridged_before = any(a != whole and a.startswith(whole) for a in asked)
-    if sub is None and bridge and whole in asked and not bridged_before:
+    # A lookup of the question itself, or a single fact, is one hop: a multi-hop question needs more, and
+    # a small model stops there ("Who composed the song Not Giving Up?" for "...a girl group formed through
+    # what record label?", then DONE). Two facts found by its own questions are its hops.
+    one_hop = whole in asked or len(usable(memory)) == 1
+    if sub is None and bridge and one_hop and not bridged_before:
         sub = _bridged(question, memory or [], found or [], lang, known_tokens)
         if sub:
-            # A small model stops at the first fact of a two-hop question. Ask the question once more
-            # with what was found: the found name is what the second hop's passage mentions.
-            ctx.record.fallback(ctx.node, "the model stopped after looking up the question itself: asking "
-                                          "it again with what was found", subquestion=sub)
+            # Ask the question once more with what was found: the found name is what the second hop's
+            # passage mentions.
+            ctx.record.fallback(ctx.node, "the model stopped after one hop: asking the question again with "
+                                          "what was found", subquestion=sub)
     return {"subquestion": sub, "asked": sub}
 
 

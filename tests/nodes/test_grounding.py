@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, WEAKER_CHOICE, asked_kind,
-                                      gives_kind, held, named_option, names, options, sentences, swapped,
+from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, WEAKER_CHOICE, a_step,
+                                      asked_for, asked_kind, gives_kind, held, named_option, names, options, sentences, swapped,
                                       unsupported, with_known, without_known)
 
 CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. Her brother kept the accounts."
@@ -364,3 +364,36 @@ def test_what_kind_of_thing_a_question_asks_for(question, kind):
 def test_a_reply_that_gives_no_time_or_number_where_one_is_asked_for(question, right, wrong):
     assert gives_kind(right, question) and not gives_kind(wrong, question)
     assert gives_kind(wrong, "Who rebuilt the mill?")   # a question that asks for neither
+
+
+@pytest.mark.parametrize("question, wanted", [
+    ('"Harbour Lights" is a song by a folk group formed through what record label?', {"form", "record", "label"}),
+    ("In which town was the builder of the Kessel Bridge born?", {"town", "born"}),      # the last word too
+    ("Who designed the bridge over the Lenne?", {"design", "lenn"}),
+    ("《港湾之灯》是由一个通过什么唱片公司组建的乐队演唱的？", {"通过", "唱片", "公司"}),
+    ("他效力于哪支瑞典俱乐部？", {"效力", "瑞典", "俱乐部", "俱乐", "乐部"}),        # not the measure word "支"
+    ("When was the Kessel Bridge built?", set()),                                     # a time: asked_kind
+    ("Was the bridge built of oak or of stone?", set()),                             # options
+    ("The bridge was built of oak.", set()),                                          # no question word
+])
+def test_what_a_question_asks_for_by_name(question, wanted):
+    assert asked_for(question) == wanted
+
+
+LABEL = ("Harbour Lights is a song by the folk group The Lanterns. The tide was low that week.\n"
+         "The Lanterns were formed through Brightwater Records.")
+LABEL_Q = '"Harbour Lights" is a song by a folk group formed through what record label?'
+
+
+def test_a_reply_that_names_a_step_on_the_way_to_what_was_asked():
+    assert a_step("The Lanterns", LABEL_Q, LABEL)           # the song's group: the first hop
+    assert not unsupported("The Lanterns", LABEL_Q, LABEL)   # which the context does tie to the question
+    assert not a_step("Brightwater Records", LABEL_Q, LABEL)
+    assert not a_step("The Lanterns were formed through Brightwater Records.", LABEL_Q, LABEL)
+    # the sentence that says what was asked of the reply names nothing else: it answers both halves
+    both = "Harbour Lights is a song by the folk group The Lanterns.\nThe Lanterns formed through a record label."
+    assert not a_step("The Lanterns", LABEL_Q, both)
+    # the same in Chinese, where the second sentence's name is written in Latin letters
+    zh = "《港湾之灯》是由民谣乐队灯笼演唱的歌曲。那一周潮水很低。\n灯笼乐队是通过 Brightwater Records 组建的。"
+    zh_q = "《港湾之灯》是由一个通过什么唱片公司组建的乐队演唱的？"
+    assert a_step("灯笼乐队", zh_q, zh) and not a_step("Brightwater Records", zh_q, zh)

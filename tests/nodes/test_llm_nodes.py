@@ -494,7 +494,7 @@ def test_next_subquestion_looks_the_question_up_as_it_was_asked():
 
 
 def test_next_subquestion_done():
-    out = next_subquestion("two-hop?", [{"question": "a", "answer": "b"}], mode="json",
+    out = next_subquestion("two-hop?", [{"question": "a", "answer": "b"}], mode="json", bridge=False,
                            ctx=ctx_with('{"done": true}'))
     assert out == {"subquestion": None, "asked": None}
 
@@ -516,7 +516,7 @@ def test_next_subquestion_reads_tool_calls_written_as_text():
 def test_next_subquestion_stops_on_a_repeated_question():
     memory = [{"question": "When was it composed?", "answer": "1808"}]
     ctx = ctx_with('{"subquestion": "when was it composed -> 1808"}')
-    assert next_subquestion("q", memory, mode="json", ctx=ctx)["subquestion"] is None
+    assert next_subquestion("q", memory, mode="json", bridge=False, ctx=ctx)["subquestion"] is None
     assert "asked before" in ctx.record.notes[0]["message"]
 
 
@@ -671,6 +671,14 @@ def test_next_subquestion_bridges_when_the_model_stops_after_looking_up_the_ques
     assert next_subquestion(question, memory, mode="json", ctx=ctx_with('{"done": true}'))["subquestion"] is None
 
 
+def test_next_subquestion_trusts_a_model_whose_own_questions_found_two_facts():
+    memory = [{"question": "Who wrote The Glass Orchard?", "answer": "Ida Marsh."},
+              {"question": "Which novel is Ida Marsh best known for?", "answer": "Salt Roads."}]
+    out = next_subquestion("Which novel is the author of The Glass Orchard best known for?", memory,
+                           mode="json", ctx=ctx_with('{"done": true}'))
+    assert out["subquestion"] is None
+
+
 def test_next_subquestion_bridges_with_the_sentences_read_after_a_useless_sub_question():
     question = "Which novel is the author of The Glass Orchard best known for?"
     memory = [{"question": "Which novel is best known?", "answer": "The document does not say."},
@@ -683,8 +691,19 @@ def test_next_subquestion_bridges_with_the_sentences_read_after_a_useless_sub_qu
         is None   # nothing was found: nothing to bridge with
 
 
-def test_next_subquestion_trusts_a_model_that_split_the_question():
+def test_next_subquestion_bridges_when_the_model_stops_after_its_own_first_hop():
+    # A model that split the question itself stops after the first hop as often as one that looked it up.
+    question = "Which novel is the author of The Glass Orchard best known for?"
     memory = [{"question": "Who wrote The Glass Orchard?", "answer": "Ida Marsh."}]
+    sub = next_subquestion(question, memory, mode="json", ctx=ctx_with('{"done": true}'))["subquestion"]
+    assert sub == f"{question} (Known: Ida Marsh.)"
+    memory.append({"question": sub, "answer": "Ida Marsh is best known for Salt Roads."})
+    assert next_subquestion(question, memory, mode="json", ctx=ctx_with('{"done": true}'))["subquestion"] is None
+
+
+def test_next_subquestion_trusts_a_model_whose_own_questions_found_two_facts():
+    memory = [{"question": "Who wrote The Glass Orchard?", "answer": "Ida Marsh."},
+              {"question": "Which novel is Ida Marsh best known for?", "answer": "Salt Roads."}]
     out = next_subquestion("Which novel is the author of The Glass Orchard best known for?", memory,
                            mode="json", ctx=ctx_with('{"done": true}'))
     assert out["subquestion"] is None
