@@ -451,6 +451,25 @@ def test_a_reply_with_no_time_to_a_when_question_is_asked_again_from_the_sentenc
     assert "river" not in model.last and "1890" not in model.last
 
 
+LANTERNS = [{"id": "d#1", "text": "Harbour Lights is a song by the folk group The Lanterns. The tide was low."},
+            {"id": "d#2", "text": "Nobody spoke at supper. The mill burned in 1890."},
+            {"id": "d#3", "text": "The Lanterns were formed through Brightwater Records. A dog slept by the door."}]
+
+
+@pytest.mark.parametrize("second, expected", [("Brightwater Records", "Brightwater Records"),
+                                              ("The Lanterns", "The document does not say.")])
+def test_a_reply_that_names_a_step_on_the_way_is_asked_again_from_the_sentences_that_say_what_was_asked(
+        second, expected):
+    model = Recording(responses=["The Lanterns", second])
+    ctx = Context(node="n", model=model, stream=None)
+    out = answer('"Harbour Lights" is a song by a folk group formed through what record label?', LANTERNS,
+                 ctx=ctx)
+    assert out["answer"] == expected and ctx.record.model_calls == 2
+    # shown the sentences that hold what the question asks for ("formed", "record label")
+    assert "The Lanterns were formed through Brightwater Records." in model.last
+    assert "tide" not in model.last and "1890" not in model.last
+
+
 def test_several_questions_in_one_are_answered_and_checked_one_by_one():
     model = Recording(responses=["Anna rebuilt it.", "Peter Smith.", "The dog slept by the door."])
     ctx = Context(node="n", model=model, stream=None)

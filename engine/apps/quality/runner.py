@@ -81,7 +81,10 @@ def run_one(case: Case, method: Method, model: ModelConfig, work: Path) -> dict:
            "language": case.language, "length": case.length, "depth": case.depth, "question": case.question,
            "gold": case.answer, "keywords": case.keywords, "instruction": case.instruction}
     try:
-        result = run_flow(method.flow, documents=[str(doc)], question=case.question, model=model,
+        # Asked as `engine run` asks it: stripped. NeedleBench's questions may end in a blank, and a 0.5B
+        # model answers "...Charles Lindbergh? " and "...Charles Lindbergh?" differently: Lv3, whose lookup
+        # of the question itself is stripped, would not be comparing itself with the Lv2 it runs.
+        result = run_flow(method.flow, documents=[str(doc)], question=case.question.strip(), model=model,
                           stream=None, cache=True)
     except Exception as exc:  # noqa: BLE001 - recorded in the row: the benchmark goes on
         return {**row, "prediction": "", "error": f"{type(exc).__name__}: {exc}"[:500],

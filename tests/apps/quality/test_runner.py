@@ -1,6 +1,8 @@
 """The benchmark's runner: a row per (case, method), with what a step-by-step flow looked up."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from longflow.apps.quality.cases import generate
 from longflow.apps.quality.runner import methods, run_one
 from longflow.core.models import ModelConfig
@@ -19,3 +21,16 @@ def test_a_row_holds_what_lv3_looked_up_and_lv1s_row_has_no_lookups(tmp_path):
     # the planner of the script stops at once: the question itself is looked up first
     assert lv3["lookups"][0]["question"] == case.question
     assert all(set(step) == {"question", "answer"} for step in lv3["lookups"])
+
+
+def test_a_case_is_asked_as_engine_run_asks_it_stripped(tmp_path):
+    # NeedleBench's questions may end in a blank; `engine run` strips it, and so does Lv3's lookup of the
+    # question itself, which is meant to be Lv2's own run: the same prompts, the same cached replies.
+    case = generate(tasks=("single",), languages=("en",), lengths=(4000,), depths=(50,), seed=7)[0]
+    case = replace(case, question=f"  {case.question} ")
+    with ScriptedServer(Script(needles=case.needles)) as server:
+        model = ModelConfig(model="scripted", base_url=server.base_url, api_key="test")
+        row = run_one(case, methods(["lv1"])[0], model, tmp_path)
+    assert not row["error"] and row["question"] == case.question
+    assert f"{case.question.strip()}\n" in server.stats.last_prompt["answer"]
+    assert case.question not in server.stats.last_prompt["answer"]
