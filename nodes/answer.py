@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
-from .grounding import (ECHO, LOOK_ALIKE, STEP, WEAKER_CHOICE, WRONG_KIND, a_step, asked_for, asked_kind, closest,
-                        gives_kind, named_option, picked, plain, sentences, swapped, terms, unsupported,
-                        with_known, without_known)
+from .grounding import (ECHO, LOOK_ALIKE, STEP, WEAKER_CHOICE, WRONG_KIND, a_step, asked_for, asked_kind,
+                        closest, gives_kind, named_option, picked, plain, sentences, swapped, terms,
+                        unsupported, with_known, without_known)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -185,8 +185,8 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     why = _judged(reply, question, source)
     if why in (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, STEP):
         # A pick of the weaker option is asked again with the options the other way round, from the
-        # sentences shown when there are no fewer to show; a reply of the wrong kind from the sentences
-        # that hold the kind asked for.
+        # sentences shown when there are no fewer to show; a reply of the wrong kind, or a step on the way,
+        # from the sentences that hold the kind, or the thing, asked for.
         again_asked = (swapped(question) if why == WEAKER_CHOICE else _not_this(question, reply, lang)
                        if why == ECHO else None) or question
         narrowed = (of_kind(source, question, reply, focus, why) if why in (WRONG_KIND, STEP)
@@ -227,7 +227,8 @@ def _not_this(question: str, reply: str, lang: str) -> str | None:
 
 def _judged(reply: str, question: str, source: str) -> str:
     """Why `reply` is no answer to the question from `source`, or '' when it is one: not supported by it
-    (`unsupported`), or supported but not the kind of thing asked for (a time, a number)."""
+    (`unsupported`), or supported but not the kind of thing asked for (a time, a number), or a step on
+    the way to it (`a_step`: the first hop of a two-hop question)."""
     return unsupported(reply, question, source) or ("" if gives_kind(reply, question) else WRONG_KIND) \
         or (STEP if a_step(reply, question, source) else "")
 

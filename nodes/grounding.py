@@ -315,6 +315,7 @@ def asked_for(question: str) -> set[str]:
             if content(t):
                 kept.append(t)
         return kept
+
     after = run(tokens[at + 1:], 2) if ZH_QUESTION_WORD.match(tokens[at]) else \
         run(_head(tokens[at + 1:]), 3)
     before = run(tokens[at - 1::-1], 1) if at else []
@@ -358,12 +359,12 @@ def a_step(reply: str, question: str, context: str, share: float = 0.5, tie: flo
     tying = _tying(question, asked)
     holding = [(text, got) for text in sentences(context)
                if len(own & (got := terms(text))) >= share * len(own)]
-    known = asked | terms(reply)
+    said = asked | terms(reply)
     # ...and another says what was asked of it, naming something else: the answer ("Fascination Records").
     # A sentence that names nothing new ("Donovan is a Scottish singer, songwriter and guitarist") makes
     # the reply the answer to both halves of the question, not a step.
     return any(not got & wanted and len(got & tying) >= tie * len(tying) for _, got in holding) \
-        and any(got & wanted and any(name - known for name in names(text)) for text, got in holding)
+        and any(got & wanted and any(name - said for name in names(text)) for text, got in holding)
 
 
 def _beyond(text: str, question: str, least: int = 4) -> str:

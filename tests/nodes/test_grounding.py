@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, WEAKER_CHOICE, a_step,
-                                      asked_for, asked_kind, gives_kind, held, named_option, names, options, sentences, swapped,
-                                      unsupported, with_known, without_known)
+                                      asked_for, asked_kind, gives_kind, held, named_option, names, options,
+                                      sentences, swapped, unsupported, with_known, without_known)
 
 CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. Her brother kept the accounts."
            "\n\nA golden apple lay on the kitchen table of the farm.\n安娜在1820年重建了磨坊。")
@@ -367,7 +367,8 @@ def test_a_reply_that_gives_no_time_or_number_where_one_is_asked_for(question, r
 
 
 @pytest.mark.parametrize("question, wanted", [
-    ('"Harbour Lights" is a song by a folk group formed through what record label?', {"form", "record", "label"}),
+    ('"Harbour Lights" is a song by a folk group formed through what record label?',
+     {"form", "record", "label"}),
     ("In which town was the builder of the Kessel Bridge born?", {"town", "born"}),      # the last word too
     ("Who designed the bridge over the Lenne?", {"design", "lenn"}),
     ("《港湾之灯》是由一个通过什么唱片公司组建的乐队演唱的？", {"通过", "唱片", "公司"}),
@@ -391,7 +392,8 @@ def test_a_reply_that_names_a_step_on_the_way_to_what_was_asked():
     assert not a_step("Brightwater Records", LABEL_Q, LABEL)
     assert not a_step("The Lanterns were formed through Brightwater Records.", LABEL_Q, LABEL)
     # the sentence that says what was asked of the reply names nothing else: it answers both halves
-    both = "Harbour Lights is a song by the folk group The Lanterns.\nThe Lanterns formed through a record label."
+    both = ("Harbour Lights is a song by the folk group The Lanterns.\n"
+            "The Lanterns formed through a record label.")
     assert not a_step("The Lanterns", LABEL_Q, both)
     # the same in Chinese, where the second sentence's name is written in Latin letters
     zh = "《港湾之灯》是由民谣乐队灯笼演唱的歌曲。那一周潮水很低。\n灯笼乐队是通过 Brightwater Records 组建的。"

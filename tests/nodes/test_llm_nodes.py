@@ -451,9 +451,10 @@ def test_a_reply_with_no_time_to_a_when_question_is_asked_again_from_the_sentenc
     assert "river" not in model.last and "1890" not in model.last
 
 
-LANTERNS = [{"id": "d#1", "text": "Harbour Lights is a song by the folk group The Lanterns. The tide was low."},
-            {"id": "d#2", "text": "Nobody spoke at supper. The mill burned in 1890."},
-            {"id": "d#3", "text": "The Lanterns were formed through Brightwater Records. A dog slept by the door."}]
+LANTERNS = [
+    {"id": "d#1", "text": "Harbour Lights is a song by the folk group The Lanterns. The tide was low."},
+    {"id": "d#2", "text": "Nobody spoke at supper. The mill burned in 1890."},
+    {"id": "d#3", "text": "The Lanterns were formed through Brightwater Records. A dog slept by the door."}]
 
 
 @pytest.mark.parametrize("second, expected", [("Brightwater Records", "Brightwater Records"),
@@ -687,7 +688,8 @@ def test_next_subquestion_bridges_when_the_model_stops_after_looking_up_the_ques
     assert sub == f"{question} (Known: Ida Marsh wrote The Glass Orchard.)"
     # once only: with the bridged question asked, "done" is done
     memory.append({"question": sub, "answer": "Ida Marsh is best known for Salt Roads."})
-    assert next_subquestion(question, memory, mode="json", ctx=ctx_with('{"done": true}'))["subquestion"] is None
+    done = ctx_with('{"done": true}')
+    assert next_subquestion(question, memory, mode="json", ctx=done)["subquestion"] is None
 
 
 def test_next_subquestion_trusts_a_model_whose_own_questions_found_two_facts():
@@ -717,7 +719,8 @@ def test_next_subquestion_bridges_when_the_model_stops_after_its_own_first_hop()
     sub = next_subquestion(question, memory, mode="json", ctx=ctx_with('{"done": true}'))["subquestion"]
     assert sub == f"{question} (Known: Ida Marsh.)"
     memory.append({"question": sub, "answer": "Ida Marsh is best known for Salt Roads."})
-    assert next_subquestion(question, memory, mode="json", ctx=ctx_with('{"done": true}'))["subquestion"] is None
+    done = ctx_with('{"done": true}')
+    assert next_subquestion(question, memory, mode="json", ctx=done)["subquestion"] is None
 
 
 def test_next_subquestion_trusts_a_model_whose_own_questions_found_two_facts():
