@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
-from .grounding import (ECHO, LOOK_ALIKE, STEP, WEAKER_CHOICE, WRONG_KIND, a_step, asked_for, asked_kind,
-                        closest, gives_kind, named_option, picked, plain, sentences, swapped, terms,
-                        unsupported, with_known, without_known)
+from .grounding import (ECHO, INVENTED, LOOK_ALIKE, STEP, WEAKER_CHOICE, WRONG_KIND, a_step, asked_for,
+                        asked_kind, closest, gives_kind, invents, named_option, picked, plain, sentences, swapped,
+                        terms, unsupported, with_known, without_known)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -183,13 +183,14 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     shown = format_context(evidence)
     source = _together(shown, format_context(ties)) if ties else shown
     why = _judged(reply, question, source)
-    if why in (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, STEP):
+    if why in (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, STEP, INVENTED):
         # A pick of the weaker option is asked again with the options the other way round, from the
         # sentences shown when there are no fewer to show; a reply of the wrong kind, or a step on the way,
-        # from the sentences that hold the kind, or the thing, asked for.
+        # from the sentences that hold the kind, or the thing, asked for; one that makes up a name, from
+        # those closest to the question and to the words of it that are written.
         again_asked = (swapped(question) if why == WEAKER_CHOICE else _not_this(question, reply, lang)
                        if why == ECHO else None) or question
-        narrowed = (of_kind(source, question, reply, focus, why) if why in (WRONG_KIND, STEP)
+        narrowed = (of_kind(source, question, reply, focus, why) if why in (WRONG_KIND, STEP, INVENTED)
                     else focused(evidence, question, focus)) or (evidence if again_asked != question else [])
         if narrowed and (format_context(narrowed) != shown or again_asked != question):
             ctx.record.count("answers_asked_again")
@@ -228,8 +229,10 @@ def _not_this(question: str, reply: str, lang: str) -> str | None:
 def _judged(reply: str, question: str, source: str) -> str:
     """Why `reply` is no answer to the question from `source`, or '' when it is one: not supported by it
     (`unsupported`), or supported but not the kind of thing asked for (a time, a number), or a step on
-    the way to it (`a_step`: the first hop of a two-hop question)."""
+    the way to it (`a_step`: the first hop of a two-hop question), or holding a name the source never
+    writes (`invents`)."""
     return unsupported(reply, question, source) or ("" if gives_kind(reply, question) else WRONG_KIND) \
+        or (INVENTED if invents(reply, question, source) else "") \
         or (STEP if a_step(reply, question, source) else "")
 
 
@@ -260,14 +263,16 @@ def focused(evidence: list, question: str, k: int) -> list[str]:
 
 def of_kind(source: str, question: str, reply: str, k: int, why: str = WRONG_KIND) -> list[str]:
     """The `k` sentences of `source` that give the kind of thing the question asks for (a time, a number;
-    for a STEP, what it asks for by name: `asked_for`) and share most terms with the question and `reply`,
-    in the order they come. A reply of the wrong kind often names what the answer is about ("the Canadian
+    for a STEP, what it asks for by name: `asked_for`; any, for a reply that makes up a name) and share most
+    terms with the question and `reply`, in the order they come. A reply of the wrong kind often names what the answer is about ("the Canadian
     Tire Centre" for "When did the arena that hosted the trials open?"), and the sentence that dates it
     names it too; so does the sentence that says what was asked of a step ("The Saturdays were formed
     through Fascination Records")."""
     if why == STEP:
         wanted = asked_for(question)
         found = [s for s in sentences(source) if terms(s) & wanted]
+    elif why == INVENTED:
+        found = sentences(source)
     else:
         kind = asked_kind(question)   # once: it reads the question's options, with jieba for Chinese
         found = [s for s in sentences(source) if gives_kind(s, question, kind)]

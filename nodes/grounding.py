@@ -7,6 +7,7 @@ pairs, which match however either side was segmented.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 
@@ -26,6 +27,7 @@ LOOK_ALIKE = "comes from a sentence built like the one about what was asked"
 WEAKER_CHOICE = "picks the option the context says less of what was asked about"
 WRONG_KIND = "gives no time or number, which the question asks for"
 STEP = "names a step on the way to what was asked, not the answer"
+INVENTED = "names something the context never writes"
 # A yes/no reply adds no word of its own, and is an answer all the same; so is a pick between the
 # alternatives a question offers.
 _YES_NO = re.compile(r"^\W*(yes|no|是的?|不是|否|对|不对)(\W|$)", re.IGNORECASE)
@@ -365,6 +367,23 @@ def a_step(reply: str, question: str, context: str, share: float = 0.5, tie: flo
     # the reply the answer to both halves of the question, not a step.
     return any(not got & wanted and len(got & tying) >= tie * len(tying) for _, got in holding) \
         and any(got & wanted and any(name - said for name in names(text)) for text, got in holding)
+
+
+def invents(reply: str, question: str, context: str) -> bool:
+    """Whether `reply`, to an English question, holds a name (`names`) that neither the question nor the
+    context writes, accents aside ("Besiktas" for "Beşiktaş" is written). The check's share lets half of a
+    reply's own words come from elsewhere: "...Jamaal Charles attended the University of Pennsylvania",
+    where the document says "Jamaal Charles play for the University of Texas", shares the player's name
+    with it. A name is what an answer is; one the document never writes was made up. (A Chinese question's
+    Latin words are its translation's leftovers, and a reply may translate them: not judged.)"""
+    if language_of(question) != "en":
+        return False
+    written = {_folded(t) for t in terms(question) | terms(context)}
+    return any(_folded(t) not in written for name in names(reply) for t in name)
+
+
+def _folded(term: str) -> str:
+    return unicodedata.normalize("NFKD", term).encode("ascii", "ignore").decode() or term
 
 
 def _beyond(text: str, question: str, least: int = 4) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, WEAKER_CHOICE, a_step,
-                                      asked_for, asked_kind, gives_kind, held, named_option, names, options,
-                                      sentences, swapped, unsupported, with_known, without_known)
+                                      asked_for, asked_kind, gives_kind, held, invents, named_option, names,
+                                      options, sentences, swapped, unsupported, with_known, without_known)
 
 CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. Her brother kept the accounts."
            "\n\nA golden apple lay on the kitchen table of the farm.\n安娜在1820年重建了磨坊。")
@@ -399,3 +399,14 @@ def test_a_reply_that_names_a_step_on_the_way_to_what_was_asked():
     zh = "《港湾之灯》是由民谣乐队灯笼演唱的歌曲。那一周潮水很低。\n灯笼乐队是通过 Brightwater Records 组建的。"
     zh_q = "《港湾之灯》是由一个通过什么唱片公司组建的乐队演唱的？"
     assert a_step("灯笼乐队", zh_q, zh) and not a_step("Brightwater Records", zh_q, zh)
+
+
+def test_a_reply_that_makes_up_a_name():
+    context = "The Harriers' best bowler was Tom Ashdown.\nTom Ashdown studied at the University of Leeds."
+    question = "Which university did the Harriers' best bowler attend?"
+    made_up = "The Harriers' best bowler Tom Ashdown attended the University of Oxford."
+    assert not unsupported(made_up, question, context)    # half its own words are the bowler's name
+    assert invents(made_up, question, context)
+    assert not invents("Tom Ashdown attended the University of Leeds.", question, context)
+    assert not invents("Malmo", "Which city?", "The ferry sails for Malmö at noon.")   # accents aside
+    assert not invents("牛津大学", "哈里斯队最好的投球手上的是哪所大学？", context)        # not judged in Chinese

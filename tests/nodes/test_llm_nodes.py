@@ -471,6 +471,22 @@ def test_a_reply_that_names_a_step_on_the_way_is_asked_again_from_the_sentences_
     assert "tide" not in model.last and "1890" not in model.last
 
 
+BOWLER = [{"id": "d#1", "text": "The Harriers' best bowler was Tom Ashdown. The tide was low."},
+          {"id": "d#2", "text": "Nobody spoke at supper. The mill burned in 1890."},
+          {"id": "d#3", "text": "Tom Ashdown studied at the University of Leeds. A dog slept by the door."}]
+
+
+@pytest.mark.parametrize("second, expected", [("The University of Leeds", "The University of Leeds"),
+                                              ("The University of Oxford", "The document does not say.")])
+def test_a_reply_that_makes_up_a_name_is_asked_again_from_the_closest_sentences(second, expected):
+    model = Recording(responses=["Tom Ashdown attended the University of Oxford.", second])
+    ctx = Context(node="n", model=model, stream=None)
+    out = answer("Which university did the Harriers' best bowler attend?", BOWLER, ctx=ctx, focus=2)
+    assert out["answer"] == expected and ctx.record.model_calls == 2
+    # shown the sentences closest to the question and to the reply's written words
+    assert "Tom Ashdown studied at the University of Leeds." in model.last and "1890" not in model.last
+
+
 def test_several_questions_in_one_are_answered_and_checked_one_by_one():
     model = Recording(responses=["Anna rebuilt it.", "Peter Smith.", "The dog slept by the door."])
     ctx = Context(node="n", model=model, stream=None)
