@@ -457,34 +457,32 @@ LANTERNS = [
     {"id": "d#3", "text": "The Lanterns were formed through Brightwater Records. A dog slept by the door."}]
 
 
-@pytest.mark.parametrize("second, expected", [("Brightwater Records", "Brightwater Records"),
-                                              ("The Lanterns", "The document does not say.")])
-def test_a_reply_that_names_a_step_on_the_way_is_asked_again_from_the_sentences_that_say_what_was_asked(
-        second, expected):
-    model = Recording(responses=["The Lanterns", second])
-    ctx = Context(node="n", model=model, stream=None)
-    out = answer('"Harbour Lights" is a song by a folk group formed through what record label?', LANTERNS,
-                 ctx=ctx)
-    assert out["answer"] == expected and ctx.record.model_calls == 2
-    # shown the sentences that hold what the question asks for ("formed", "record label")
-    assert "The Lanterns were formed through Brightwater Records." in model.last
-    assert "tide" not in model.last and "1890" not in model.last
-
-
 BOWLER = [{"id": "d#1", "text": "The Harriers' best bowler was Tom Ashdown. The tide was low."},
           {"id": "d#2", "text": "Nobody spoke at supper. The mill burned in 1890."},
           {"id": "d#3", "text": "Tom Ashdown studied at the University of Leeds. A dog slept by the door."}]
+# question, context, the first reply, a right second one, the sentence that second ask must be shown
+ASKED_AGAIN = {
+    "a step on the way": ('"Harbour Lights" is a song by a folk group formed through what record label?',
+                          LANTERNS, "The Lanterns", "Brightwater Records",
+                          "The Lanterns were formed through Brightwater Records."),
+    "a made-up name": ("Which university did the Harriers' best bowler attend?", BOWLER,
+                       "Tom Ashdown attended the University of Oxford.", "The University of Leeds",
+                       "Tom Ashdown studied at the University of Leeds."),
+}
 
 
-@pytest.mark.parametrize("second, expected", [("The University of Leeds", "The University of Leeds"),
-                                              ("The University of Oxford", "The document does not say.")])
-def test_a_reply_that_makes_up_a_name_is_asked_again_from_the_closest_sentences(second, expected):
-    model = Recording(responses=["Tom Ashdown attended the University of Oxford.", second])
+@pytest.mark.parametrize("kind", ASKED_AGAIN)
+@pytest.mark.parametrize("right", [True, False])
+def test_a_reply_is_asked_again_from_the_sentences_that_say_what_was_asked(kind, right):
+    # A step is shown the sentences that hold what the question asks for ("formed", "record label"); a
+    # made-up name, those closest to the question and to the reply's written words. The same mistake
+    # twice is declined.
+    question, context, first, second, shown = ASKED_AGAIN[kind]
+    model = Recording(responses=[first, second if right else first])
     ctx = Context(node="n", model=model, stream=None)
-    out = answer("Which university did the Harriers' best bowler attend?", BOWLER, ctx=ctx, focus=2)
-    assert out["answer"] == expected and ctx.record.model_calls == 2
-    # shown the sentences closest to the question and to the reply's written words
-    assert "Tom Ashdown studied at the University of Leeds." in model.last and "1890" not in model.last
+    out = answer(question, context, ctx=ctx, focus=2)
+    assert out["answer"] == (second if right else "The document does not say.")
+    assert ctx.record.model_calls == 2 and shown in model.last and "1890" not in model.last
 
 
 def test_several_questions_in_one_are_answered_and_checked_one_by_one():
@@ -696,23 +694,27 @@ def test_split_query_does_not_keep_a_fragment_of_the_question(question, reply):
     assert "leaves out most of the question" in ctx.record.fallbacks[0]["reason"]
 
 
-def test_next_subquestion_bridges_when_the_model_stops_after_looking_up_the_question_itself():
-    question = "Which novel is the author of The Glass Orchard best known for?"
-    memory = [{"question": question, "answer": "Ida Marsh wrote The Glass Orchard."}]
-    ctx = ctx_with('{"done": true}')
-    sub = next_subquestion(question, memory, mode="json", ctx=ctx)["subquestion"]
-    assert sub == f"{question} (Known: Ida Marsh wrote The Glass Orchard.)"
+QUESTION = "Which novel is the author of The Glass Orchard best known for?"
+
+
+@pytest.mark.parametrize("asked, found", [
+    (QUESTION, "Ida Marsh wrote The Glass Orchard."),   # the question itself looked up
+    ("Who wrote The Glass Orchard?", "Ida Marsh."),     # its own first hop: a small model stops there too
+])
+def test_next_subquestion_bridges_when_the_model_stops_after_one_hop(asked, found):
+    memory = [{"question": asked, "answer": found}]
+    sub = next_subquestion(QUESTION, memory, mode="json", ctx=ctx_with('{"done": true}'))["subquestion"]
+    assert sub == f"{QUESTION} (Known: {found})"
     # once only: with the bridged question asked, "done" is done
     memory.append({"question": sub, "answer": "Ida Marsh is best known for Salt Roads."})
     done = ctx_with('{"done": true}')
-    assert next_subquestion(question, memory, mode="json", ctx=done)["subquestion"] is None
+    assert next_subquestion(QUESTION, memory, mode="json", ctx=done)["subquestion"] is None
 
 
 def test_next_subquestion_trusts_a_model_whose_own_questions_found_two_facts():
     memory = [{"question": "Who wrote The Glass Orchard?", "answer": "Ida Marsh."},
               {"question": "Which novel is Ida Marsh best known for?", "answer": "Salt Roads."}]
-    out = next_subquestion("Which novel is the author of The Glass Orchard best known for?", memory,
-                           mode="json", ctx=ctx_with('{"done": true}'))
+    out = next_subquestion(QUESTION, memory, mode="json", ctx=ctx_with('{"done": true}'))
     assert out["subquestion"] is None
 
 
@@ -726,25 +728,6 @@ def test_next_subquestion_bridges_with_the_sentences_read_after_a_useless_sub_qu
     assert sub == f"{question} (Known: The Glass Orchard was written by Ida Marsh.)"
     assert next_subquestion(question, memory, [], mode="json", ctx=ctx_with('{"done": true}'))["subquestion"] \
         is None   # nothing was found: nothing to bridge with
-
-
-def test_next_subquestion_bridges_when_the_model_stops_after_its_own_first_hop():
-    # A model that split the question itself stops after the first hop as often as one that looked it up.
-    question = "Which novel is the author of The Glass Orchard best known for?"
-    memory = [{"question": "Who wrote The Glass Orchard?", "answer": "Ida Marsh."}]
-    sub = next_subquestion(question, memory, mode="json", ctx=ctx_with('{"done": true}'))["subquestion"]
-    assert sub == f"{question} (Known: Ida Marsh.)"
-    memory.append({"question": sub, "answer": "Ida Marsh is best known for Salt Roads."})
-    done = ctx_with('{"done": true}')
-    assert next_subquestion(question, memory, mode="json", ctx=done)["subquestion"] is None
-
-
-def test_next_subquestion_trusts_a_model_whose_own_questions_found_two_facts():
-    memory = [{"question": "Who wrote The Glass Orchard?", "answer": "Ida Marsh."},
-              {"question": "Which novel is Ida Marsh best known for?", "answer": "Salt Roads."}]
-    out = next_subquestion("Which novel is the author of The Glass Orchard best known for?", memory,
-                           mode="json", ctx=ctx_with('{"done": true}'))
-    assert out["subquestion"] is None
 
 
 def test_next_subquestion_does_not_bridge_from_nothing_found():
