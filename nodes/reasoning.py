@@ -9,7 +9,7 @@ from longflow.core.context import Context, ToolsRejected
 from longflow.core.registry import Range, node
 
 from .answer import strongest, usable
-from .grounding import plain, terms, with_known, without_known
+from .grounding import names, plain, terms, with_known, without_known
 from .llm import ask_json, bullet_list
 from .parsing import is_decline, parse_json
 from .templates import fill, quoted
@@ -119,12 +119,16 @@ def next_subquestion(question: str, memory: list | None = None, found: list | No
 
 
 def _about_something_else(sub: str, question: str, memory: list) -> bool:
-    """Whether `sub` shares no word with the question nor with what was found (both having words): a small
-    model copies the prompt's example ("Who composed the opera The Silver Lake?")."""
+    """Whether `sub` shares no word with the question nor with what was found (both having words), or, in
+    English, names something neither names: a small model copies the prompt's example ("Who composed the
+    opera The Silver Lake?", "In which city was the composer of the opera The Silver Lake born?")."""
     own = terms(sub)
     found = [str(m.get("answer", "")) for m in usable(memory) if isinstance(m, dict)]
     named = terms("\n".join([question, *found]))
-    return bool(own and named and not own & named)
+    # ...or that names what neither names: the example shares "city" with "...located in a city that was
+    # incorporated on what date?", and "The Silver Lake" with nothing.
+    made_up = language_of(sub) == "en" and any(name - named for name in names(sub))
+    return bool(own and named and (not own & named or made_up))
 
 
 def _bridged(question: str, memory: list, found: list, lang: str, budget: int) -> str | None:

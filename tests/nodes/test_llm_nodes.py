@@ -515,6 +515,9 @@ def test_next_subquestion_does_not_ask_about_what_neither_the_question_nor_the_a
     out = next_subquestion(question, [], mode="json", ctx=ctx)
     assert out["subquestion"] == question   # nothing looked up yet: the question itself
     assert "nothing the question or the answers name" in ctx.record.notes[0]["message"]
+    # nor one that shares a word with it ("comedy") but names what neither the question nor the answers do
+    ctx = ctx_with('{"subquestion": "Which comedy did the builder of the lighthouse on Gull Rock write?"}')
+    assert next_subquestion(question, [], mode="json", ctx=ctx)["subquestion"] == question
     # a sub-question about a name the lookups found is asked
     memory = [{"question": question, "answer": "Nora Vell played Jessica."}]
     ctx = ctx_with('{"subquestion": "Which films did Nora Vell make?"}')
