@@ -8,8 +8,8 @@ from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
 from .grounding import (ECHO, INVENTED, LOOK_ALIKE, STEP, WEAKER_CHOICE, WRONG_KIND, a_step, asked_for,
-                        asked_kind, closest, gives_kind, invents, named_option, picked, plain, sentences, swapped,
-                        terms, unsupported, with_known, without_known)
+                        asked_kind, closest, gives_kind, invents, named_option, picked, plain, sentences,
+                        swapped, terms, unsupported, with_known, without_known)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -263,11 +263,11 @@ def focused(evidence: list, question: str, k: int) -> list[str]:
 
 def of_kind(source: str, question: str, reply: str, k: int, why: str = WRONG_KIND) -> list[str]:
     """The `k` sentences of `source` that give the kind of thing the question asks for (a time, a number;
-    for a STEP, what it asks for by name: `asked_for`; any, for a reply that makes up a name) and share most
-    terms with the question and `reply`, in the order they come. A reply of the wrong kind often names what the answer is about ("the Canadian
-    Tire Centre" for "When did the arena that hosted the trials open?"), and the sentence that dates it
-    names it too; so does the sentence that says what was asked of a step ("The Saturdays were formed
-    through Fascination Records")."""
+    for a STEP, what it asks for by name: `asked_for`; any, for a reply that makes up a name) and share
+    most terms with the question and `reply`, in the order they come. A reply of the wrong kind often
+    names what the answer is about ("the Canadian Tire Centre" for "When did the arena that hosted the
+    trials open?"), and the sentence that dates it names it too; so does the sentence that says what was
+    asked of a step ("The Saturdays were formed through Fascination Records")."""
     if why == STEP:
         wanted = asked_for(question)
         found = [s for s in sentences(source) if terms(s) & wanted]

@@ -23,7 +23,7 @@ from .lang import CJK_RUN, STOP_EN, STOP_ZH
 
 ANALYZER_VERSION = 2   # 2: CJK runs include the supplementary-plane ideographs (Extension B on)
 
-_WORD = re.compile(r"[^\W_]+")  # letters and digits; apostrophes and hyphens split words
+WORD = re.compile(r"[^\W_]+")  # letters and digits; apostrophes and hyphens split words
 
 _stem_lock = threading.Lock()
 _jieba_lock = threading.Lock()
@@ -76,8 +76,8 @@ def analyze(text: str) -> list[str]:
     if not text:
         return []
     if not CJK_RUN.search(text):
-        return _terms(_WORD.findall(text.lower()))
-    out = _terms(_WORD.findall(CJK_RUN.sub(" ", text).lower()))   # the non-Chinese words
+        return _terms(WORD.findall(text.lower()))
+    out = _terms(WORD.findall(CJK_RUN.sub(" ", text).lower()))   # the non-Chinese words
     cut = _jieba().lcut_for_search
     for run in CJK_RUN.findall(text):
         out += [w for w in cut(run, HMM=False) if w not in STOP_ZH]
@@ -101,7 +101,7 @@ def term_ids(texts: list[str], vocab: dict[str, int]) -> list[list[int]]:
         if CJK_RUN.search(text):
             out.append([add(t, len(vocab)) for t in analyze(text)])
             continue
-        words = _WORD.findall(text.lower())
+        words = WORD.findall(text.lower())
         new = [w for w in set(words) if w not in word_id]
         if new:
             _terms(new)                # fills the word -> term map

@@ -11,7 +11,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 
-from .bm25_text import analyze, segment
+from .bm25_text import WORD, analyze, segment
 from .lang import ASKING_ZH, CJK_CHAR, CJK_RANGES, CJK_RUN, STOP_EN, STOP_ZH, ZH_QUESTION_WORD
 from .tokens import language_of
 
@@ -230,7 +230,7 @@ def _named_beyond(reply: str, question: str, context: str, most: int = 3) -> set
     """The terms of the reply's short names (two to `most` capitalised words) that hold a function word
     the question does not ("Us" of "Us Weekly") and that the context holds as they are written, or an
     empty set. (Terms leave function words out, so the name is looked for whole.)"""
-    asked = {w.lower() for w in re.findall(r"[^\W_]+", question)}
+    asked = {w.lower() for w in WORD.findall(question)}
     found = set()
     for match in _NAME.finditer(reply):
         name = match.group().rstrip(".'’-")   # the name, not the full stop after it
@@ -299,8 +299,8 @@ def asked_for(question: str) -> set[str]:
         return set()
     tokens = [t for piece in _TOKEN.findall(question)
               for t in (segment(piece) if CJK_RUN.fullmatch(piece) else [piece])]
-    at = next((i for i, t in enumerate(tokens) if _QUESTION_WORD.fullmatch(t) or ZH_QUESTION_WORD.match(t)),
-              None)
+    at = next((i for i, t in enumerate(tokens)
+               if _QUESTION_WORD.fullmatch(t) or ZH_QUESTION_WORD.match(t)), None)
     if at is None:
         return set()
 
@@ -312,7 +312,7 @@ def asked_for(question: str) -> set[str]:
         """The first `most` content words of `seq`, up to a mark; function words are passed over."""
         kept = []
         for t in seq:
-            if not _TOKEN_WORD.fullmatch(t) or len(kept) == most:
+            if not WORD.fullmatch(t) or len(kept) == most:
                 break
             if content(t):
                 kept.append(t)
@@ -323,15 +323,14 @@ def asked_for(question: str) -> set[str]:
     before = run(tokens[at - 1::-1], 1) if at else []
     if not before:   # a question word that comes first ("In which city was ... born?"): the last word
         ending = tokens[::-1]
-        while ending and not _TOKEN_WORD.fullmatch(ending[0]):
+        while ending and not WORD.fullmatch(ending[0]):
             ending.pop(0)
         before = run(ending, 1)
     return terms(" ".join(after + before))
 
 
 # A question's words, Chinese runs and marks, in order (`asked_for`).
-_TOKEN = re.compile(rf"{CJK_RUN.pattern}|[^\W_]+|[^\w\s]")
-_TOKEN_WORD = re.compile(r"[^\W_]+")
+_TOKEN = re.compile(rf"{CJK_RUN.pattern}|{WORD.pattern}|[^\w\s]")
 
 
 def _head(words: list[str]) -> list[str]:
@@ -339,7 +338,7 @@ def _head(words: list[str]) -> list[str]:
     ("record label" of "what record label?", none of "What is ..."; "directed" of "Who directed ...")."""
     out = []
     for w in words:
-        if w.lower() in STOP_EN or not _TOKEN_WORD.fullmatch(w):
+        if w.lower() in STOP_EN or not WORD.fullmatch(w):
             break
         out.append(w)
     return out

@@ -55,11 +55,11 @@ def next_subquestion(question: str, memory: list | None = None, found: list | No
     What a small model gets wrong is decided here: "done" before any lookup, or after lookups that all
     found nothing, asks the question itself (as it was asked: that lookup is Lv2's run); a sub-question
     that shares no word with the question or with what was found, or names what neither names (the
-    prompt's example copied), is not asked; a question asked before is not asked again, nor with the facts a bridge added copied onto it;
-    and (with `bridge`) a model that stops after one hop (the question itself looked up, or one
-    sub-question of its own that found something) gets the question asked once more with what was found:
-    the answers, and `found`, the sentences the lookups' readers kept (Lv2's evidence). These name what a
-    second hop has to find ("Ueda is a blue belt under Yuki Nakai" for "...under the martial artist who
+    prompt's example copied), is not asked; a question asked before is not asked again, nor with the
+    facts a bridge added copied onto it; and (with `bridge`) a model that stops after one hop (the
+    question itself looked up, or one sub-question of its own that found something) gets the question
+    asked once more with what was found: the answers, and `found`, the sentences the lookups' readers kept
+    (Lv2's evidence). These name what a second hop has to find ("Ueda is a blue belt under Yuki Nakai" for "...under the martial artist who
     teaches which two disciplines?"), and a reader shown them recognises the passage about Yuki Nakai. A
     model whose own sub-questions found two facts or more is trusted when it stops.
     """
