@@ -189,7 +189,8 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
         # from the sentences that hold the kind, or the thing, asked for; one that makes up a name, from
         # those closest to the question and to the words of it that are written.
         again_asked = (swapped(question) if why == WEAKER_CHOICE else _not_this(question, reply, lang)
-                       if why == ECHO else None) or question
+                       if why == ECHO else with_known(question, [reply], lang) if why == STEP else None) \
+            or question
         narrowed = (of_kind(source, question, reply, focus, why) if why in (WRONG_KIND, STEP, INVENTED)
                     else focused(evidence, question, focus)) or (evidence if again_asked != question else [])
         if narrowed and (format_context(narrowed) != shown or again_asked != question):

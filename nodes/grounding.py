@@ -76,6 +76,8 @@ _GIVES_TIME = re.compile(_NUMBER + r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|o
 # A name in a question: capitalised Latin words in a row ("the Fifth Symphony", "Dance Gavin Dance").
 _NAME = re.compile(r"[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*(?:\s+[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*)*")
 _SENTENCE_START = re.compile(r"(^|[.!?。！？]\s*)$")
+# A Chinese word that counts something ("一位", "第四") names nothing (`_in_its_place`).
+_ZH_NUMERAL = re.compile(r"[〇零一二三四五六七八九十百千万亿两几]")
 # What Lv3 adds to a question it asks again (`with_known`): facts found so far, not words of the question.
 _KNOWN = re.compile(r"\s*(?:\(Known: (.*)\)|（已知：(.*)）)\s*$", re.DOTALL)
 # ...and a small model copies them into its reply ("Not Giving Up (Known: The Saturdays) is a song by a girl
@@ -295,14 +297,21 @@ def asked_for(question: str) -> set[str]:
     before it ("formed", "位于") or, when it comes first, the question's last word ("born" of "In which city
     was ... born?"). Empty for a question with no question word, or one that asks for a time or a number
     or offers options (`asked_kind` and `options` judge those)."""
+    after, before = _asked_around(question)
+    return terms(" ".join(after + before))
+
+
+def _asked_around(question: str, last: bool = True) -> tuple[list[str], list[str]]:
+    """The words of what the question asks for (`asked_for`) after its question word, and before it (the
+    question's last word for a question word that comes first, unless not `last`)."""
     if asked_kind(question) or options(question):
-        return set()
+        return [], []
     tokens = [t for piece in _TOKEN.findall(question)
               for t in (segment(piece) if CJK_RUN.fullmatch(piece) else [piece])]
     at = next((i for i, t in enumerate(tokens)
                if _QUESTION_WORD.fullmatch(t) or ZH_QUESTION_WORD.match(t)), None)
     if at is None:
-        return set()
+        return [], []
 
     def content(t: str) -> bool:
         # a word with terms of its own; not a lone Chinese measure word ("支" of "哪支")
@@ -321,12 +330,12 @@ def asked_for(question: str) -> set[str]:
     after = run(tokens[at + 1:], 2) if ZH_QUESTION_WORD.match(tokens[at]) else \
         run(_head(tokens[at + 1:]), 3)
     before = run(tokens[at - 1::-1], 1) if at else []
-    if not before:   # a question word that comes first ("In which city was ... born?"): the last word
+    if not before and last:   # a question word that comes first ("In which city was ... born?"): the last word
         ending = tokens[::-1]
         while ending and not WORD.fullmatch(ending[0]):
             ending.pop(0)
         before = run(ending, 1)
-    return terms(" ".join(after + before))
+    return after, before
 
 
 # A question's words, Chinese runs and marks, in order (`asked_for`).
@@ -361,11 +370,30 @@ def a_step(reply: str, question: str, context: str, share: float = 0.5, tie: flo
     holding = [(text, got) for text in sentences(context)
                if len(own & (got := terms(text))) >= share * len(own)]
     said = asked | terms(reply)
+    around = [terms(" ".join(words)) for words in _asked_around(question, last=False)]
     # ...and another says what was asked of it, naming something else: the answer ("Fascination Records").
     # A sentence that names nothing new ("Donovan is a Scottish singer, songwriter and guitarist") makes
     # the reply the answer to both halves of the question, not a step.
     return any(not got & wanted and len(got & tying) >= tie * len(tying) for _, got in holding) \
-        and any(got & wanted and any(name - said for name in names(text)) for text, got in holding)
+        and any(got & wanted and (any(name - said for name in names(text)) or _in_its_place(text, around, said))
+                for text, got in holding)
+
+
+def _in_its_place(text: str, around: list[set[str]], said: set[str]) -> bool:
+    """Whether the Chinese of `text` names something new (no term of `said`) where the question has its
+    question word: the word before one that holds what is asked for after it ("德克萨斯" of "德克萨斯大学" for
+    "...曾就读哪所大学？"), or the word after one that holds the word before it ("吉林省" of "位于吉林省" for
+    "...位于哪个省份？"). Chinese marks no names by capitals; an answer takes the question word's place."""
+    after, before = around
+    for run in CJK_RUN.findall(text):
+        words = segment(run)
+        for i, word in enumerate(words):
+            got = terms(word)
+            near = (words[i - 1:i] if got & after else []) + (words[i + 1:i + 2] if got & before else [])
+            if any(len(w) > 1 and w not in STOP_ZH and not _ZH_NUMERAL.search(w) and not terms(w) & said
+                   for w in near):
+                return True
+    return False
 
 
 def invents(reply: str, question: str, context: str) -> bool:

@@ -401,6 +401,18 @@ def test_a_reply_that_names_a_step_on_the_way_to_what_was_asked():
     assert a_step("灯笼乐队", zh_q, zh) and not a_step("Brightwater Records", zh_q, zh)
 
 
+@pytest.mark.parametrize("second, step", [
+    ("汤姆·阿什当曾就读于利兹大学。", True),      # "利兹" stands where the question has "哪所"
+    ("汤姆·阿什当曾就读于一所大学。", False),     # a word that counts names nothing
+    ("汤姆·阿什当曾就读于大学。", False),
+])
+def test_a_chinese_step_is_told_by_the_word_in_the_question_words_place(second, step):
+    question = "哈里斯队最好的投球手曾就读哪所大学？"
+    context = f"哈里斯队最好的投球手是汤姆·阿什当。\n{second}"
+    assert a_step("汤姆·阿什当", question, context) == step
+    assert not a_step("利兹大学", question, context)
+
+
 def test_a_reply_that_makes_up_a_name():
     context = "The Harriers' best bowler was Tom Ashdown.\nTom Ashdown studied at the University of Leeds."
     question = "Which university did the Harriers' best bowler attend?"

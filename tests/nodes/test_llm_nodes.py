@@ -8,11 +8,13 @@ from langchain_core.messages import AIMessage
 
 from longflow.core.context import Context, ModelError, ToolSpec, ToolsRejected
 from longflow.nodes.answer import answer, format_context
+from longflow.nodes.grounding import with_known
 from longflow.nodes.parsing import is_none_reply, parse_json, string_list
 from longflow.nodes.query import content_words, extract_keywords, split_query
 from longflow.nodes.read import closest_sentences, read_chunk
 from longflow.nodes.reasoning import next_subquestion, remember
 from longflow.nodes.templates import quoted
+from longflow.nodes.tokens import language_of
 
 
 class ToolFake(FakeMessagesListChatModel):
@@ -460,11 +462,17 @@ LANTERNS = [
 BOWLER = [{"id": "d#1", "text": "The Harriers' best bowler was Tom Ashdown. The tide was low."},
           {"id": "d#2", "text": "Nobody spoke at supper. The mill burned in 1890."},
           {"id": "d#3", "text": "Tom Ashdown studied at the University of Leeds. A dog slept by the door."}]
+LANTERNS_ZH = [{"id": "d#1", "text": "《港湾之灯》是民谣乐队灯笼演唱的歌曲。那一周潮水很低。"},
+               {"id": "d#2", "text": "晚饭时没有人说话。磨坊在1890年烧毁了。"},
+               {"id": "d#3", "text": "灯笼乐队是通过明水唱片公司组建的。一条狗睡在门边。"}]
 # question, context, the first reply, a right second one, the sentence that second ask must be shown
 ASKED_AGAIN = {
     "a step on the way": ('"Harbour Lights" is a song by a folk group formed through what record label?',
                           LANTERNS, "The Lanterns", "Brightwater Records",
                           "The Lanterns were formed through Brightwater Records."),
+    # a Chinese answer is named by no capital: it is the word where the question has its question word
+    "a step, in Chinese": ("《港湾之灯》是由一个通过什么唱片公司组建的乐队演唱的？", LANTERNS_ZH, "灯笼乐队",
+                           "明水唱片公司", "灯笼乐队是通过明水唱片公司组建的。"),
     "a made-up name": ("Which university did the Harriers' best bowler attend?", BOWLER,
                        "Tom Ashdown attended the University of Oxford.", "The University of Leeds",
                        "Tom Ashdown studied at the University of Leeds."),
@@ -474,15 +482,17 @@ ASKED_AGAIN = {
 @pytest.mark.parametrize("kind", ASKED_AGAIN)
 @pytest.mark.parametrize("right", [True, False])
 def test_a_reply_is_asked_again_from_the_sentences_that_say_what_was_asked(kind, right):
-    # A step is shown the sentences that hold what the question asks for ("formed", "record label"); a
-    # made-up name, those closest to the question and to the reply's written words. The same mistake
-    # twice is declined.
+    # A step is shown the sentences that hold what the question asks for ("formed", "record label"), with
+    # the step as a fact found on the way; a made-up name, those closest to the question and to the
+    # reply's written words. The same mistake twice is declined.
     question, context, first, second, shown = ASKED_AGAIN[kind]
     model = Recording(responses=[first, second if right else first])
     ctx = Context(node="n", model=model, stream=None)
     out = answer(question, context, ctx=ctx, focus=2)
-    assert out["answer"] == (second if right else "The document does not say.")
+    declined = "文档中没有提到。" if "Chinese" in kind else "The document does not say."
+    assert out["answer"] == (second if right else declined)
     assert ctx.record.model_calls == 2 and shown in model.last and "1890" not in model.last
+    assert (with_known(question, [first], language_of(question)) in model.last) == kind.startswith("a step")
 
 
 def test_several_questions_in_one_are_answered_and_checked_one_by_one():
