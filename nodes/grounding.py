@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
+from functools import lru_cache
 
 from .bm25_text import WORD, analyze, segment
 from .lang import ASKING_ZH, CJK_CHAR, CJK_RANGES, CJK_RUN, STOP_EN, STOP_ZH, ZH_QUESTION_WORD
@@ -133,6 +134,14 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
+@lru_cache(maxsize=8)
+def sentence_terms(text: str) -> tuple[tuple[str, ...], tuple[frozenset[str], ...]]:
+    """`text`'s sentences and the terms of each: computed once for the checks that judge one reply
+    (`unsupported`, `a_step`, `_weaker_choice`) against one context."""
+    cut = tuple(sentences(text))
+    return cut, tuple(frozenset(terms(s)) for s in cut)
+
+
 def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie: float = 0.25,
                 links: int = 3) -> str:
     """Why `reply` is not an answer taken from `context`, or '' when it is one.
@@ -184,7 +193,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
         own = _named_beyond(reply, question, context)
         if not own:
             return ECHO
-    each = [terms(s) for s in sentences(context)]
+    each = sentence_terms(context)[1]
     # Only an English question marks its names (capitalised words); the Latin words left in a Chinese one
     # are the translation's leftovers ("在缅甸伯爵埃arl Mountbatten和休伯特·兰斯爵士的崇高赞助下"), which its
     # Chinese needles need not hold, while the names they do hold are not marked.
@@ -367,8 +376,7 @@ def a_step(reply: str, question: str, context: str, share: float = 0.5, tie: flo
     if not wanted or not own or wanted & terms(reply):
         return False
     tying = _tying(question, asked)
-    holding = [(text, got) for text in sentences(context)
-               if len(own & (got := terms(text))) >= share * len(own)]
+    holding = [(text, got) for text, got in zip(*sentence_terms(context)) if len(own & got) >= share * len(own)]
     said = asked | terms(reply)
     around = [terms(" ".join(words)) for words in _asked_around(question, last=False)]
     # ...and another says what was asked of it, naming something else: the answer ("Fascination Records").
@@ -513,7 +521,7 @@ def _weaker_choice(said: set[str], question: str, context: str) -> bool:
     if len(chosen) != 1:
         return False
     rest = terms(question) - set().union(*offered)
-    each = [terms(s) for s in sentences(context)]
+    each = sentence_terms(context)[1]
 
     def support(option: set[str]) -> int:
         # An option no sentence names is said less of than one a sentence names with none of those words.
@@ -537,8 +545,8 @@ def names(question: str) -> list[set[str]]:
     return found
 
 
-def _chained(i: int, each: list[set[str]], around: list[set[str]], asked: set[str], holding: list[int],
-             rare: dict[str, list[int]], ties: Callable[[set[str]], bool], links: int) -> bool:
+def _chained(i: int, each: tuple[frozenset[str], ...], around: list[set[str]], asked: set[str],
+             holding: list[int], rare: dict[str, list[int]], ties: Callable[[set[str]], bool], links: int) -> bool:
     """Whether the answer's sentence `i` is tied to the question through a chain of at most `links`
     other sentences, each sharing a rare name with the one before it. Each must bring a word of the
     question the chain lacks so far (a look-alike that holds most of the question already is not made an
@@ -560,7 +568,7 @@ def _chained(i: int, each: list[set[str]], around: list[set[str]], asked: set[st
     return False
 
 
-def _tied(i: int, each: list[set[str]], asked: set[str], holding: list[int]) -> set[str]:
+def _tied(i: int, each: tuple[frozenset[str], ...], asked: set[str], holding: list[int]) -> set[str]:
     """The question's terms that sentence `i` and its neighbours hold, leaving out neighbours that are
     look-alikes: a line of the text next to the needle about another island holds that island's words,
     and a reply taken from the line does not speak of the island asked about."""
@@ -568,7 +576,7 @@ def _tied(i: int, each: list[set[str]], asked: set[str], holding: list[int]) -> 
     return asked & set().union(*(each[m] for m in window if m == i or not _outdone(m, each, asked, holding)))
 
 
-def _outdone(i: int, each: list[set[str]], asked: set[str], holding: list[int], alike: float = 0.5) -> bool:
+def _outdone(i: int, each: tuple[frozenset[str], ...], asked: set[str], holding: list[int], alike: float = 0.5) -> bool:
     """Whether sentence `i` is a look-alike of a better one: another sentence, built like it (holding
     `alike` of its terms) but not holding the reply, that says the same of what was asked and more
     ("...hidden on Storm Island is the Sun Stone" for "...hidden on Golden Island?", where "...hidden on
@@ -579,6 +587,6 @@ def _outdone(i: int, each: list[set[str]], asked: set[str], holding: list[int], 
                                          for k in range(len(each)))
 
 
-def _better(k: int, i: int, each: list[set[str]], asked: set[str], alike: float = 0.5) -> bool:
+def _better(k: int, i: int, each: tuple[frozenset[str], ...], asked: set[str], alike: float = 0.5) -> bool:
     """Whether sentence `k` is built like sentence `i` and says the same of what was asked and more."""
     return asked & each[k] > asked & each[i] and len(each[k] & each[i]) >= alike * len(each[i])
