@@ -31,7 +31,7 @@ STEP = "names a step on the way to what was asked, not the answer"
 INVENTED = "names something the context never writes"
 # A yes/no reply adds no word of its own, and is an answer all the same; so is a pick between the
 # alternatives a question offers.
-_YES_NO = re.compile(r"^\W*(yes|no|是的?|不是|否|对|不对)(\W|$)", re.IGNORECASE)
+_YES_NO = re.compile(r"^\W*(yes|no|是的?|不是|否|对|不对|没有)(\W|$)", re.IGNORECASE)
 # ...but only to a question that can be answered so: one that starts with its verb ("Was...?"), or asks
 # "吗", "是否"; or that holds no question word. "Yes, Hawaii v. Office of Hawaiian Affairs was a case..." does
 # not answer "..., in an opinion by which Associate Justice...?": its other words are judged.
@@ -79,6 +79,7 @@ _NAME = re.compile(r"[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*(?:\s+[A-ZÀ-Þ][A-Za-z0-9
 _SENTENCE_START = re.compile(r"(^|[.!?。！？]\s*)$")
 # A Chinese word that counts something ("一位", "第四") names nothing (`_in_its_place`).
 _ZH_NUMERAL = re.compile(r"[〇零一二三四五六七八九十百千万亿两几]")
+_ZH_DIGITS = "零一二三四五六七八九"
 # What Lv3 adds to a question it asks again (`with_known`): facts found so far, not words of the question.
 _KNOWN = re.compile(r"\s*(?:\(Known: (.*)\)|（已知：(.*)）)\s*$", re.DOTALL)
 # ...and a small model copies them into its reply ("Not Giving Up (Known: The Saturdays) is a song by a girl
@@ -169,9 +170,9 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     again with (`with_known`) count as context, not as the question. A Chinese reply that holds the question's
     question word (什么, 哪, 谁...) is an echo, whatever else it holds.
     """
-    yes_no = _YES_NO.match(reply)
-    if yes_no and (_ASKS_YES_NO.search(question.strip()) or not _QUESTION_WORD.search(question)):
+    if yes_or_no(reply, question):
         return ""
+    yes_no = _YES_NO.match(reply)
     if yes_no:
         reply = reply[yes_no.end():]
     reply = _KNOWN_COPIED.sub(" ", reply)
@@ -193,7 +194,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
         own = _named_beyond(reply, question, context)
         if not own:
             return ECHO
-    each = sentence_terms(context)[1]
+    each = _with_counts(own, context)
     # Only an English question marks its names (capitalised words); the Latin words left in a Chinese one
     # are the translation's leftovers ("在缅甸伯爵埃arl Mountbatten和休伯特·兰斯爵士的崇高赞助下"), which its
     # Chinese needles need not hold, while the names they do hold are not marked.
@@ -235,6 +236,31 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     if any(_chained(i, each, around, asked, holding, rare, ties, links) for i in holding):
         return ""
     return LOOK_ALIKE if direct else NOT_ASKED if holding else NOT_IN_CONTEXT
+
+
+def _with_counts(own: set[str], context: str) -> tuple[frozenset[str], ...]:
+    """The terms of each sentence of `context`, a reply's small counts in digits (`own`) among them where
+    the sentence writes them in Chinese: a model answers "8" from "艾伦·德文郡为英格兰赢得了八顶帽子"."""
+    cut, each = sentence_terms(context)
+    spelled = {t: _spelled(int(t)) for t in own if t.isdigit() and 0 < int(t) < 100}
+    if not spelled:
+        return each
+    return tuple(got | {t for t, ways in spelled.items() if any(w in text for w in ways)}
+                 for text, got in zip(cut, each))
+
+
+def _spelled(n: int) -> tuple[str, ...]:
+    """How Chinese writes a number from 1 to 99 ("八", "十二", "二十五"; 2 also "两")."""
+    tens, ones = divmod(n, 10)
+    word = (_ZH_DIGITS[tens] if tens > 1 else "") + ("十" if tens else "") + (_ZH_DIGITS[ones] if ones else "")
+    return (word, "两") if n == 2 else (word,)
+
+
+def yes_or_no(reply: str, question: str) -> bool:
+    """Whether `reply` answers yes or no ("Yes, both airports are in the United States", "没有。") to a
+    question that asks for one: whatever else it says is not the answer, and is not judged."""
+    return bool(_YES_NO.match(reply)) and bool(_ASKS_YES_NO.search(question.strip())
+                                               or not _QUESTION_WORD.search(question))
 
 
 def _named_beyond(reply: str, question: str, context: str, most: int = 3) -> set[str]:
@@ -552,7 +578,7 @@ def _chained(i: int, each: tuple[frozenset[str], ...], around: list[set[str]], a
     question the chain lacks so far (a look-alike that holds most of the question already is not made an
     answer by any sentence sharing a name), and be neither a look-alike itself nor the sentence the
     answer's is a look-alike of (two needles of one template share its words)."""
-    paths, reached = [(i, asked & around[i])], {i}
+    paths, reached = [(i, asked & each[i])], {i}
     for _ in range(links):
         longer = []
         for k, got in paths:

@@ -28,6 +28,7 @@ CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. H
     ("安娜。", "谁重建了磨坊？", ""),
     ("彼得重建了它。", "谁重建了磨坊？", NOT_IN_CONTEXT),
     ("是的", "磨坊是安娜重建的吗？", ""),
+    ("没有。", "磨坊是否由彼得重建？", ""),
     # a yes or no answers only a question that asks for one: the rest of the reply is judged
     ("Yes.", "Who rebuilt the mill?", ECHO),
     ("Yes, the mill was rebuilt.", "Who rebuilt the mill?", ECHO),
@@ -40,6 +41,14 @@ CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. H
 ])
 def test_unsupported(reply, question, why):
     assert unsupported(reply, question, CONTEXT) == why
+
+
+def test_a_count_in_digits_is_found_where_the_context_writes_it_in_chinese():
+    context = "安娜重建了那座旧磨坊。\n磨坊里有八个磨盘。"
+    question = "安娜重建的磨坊里有多少个磨盘？"
+    assert unsupported("8", question, context) == "" and unsupported("8个", question, context) == ""
+    assert unsupported("9", question, context) == NOT_IN_CONTEXT
+    assert unsupported("8", question, context.replace("八个", "8个和两个")) == ""
 
 
 def test_a_multi_hop_answer_is_tied_through_the_name_it_shares_with_another_sentence():
@@ -94,6 +103,15 @@ def test_a_chain_of_three_hops_ties_the_answer_through_each_name(context, questi
     assert unsupported(reply, question, context, links=1) == NOT_ASKED
     middle = context.split("\n\n")[2]
     assert unsupported(reply, question, context.replace(middle, "")) == NOT_ASKED
+
+
+def test_a_chain_may_run_through_the_sentence_next_to_the_answers():
+    # The answer's sentence holds no word of the question; the one before it does, and shares the
+    # designer's name with it: the chain's first link, whether or not it is a neighbour.
+    question = "《灯会》的服装设计师是什么国籍？"
+    linked = "《灯会》的服装是由Piet Vandermolen设计的\nPiet Vandermolen是一位荷兰画家"
+    assert unsupported("荷兰", question, linked) == ""
+    assert unsupported("荷兰", question, linked.replace("Piet Vandermolen是", "Anna Rossi是")) == LOOK_ALIKE
 
 
 def test_a_name_in_every_sentence_of_a_chain_still_links_it():

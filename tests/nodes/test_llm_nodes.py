@@ -495,6 +495,14 @@ def test_a_reply_is_asked_again_from_the_sentences_that_say_what_was_asked(kind,
     assert (with_known(question, [first], language_of(question)) in model.last) == kind.startswith("a step")
 
 
+def test_a_yes_or_no_is_the_answer_whatever_else_the_reply_says():
+    # "Varga" is written nowhere: in a reply to a question that asks what, a made-up name; after a yes,
+    # to a question that asks for one, words the answer does not rest on.
+    ctx = ctx_with("Yes, Anna Varga rebuilt it.")
+    assert answer("Was the mill rebuilt by Anna?", MILL, ctx=ctx)["answer"] == "Yes, Anna Varga rebuilt it."
+    assert ctx.record.model_calls == 1
+
+
 def test_several_questions_in_one_are_answered_and_checked_one_by_one():
     model = Recording(responses=["Anna rebuilt it.", "Peter Smith.", "The dog slept by the door."])
     ctx = Context(node="n", model=model, stream=None)
