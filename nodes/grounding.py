@@ -583,7 +583,7 @@ def _chained(i: int, each: tuple[frozenset[str], ...], around: list[set[str]], a
         longer = []
         for k, got in paths:
             for j in sorted({j for t in each[k] for j in rare.get(t, ())} - reached):
-                if not asked & each[j] - got or _outdone(j, each, asked, holding) or _better(j, i, each, asked):
+                if not asked & each[j] - got or _outdone(j, each, asked, holding) or _alike(j, i, each, asked):
                     continue
                 reached.add(j)   # each sentence joins one chain, the shortest: the search stays small
                 now = got | asked & around[j]
@@ -592,6 +592,13 @@ def _chained(i: int, each: tuple[frozenset[str], ...], around: list[set[str]], a
                 longer.append((j, now))
         paths = longer
     return False
+
+
+def _alike(j: int, i: int, each: tuple[frozenset[str], ...], asked: set[str]) -> bool:
+    """Whether sentence `j` is the one the answer's sentence `i` is a look-alike of (`_better`): built
+    like it in words of the question ("hidden", "island" of two needles of one template). A sentence that
+    shares only a name the question does not say with it ("Andrés D'Alessandro") is the chain's link."""
+    return bool(each[j] & each[i] & asked) and _better(j, i, each, asked)
 
 
 def _tied(i: int, each: tuple[frozenset[str], ...], asked: set[str], holding: list[int]) -> set[str]:

@@ -114,6 +114,17 @@ def test_a_chain_may_run_through_the_sentence_next_to_the_answers():
     assert unsupported("荷兰", question, linked.replace("Piet Vandermolen是", "Anna Rossi是")) == LOOK_ALIKE
 
 
+def test_a_short_sentence_that_shares_only_the_link_with_the_next_is_no_look_alike_of_it():
+    # Half the words of "Tomas Brandl is an attacking midfielder" are the name it shares with the
+    # sentence before: that is the chain's link, not a template the two are built on.
+    question = "In what position does the starlet that Wolfsburg signed in 2003 play?"
+    context = ("In 2003 Wolfsburg signed the starlet Tomas Brandl from River Plate.\n"
+               "Tomas Brandl is an attacking midfielder.")
+    assert unsupported("attacking midfielder", question, context) == ""
+    assert unsupported("attacking midfielder", question, context.replace("Tomas Brandl is", "Karl Maier is")) \
+        == LOOK_ALIKE
+
+
 def test_a_name_in_every_sentence_of_a_chain_still_links_it():
     # Three needles name the hall: where the finals were, what the hall is, when it opened. The question
     # shares only "开放" with the last; the name that ties it to the finals is in all three.
