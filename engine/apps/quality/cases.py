@@ -63,8 +63,11 @@ class Case:
         return asdict(self)
 
     def document(self) -> str:
-        """The document: `length` tokens of the book from `start`, the needles at their depths."""
+        """The document: `length` tokens of the book from `start`, the needles at their depths; for length
+        0, the needles alone, one a line (what the answer step makes of retrieval that missed nothing)."""
         from longflow.nodes.tokens import count_tokens, tokenizer
+        if not self.length:
+            return "\n".join(self.needles)
         ids = _book_ids(self.haystack)
         budget = self.length - sum(count_tokens(n) + 2 for n in self.needles)
         text = tokenizer().decode(ids[self.start:self.start + max(budget, 0)])

@@ -5,6 +5,7 @@
     engine bench quality --flow my.yaml --model qwen2.5-7b-instruct --base-url http://127.0.0.1:8000/v1
     engine bench quality --report-only --out q/            # tables and heatmaps from the results so far
     engine bench quality --case reasoning-zh-8000-50-2-s11 --methods lv2    # one case of a report, again
+    engine bench quality --tasks reasoning --lengths needles --methods full  # the answer step alone
 
 Cases are generated from --seed (see longflow.apps.quality.cases); results go to OUT/results.jsonl, one
 line per case and method, and a run that is interrupted resumes where it stopped. The report
@@ -26,7 +27,8 @@ def add_parser(kinds) -> None:
                          description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     q.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated, of: {', '.join(TASKS)}")
     q.add_argument("--languages", default=",".join(LANGUAGES), help="en, zh or both")
-    q.add_argument("--lengths", default="8k,16k,32k", help="document lengths in tokens (4k ... 1M)")
+    q.add_argument("--lengths", default="8k,16k,32k",
+                   help="document lengths in tokens (4k ... 1M); 'needles': the needles alone, no book")
     q.add_argument("--depths", default="0,50,100", help="where the needles go, percent")
     q.add_argument("--per-cell", type=int, default=1, help="cases per task, language, length and depth")
     q.add_argument("--seed", type=int, default=0)
@@ -96,12 +98,14 @@ def _names(text: str, valid: tuple, what: str) -> list[str]:
 
 
 def _tokens(text: str) -> int:
-    """'8k' -> 8000, '1M' -> 1000000, '4096' -> 4096."""
+    """'8k' -> 8000, '1M' -> 1000000, '4096' -> 4096; 'needles' -> 0 (the needles alone)."""
+    if text.lower() == "needles":
+        return 0
     scale = {"k": 1000, "m": 1_000_000}.get(text[-1].lower(), 1)
     try:
         value = int(float(text[:-1] if scale > 1 else text) * scale)
     except ValueError:
-        raise ValueError(f"length {text!r}: a number of tokens such as 4000, 8k or 1M") from None
+        raise ValueError(f"length {text!r}: a number of tokens such as 4000, 8k or 1M, or needles") from None
     if not 1000 <= value <= 2_000_000:
         raise ValueError(f"length {text!r}: between 1k and 2M tokens")
     return value
