@@ -185,9 +185,10 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     why = _judged(reply, question, source)
     if why in (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, STEP, INVENTED):
         # A pick of the weaker option is asked again with the options the other way round, from the
-        # sentences shown when there are no fewer to show; a reply of the wrong kind, or a step on the way,
-        # from the sentences that hold the kind, or the thing, asked for; one that makes up a name, from
-        # those closest to the question and to the words of it that are written.
+        # sentences shown when there are no fewer to show; a reply of the wrong kind, or a step on the way
+        # (with itself as a fact found: the second hop starts from it), from the sentences that hold the
+        # kind, or the thing, asked for; one that makes up a name, from those closest to the question and
+        # to the words of it that are written.
         again_asked = (swapped(question) if why == WEAKER_CHOICE else _not_this(question, reply, lang)
                        if why == ECHO else with_known(question, [reply], lang) if why == STEP else None) \
             or question

@@ -79,6 +79,7 @@ _NAME = re.compile(r"[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*(?:\s+[A-ZÀ-Þ][A-Za-z0-9
 _SENTENCE_START = re.compile(r"(^|[.!?。！？]\s*)$")
 # A Chinese word that counts something ("一位", "第四") names nothing (`_in_its_place`).
 _ZH_NUMERAL = re.compile(r"[〇零一二三四五六七八九十百千万亿两几]")
+# ...and how Chinese writes the digits of a count (`_spelled`).
 _ZH_DIGITS = "零一二三四五六七八九"
 # What Lv3 adds to a question it asks again (`with_known`): facts found so far, not words of the question.
 _KNOWN = re.compile(r"\s*(?:\(Known: (.*)\)|（已知：(.*)）)\s*$", re.DOTALL)
@@ -365,7 +366,7 @@ def _asked_around(question: str, last: bool = True) -> tuple[list[str], list[str
     after = run(tokens[at + 1:], 2) if ZH_QUESTION_WORD.match(tokens[at]) else \
         run(_head(tokens[at + 1:]), 3)
     before = run(tokens[at - 1::-1], 1) if at else []
-    if not before and last:   # a question word that comes first ("In which city was ... born?"): the last word
+    if not before and last:   # a question word that comes first ("In which city was ... born?")
         ending = tokens[::-1]
         while ending and not WORD.fullmatch(ending[0]):
             ending.pop(0)
@@ -393,8 +394,9 @@ def a_step(reply: str, question: str, context: str, share: float = 0.5, tie: flo
     comes from that speaks of the question holds what the question asks for (`asked_for`), and another
     sentence that names it does. '"Not Giving Up" is a song by a girl group formed through what record
     label?': "The Saturdays" is in "Not Giving Up is a song by girl group The Saturdays" (the question's
-    song and group), and "The Saturdays were formed through Fascination Records" says what was asked. A
-    small model stops a two-hop question at the first fact."""
+    song and group), and "The Saturdays were formed through Fascination Records" says what was asked,
+    and names something new: a name, or in Chinese, which marks no names by capitals, the word in the
+    question word's place (`_in_its_place`). A small model stops a two-hop question at the first fact."""
     question, known = without_known(question)
     context = f"{context}\n{known}" if known else context
     wanted, asked = asked_for(question), terms(question)
@@ -609,7 +611,8 @@ def _tied(i: int, each: tuple[frozenset[str], ...], asked: set[str], holding: li
     return asked & set().union(*(each[m] for m in window if m == i or not _outdone(m, each, asked, holding)))
 
 
-def _outdone(i: int, each: tuple[frozenset[str], ...], asked: set[str], holding: list[int], alike: float = 0.5) -> bool:
+def _outdone(i: int, each: tuple[frozenset[str], ...], asked: set[str], holding: list[int],
+             alike: float = 0.5) -> bool:
     """Whether sentence `i` is a look-alike of a better one: another sentence, built like it (holding
     `alike` of its terms) but not holding the reply, that says the same of what was asked and more
     ("...hidden on Storm Island is the Sun Stone" for "...hidden on Golden Island?", where "...hidden on

@@ -81,6 +81,7 @@ def test_an_id_that_names_no_case_is_a_clear_error(bad):
 def test_length_needles_is_the_needles_alone_and_the_command_takes_it():
     from longflow.apps.quality.command import _tokens
     assert _tokens("needles") == 0 and _tokens("8k") == 8000
-    case, = generate(tasks=["reasoning"], languages=["zh"], lengths=[_tokens("needles")], depths=[50], per_cell=1)
+    case, = generate(tasks=["reasoning"], languages=["zh"], lengths=[_tokens("needles")], depths=[50],
+                     per_cell=1)
     assert case.document() == "\n".join(case.needles) and len(case.needles) >= 2
     assert case_by_id(case.id).document() == case.document()
