@@ -94,8 +94,10 @@ def plain(question: str | None) -> str:
 
 
 def with_known(question: str, facts: list[str], lang: str) -> str:
-    """The question asked again with the facts found so far: "... (Known: A; B)"."""
-    known = "; ".join(facts)
+    """The question asked again with the facts found so far: "... (Known: A; B)"; a question that was
+    asked with some already gets the others after them, in one bracket."""
+    question, before = without_known(question)
+    known = "; ".join(([before] if before else []) + list(facts))
     return f"{question} (Known: {known})" if lang == "en" else f"{question}（已知：{known}）"
 
 

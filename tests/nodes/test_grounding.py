@@ -451,3 +451,10 @@ def test_a_reply_that_makes_up_a_name():
     assert not invents("Tom Ashdown attended the University of Leeds.", question, context)
     assert not invents("Malmo", "Which city?", "The ferry sails for Malmö at noon.")   # accents aside
     assert not invents("牛津大学", "哈里斯队最好的投球手上的是哪所大学？", context)        # not judged in Chinese
+
+
+def test_facts_added_to_a_question_asked_with_some_join_them_in_one_bracket():
+    # Lv3 looks up "...? (Known: A)", and the answer step asks a step on the way again with it known.
+    once = with_known("Who rebuilt the mill?", ["Anna owned it"], "en")
+    assert with_known(once, ["Peter"], "en") == "Who rebuilt the mill? (Known: Anna owned it; Peter)"
+    assert without_known(with_known(once, ["Peter"], "en")) == ("Who rebuilt the mill?", "Anna owned it; Peter")
