@@ -243,9 +243,10 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
 
 def _with_counts(own: set[str], context: str) -> tuple[frozenset[str], ...]:
     """The terms of each sentence of `context`, a reply's small counts in digits (`own`) among them where
-    the sentence writes them in Chinese: a model answers "8" from "艾伦·德文郡为英格兰赢得了八顶帽子"."""
+    the sentence writes them in Chinese: a model answers "8" from "艾伦·德文郡为英格兰赢得了八顶帽子". Not 1:
+    "一" is in every other Chinese sentence ("一部小说" is "a novel"), and "1部" would be held by it."""
     cut, each = sentence_terms(context)
-    spelled = {t: _spelled(int(t)) for t in own if t.isdigit() and 0 < int(t) < 100}
+    spelled = {t: _spelled(int(t)) for t in own if t.isdigit() and 1 < int(t) < 100}
     if not spelled:
         return each
     return tuple(got | {t for t, ways in spelled.items() if any(w in text for w in ways)}
@@ -253,7 +254,7 @@ def _with_counts(own: set[str], context: str) -> tuple[frozenset[str], ...]:
 
 
 def _spelled(n: int) -> tuple[str, ...]:
-    """How Chinese writes a number from 1 to 99 ("八", "十二", "二十五"; 2 also "两")."""
+    """How Chinese writes a number from 2 to 99 ("八", "十二", "二十五"; 2 also "两")."""
     tens, ones = divmod(n, 10)
     word = (_ZH_DIGITS[tens] if tens > 1 else "") + ("十" if tens else "") + (_ZH_DIGITS[ones] if ones else "")
     return (word, "两") if n == 2 else (word,)

@@ -48,6 +48,7 @@ def test_a_count_in_digits_is_found_where_the_context_writes_it_in_chinese():
     question = "安娜重建的磨坊里有多少个磨盘？"
     assert unsupported("8", question, context) == "" and unsupported("8个", question, context) == ""
     assert unsupported("9", question, context) == NOT_IN_CONTEXT
+    assert unsupported("1", question, context.replace("八个", "一个")) == NOT_IN_CONTEXT   # "一" is everywhere
     assert unsupported("8", question, context.replace("八个", "8个和两个")) == ""
 
 
