@@ -111,7 +111,9 @@ def _fmt(value: float | None) -> str:
 
 
 def _tokens(n: int) -> str:
-    """8000 -> 8k, 1000000 -> 1M: the way lengths are spoken of."""
+    """8000 -> 8k, 1000000 -> 1M, 0 -> needles (the needles alone): the way lengths are spoken of."""
+    if not n:
+        return "needles"
     if n >= 1_000_000:
         return f"{n / 1_000_000:g}M"
     return f"{n / 1000:g}k" if n >= 1000 else str(n)

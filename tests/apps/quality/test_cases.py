@@ -85,3 +85,5 @@ def test_length_needles_is_the_needles_alone_and_the_command_takes_it():
                      per_cell=1)
     assert case.document() == "\n".join(case.needles) and len(case.needles) >= 2
     assert case_by_id(case.id).document() == case.document()
+    from longflow.apps.quality.report import _tokens as spoken
+    assert spoken(0) == "needles" and spoken(8000) == "8k"
