@@ -9,7 +9,8 @@ from longflow.core.registry import Range, node
 
 from .grounding import (ECHO, INVENTED, LOOK_ALIKE, STEP, WEAKER_CHOICE, WRONG_KIND, a_step, asked_for,
                         asked_kind, closest, gives_kind, invents, named_option, picked, plain, sentences,
-                        swapped, terms, unsupported, with_known, without_known, yes_or_no)
+                        swapped, terms, unsupported, weaker_pick, with_known, without_known,
+                        yes_or_no)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -236,6 +237,7 @@ def _judged(reply: str, question: str, source: str) -> str:
     if yes_or_no(reply, question):
         return ""
     return unsupported(reply, question, source) or ("" if gives_kind(reply, question) else WRONG_KIND) \
+        or (WEAKER_CHOICE if weaker_pick(reply, question, source) else "") \
         or (INVENTED if invents(reply, question, source) else "") \
         or (STEP if a_step(reply, question, source) else "")
 

@@ -56,6 +56,11 @@ _OPTIONS_WITHIN = re.compile(rf"(?:\bwhich\b|哪)[^,，:：;；?？]{{0,30}}[,�
 # about both.
 _OPTIONS_AND = re.compile(r"(?:^|[,，:：;；])\s*([^,，:：;；?？和]{1,30}?)\s*和\s*([^,，:：;；?？和的]{1,30}?)\s*"
                           r"(?:中\s*[,，]?\s*(?:哪|谁)|(?:哪(?!些)|谁)[^,，:：;；?？]*[更先最较])")
+# ...or the two a question sets a choice between: "In between Splash and Son of Flubber, which one...?",
+# "在《Splash》和《Son of Flubber》之间，哪一部...？"
+_OPTIONS_BETWEEN = re.compile(r"\bbetween\s+([^,，:：;；?？]{1,60}?)\s+and\s+([^,，:：;；?？]{1,60}?)\s*,\s*(?:which|who)\b"
+                              r"|在\s*([^,，:：;；?？和]{1,30}?)\s*和\s*([^,，:：;；?？和]{1,30}?)\s*之间\s*[,，]?\s*(?:哪|谁)",
+                              re.IGNORECASE)
 # An option's length: a Chinese character, or a word of another script, is one.
 _UNIT = re.compile(rf"{CJK_CHAR.pattern}|[^\s{CJK_RANGES}]+")
 # Questions that ask for a time, or for a number, and what gives one: generous on purpose (`gives_kind`).
@@ -190,8 +195,16 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
         # that only restates it with words from the context around ("刀具被称为什么术语是在...创造的").
         return ECHO
     if not own:
-        if (_CHOICE.search(question) or options(question)) and len(said) * 2 < len(asked):
+        offered = options(question)
+        chosen, short = _picks(said, offered), len(said) * 2 < len(asked)
+        # One of the options, in the question's words however many of them ("Lawrence v. Texas struck
+        # it down"), is a pick; so is a short reply to a choice whose options are not told apart.
+        if len(chosen) == 1 or (short and (chosen or (_CHOICE.search(question) and not offered))):
             return WEAKER_CHOICE if _weaker_choice(said, question, context) else ""
+        if offered and short:
+            # Short, and the question's words, but neither option: "Ron Howard导演" for "在《Splash》和
+            # 《Son of Flubber》之间，哪一部是由Ron Howard导演的？" picks nothing.
+            return ECHO
         # A short name may hold a function word the question lacks ("Us Weekly" for "...from what weekly
         # celebrity magazine?"): the reply is no echo, and the name's terms must be found like its own.
         own = _named_beyond(reply, question, context)
@@ -530,7 +543,13 @@ def _option_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
     match = _OPTIONS.search(text)
     if not match:
         within = _OPTIONS_WITHIN.search(text) or _OPTIONS_AND.search(text)
-        return (within.span(1), within.span(2)) if within else None
+        if within:
+            return within.span(1), within.span(2)
+        between = _OPTIONS_BETWEEN.search(text)
+        if not between:
+            return None
+        first = 1 if between.group(1) is not None else 3
+        return between.span(first), between.span(first + 1)
     first, second = match.span(1), match.span(2)
     if text[:first[0]].strip():
         return first, second
@@ -539,6 +558,14 @@ def _option_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
     if len(before) <= size:
         return None
     return (before[-size].start() + first[0], first[1]), second
+
+
+def weaker_pick(reply: str, question: str, context: str) -> bool:
+    """Whether `reply`, whatever else it says, picks the option of the question the context says less of
+    what was asked about (`_weaker_choice`): "Son of Flubber was directed by Robert Stevenson." for "In
+    between Splash and Son of Flubber, which one was directed by Ron Howard?" is a pick, and a true
+    sentence, where "Splash was directed by Ron Howard" says the rest of the question."""
+    return bool(options(question)) and _weaker_choice(_said(reply, question), question, context)
 
 
 def _weaker_choice(said: set[str], question: str, context: str) -> bool:

@@ -23,6 +23,9 @@ CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. H
     ("The old mill", "Who rebuilt the old mill by the river in spring?", ECHO),   # no choice was offered
     ("磨坊", "安娜重建了磨坊还是谷仓？", ""),
     ("磨坊", "磨坊和谷仓哪个更古老？", ""),                    # options joined by 和, for a comparison
+    ("The old mill", "Between the old mill and the new barn, which was rebuilt?", ""),
+    ("rebuilt", "Between the old mill and the new barn, which was rebuilt?", ECHO),   # picks neither
+    ("磨坊", "在磨坊和谷仓之间，哪一个是安娜重建的？", ""),
     ("Yes, it was.", "Was the mill rebuilt by Anna?", ""),
     ("No", "Was the mill rebuilt by Peter?", ""),
     ("安娜。", "谁重建了磨坊？", ""),

@@ -427,6 +427,18 @@ def test_a_weaker_pick_from_sentences_that_cannot_be_narrowed_is_asked_again_wit
     assert "王子涵还是李明远？" in model.last
 
 
+def test_a_pick_that_says_more_is_still_checked_as_a_pick():
+    # "Carhart v. Ohio upheld a ban" is true, and picks the option the context says less of what was asked
+    # about: asked again with the options the other way round.
+    context = [{"id": "d#1", "text": "Lawrence v. Texas struck down the law. The river was cold."},
+               {"id": "d#2", "text": "Carhart v. Ohio upheld a ban."}]
+    model = Recording(responses=["Carhart v. Ohio upheld a ban.", "Lawrence v. Texas struck it down."])
+    ctx = Context(node="n", model=model, stream=None)
+    out = answer("Between Carhart v. Ohio and Lawrence v. Texas, which struck down the law?", context, ctx=ctx)
+    assert out["answer"] == "Lawrence v. Texas struck it down." and ctx.record.model_calls == 2
+    assert "Between Lawrence v. Texas and Carhart v. Ohio, which" in model.last
+
+
 def test_an_answer_naming_part_of_one_option_is_that_option():
     context = [{"id": "d#1", "text": "Lawrence v. Texas struck down the law. The river was cold."},
                {"id": "d#2", "text": "Carhart v. Ohio upheld a ban."}]
