@@ -535,8 +535,8 @@ def swapped(question: str) -> str | None:
 
 
 def _option_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
-    """Where the two options of "..., A or B?" (or "Which X, A or B, ...?", "A和B哪个...?") are in `text`.
-    Options that run from the question's start ("Was the president who appointed him a democrat or a
+    """Where the two options of "..., A or B?" (or "Which X, A or B, ...?", "A和B哪个...?", "Between A and
+    B, which...?") are in `text`. Options that run from the question's start ("Was the president who appointed him a democrat or a
     republican?", "...的总统是民主党还是共和党？") have no mark where the first one begins: it is taken as
     long as the second (in words, or in Chinese characters), when the question holds more than that before
     the "or"."""
