@@ -349,21 +349,24 @@ def asked_for(question: str) -> set[str]:
     before it ("formed", "位于") or, when it comes first, the question's last word ("born" of "In which city
     was ... born?"). Empty for a question with no question word, or one that asks for a time or a number
     or offers options (`asked_kind` and `options` judge those)."""
-    after, before = _asked_around(question)
-    return terms(" ".join(after + before))
+    return _wanted(*_asked_around(question))
 
 
-def _asked_around(question: str, last: bool = True) -> tuple[list[str], list[str]]:
-    """The words of what the question asks for (`asked_for`) after its question word, and before it (the
-    question's last word for a question word that comes first, unless not `last`)."""
+def _wanted(after: list[str], before: list[str], last: list[str]) -> set[str]:
+    return terms(" ".join(after + (before or last)))
+
+
+def _asked_around(question: str) -> tuple[list[str], list[str], list[str]]:
+    """The words of what the question asks for (`asked_for`) after its question word, before it, and the
+    question's last word (what stands for the word before a question word that comes first)."""
     if asked_kind(question) or options(question):
-        return [], []
+        return [], [], []
     tokens = [t for piece in _TOKEN.findall(question)
               for t in (segment(piece) if CJK_RUN.fullmatch(piece) else [piece])]
     at = next((i for i, t in enumerate(tokens)
                if _QUESTION_WORD.fullmatch(t) or ZH_QUESTION_WORD.match(t)), None)
     if at is None:
-        return [], []
+        return [], [], []
 
     def content(t: str) -> bool:
         # a word with terms of its own; not a lone Chinese measure word ("支" of "哪支")
@@ -382,12 +385,10 @@ def _asked_around(question: str, last: bool = True) -> tuple[list[str], list[str
     after = run(tokens[at + 1:], 2) if ZH_QUESTION_WORD.match(tokens[at]) else \
         run(_head(tokens[at + 1:]), 3)
     before = run(tokens[at - 1::-1], 1) if at else []
-    if not before and last:   # a question word that comes first ("In which city was ... born?")
-        ending = tokens[::-1]
-        while ending and not WORD.fullmatch(ending[0]):
-            ending.pop(0)
-        before = run(ending, 1)
-    return after, before
+    ending = tokens[::-1]   # for a question word that comes first ("In which city was ... born?")
+    while ending and not WORD.fullmatch(ending[0]):
+        ending.pop(0)
+    return after, before, run(ending, 1)
 
 
 # A question's words, Chinese runs and marks, in order (`asked_for`).
@@ -415,14 +416,15 @@ def a_step(reply: str, question: str, context: str, share: float = 0.5, tie: flo
     question word's place (`_in_its_place`). A small model stops a two-hop question at the first fact."""
     question, known = without_known(question)
     context = f"{context}\n{known}" if known else context
-    wanted, asked = asked_for(question), terms(question)
+    after, before, last = _asked_around(question)   # once: it segments the question with jieba
+    wanted, asked = _wanted(after, before, last), terms(question)
     own = _said(reply, question) - asked
     if not wanted or not own or wanted & terms(reply):
         return False
     tying = _tying(question, asked)
     holding = [(text, got) for text, got in zip(*sentence_terms(context)) if len(own & got) >= share * len(own)]
     said = asked | terms(reply)
-    around = [terms(" ".join(words)) for words in _asked_around(question, last=False)]
+    around = [terms(" ".join(after)), terms(" ".join(before))]
     # ...and another says what was asked of it, naming something else: the answer ("Fascination Records").
     # A sentence that names nothing new ("Donovan is a Scottish singer, songwriter and guitarist") makes
     # the reply the answer to both halves of the question, not a step.
@@ -536,10 +538,10 @@ def swapped(question: str) -> str | None:
 
 def _option_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """Where the two options of "..., A or B?" (or "Which X, A or B, ...?", "A和B哪个...?", "Between A and
-    B, which...?") are in `text`. Options that run from the question's start ("Was the president who appointed him a democrat or a
-    republican?", "...的总统是民主党还是共和党？") have no mark where the first one begins: it is taken as
-    long as the second (in words, or in Chinese characters), when the question holds more than that before
-    the "or"."""
+    B, which...?") are in `text`. Options that run from the question's start ("Was the president who
+    appointed him a democrat or a republican?", "...的总统是民主党还是共和党？") have no mark where the first
+    one begins: it is taken as long as the second (in words, or in Chinese characters), when the question
+    holds more than that before the "or"."""
     match = _OPTIONS.search(text)
     if not match:
         within = _OPTIONS_WITHIN.search(text) or _OPTIONS_AND.search(text)
@@ -604,7 +606,8 @@ def names(question: str) -> list[set[str]]:
 
 
 def _chained(i: int, each: tuple[frozenset[str], ...], around: list[set[str]], asked: set[str],
-             holding: list[int], rare: dict[str, list[int]], ties: Callable[[set[str]], bool], links: int) -> bool:
+             holding: list[int], rare: dict[str, list[int]], ties: Callable[[set[str]], bool],
+             links: int) -> bool:
     """Whether the answer's sentence `i` is tied to the question through a chain of at most `links`
     other sentences, each sharing a rare name with the one before it. Each must bring a word of the
     question the chain lacks so far (a look-alike that holds most of the question already is not made an

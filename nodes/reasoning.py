@@ -59,9 +59,10 @@ def next_subquestion(question: str, memory: list | None = None, found: list | No
     facts a bridge added copied onto it; and (with `bridge`) a model that stops after one hop (the
     question itself looked up, or one sub-question of its own that found something) gets the question
     asked once more with what was found: the answers, and `found`, the sentences the lookups' readers kept
-    (Lv2's evidence). These name what a second hop has to find ("Ueda is a blue belt under Yuki Nakai" for "...under the martial artist who
-    teaches which two disciplines?"), and a reader shown them recognises the passage about Yuki Nakai. A
-    model whose own sub-questions found two facts or more is trusted when it stops.
+    (Lv2's evidence). These name what a second hop has to find ("Ueda is a blue belt under Yuki Nakai"
+    for "...under the martial artist who teaches which two disciplines?"), and a reader shown them
+    recognises the passage about Yuki Nakai. A model whose own sub-questions found two facts or more is
+    trusted when it stops.
     """
     lang = language_of(question)
     # The answers found so far come from the document (a reader's reply to it): quoted like the document.
