@@ -165,7 +165,8 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     each sharing a name with the one before it (a term found in no more sentences than such a chain holds:
     "Patient was released in 2017", "Patient is sung by Tilian Pearson", "Tilian Pearson sings in Dance Gavin
     Dance"): together they must hold `tie` of the question's terms, each one bringing a term of the question
-    that those before it lack (`_chained`). A reply with no terms of its own is an echo ("Bonnie and Clyde's
+    that those before it lack (`_chained`), or reach a name the question writes (`written_names`) that few
+    sentences hold; a link is never a word of the reply (a first hop's name links nothing). A reply with no terms of its own is an echo ("Bonnie and Clyde's
     gang" for "Buck Barrow is married to what member of Bonnie and Clyde's gang?"), unless it is a short name
     that holds a function word the question lacks, as the context writes it ("Us Weekly" for "...from what
     weekly celebrity magazine?"), or the question offers a choice and the reply is shorter than half of it
@@ -246,10 +247,21 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     unlinking = asked - set().union(*named)
     rare = {}
     for j, sentence in enumerate(each):
-        for t in sentence - unlinking:
+        for t in sentence - unlinking - own:
             if seen[t] <= links + 1:
                 rare.setdefault(t, []).append(j)
-    if any(_chained(i, each, around, asked, holding, rare, ties, links) for i in holding):
+    # A chain also ties when it reaches a name the question writes, one the context holds in no more
+    # sentences than a chain has: "Billy Zane is American" through "Fishtales stars Billy Zane" for "What
+    # nationality is the male lead of the film Fishtales?", which holds one word of five.
+    # (Not a name of two Latin letters: "EP", "DJ", "TV" name a kind of thing.)
+    titled = [name for name in written_names(question)
+              if all(seen[t] <= links + 1 for t in name)
+              and any(len(t) > 2 or CJK_CHAR.search(t) for t in name)]
+
+    def reaches(got: set[str]) -> bool:
+        return ties(got) or any(name <= got for name in titled)
+
+    if any(_chained(i, each, around, asked, holding, rare, reaches, links) for i in holding):
         return ""
     return LOOK_ALIKE if direct else NOT_ASKED if holding else NOT_IN_CONTEXT
 
@@ -591,6 +603,20 @@ def _weaker_choice(said: set[str], question: str, context: str) -> bool:
     return any(support(option) > mine for k, option in enumerate(offered) if k != chosen[0])
 
 
+# What a Chinese question marks as a name: a run of Latin words ("Marguerite Coppin"), a transliteration
+# ("贾马尔·查尔斯") or a title ("《丛林之书》").
+_ZH_NAME = re.compile(rf"[A-Za-zÀ-ɏ][A-Za-z0-9À-ɏ'’.&-]*(?:\s+[A-Za-z0-9À-ɏ][A-Za-z0-9À-ɏ'’.&-]*)*"
+                      rf"|[{CJK_RANGES}]+(?:[·•][{CJK_RANGES}]+)+|《[^》]+》")
+
+
+def written_names(question: str) -> list[set[str]]:
+    """The terms of each name a question marks: capitalised Latin words in English (`names`); in Chinese,
+    which has no capitals, its Latin words, transliterations joined by "·" and titles in 《》."""
+    if language_of(question) == "en":
+        return names(question)
+    return [found for match in _ZH_NAME.finditer(question) if (found := terms(match.group()))]
+
+
 def names(question: str) -> list[set[str]]:
     """The terms of each name the question holds: capitalised Latin words in a row, the first word of a
     sentence left out ("What", "Masakatsu" of "Masakatsu Ueda is ..."), names with no terms dropped."""
@@ -657,5 +683,10 @@ def _outdone(i: int, each: tuple[frozenset[str], ...], asked: set[str], holding:
 
 
 def _better(k: int, i: int, each: tuple[frozenset[str], ...], asked: set[str], alike: float = 0.5) -> bool:
-    """Whether sentence `k` is built like sentence `i` and says the same of what was asked and more."""
-    return asked & each[k] > asked & each[i] and len(each[k] & each[i]) >= alike * len(each[i])
+    """Whether sentence `k` is built like sentence `i` (shares `alike` of its terms, more of them the
+    question's than not) and says the same of what was asked and more. Two sentences that share mostly
+    a name ("The 1926 Navy team represented the United States Naval Academy", "United States Naval Academy
+    is in the state of Maryland") are two links of a chain, not two needles of one template."""
+    shared = each[k] & each[i]
+    return asked & each[k] > asked & each[i] and len(shared) >= alike * len(each[i]) \
+        and len(shared & asked) > len(shared - asked)

@@ -129,6 +129,38 @@ def test_a_short_sentence_that_shares_only_the_link_with_the_next_is_no_look_ali
         == LOOK_ALIKE
 
 
+def test_two_sentences_built_on_one_long_name_are_a_chain_not_look_alikes():
+    # The link's name holds a word of the question ("States"): the two sentences share mostly the name,
+    # not the question's words, as two needles of one template would.
+    question = "In which state was the 1930 Harbour Gulls rowing crew based?"
+    context = ("The 1930 Harbour Gulls rowing crew represented the United States Coast College.\n"
+               "United States Coast College is in the state of Vermont.")
+    assert unsupported("Vermont", question, context) == ""
+    # two needles of one template share the question's words, and the reply comes from the other one
+    template = ("The 1930 Harbour Gulls rowing crew was based in the state of Vermont.\n"
+                "The 1931 River Otters rowing crew was based in the state of Maine.")
+    assert unsupported("Maine", question, template) == LOOK_ALIKE
+
+
+@pytest.mark.parametrize("question, context, answer, step, common", [
+    ("What nationality is the male lead of the film Glasswater?",
+     "Glasswater stars Oren Falk.\nThe river was cold that year.\nOren Falk is Canadian.", "Canadian", "Oren Falk",
+     "Glasswater lay by the sea. Glasswater was old. Glasswater had a mill. Glasswater slept."),
+    ("Marta Voss是与哪国国籍的积极分子和妇女参政权领袖一起成为妇女权利的先驱？",
+     "Marta Voss是妇女平等权利的先驱\nMarta Voss与伊达·布林克进行了比较\n伊达·布林克是丹麦的政治活动家", "丹麦",
+     "伊达·布林克", "Marta Voss写信。Marta Voss唱歌。Marta Voss种花。Marta Voss睡了。"),
+])
+def test_a_chain_that_reaches_a_name_the_question_writes_ties_the_answer(question, context, answer, step, common):
+    # The chain holds too few of the question's words for the share ("Glasswater" of five), but it ends at
+    # the name the question is about, which no other sentence holds.
+    assert unsupported(answer, question, context) == ""
+    # ...not at a name in more sentences than a chain has: a common word there
+    assert unsupported(answer, question, f"{context}\n{common}") != ""
+    # The first hop does not chain through its own name to the sentence that names the film: a link is
+    # a name the answer does not say.
+    assert unsupported(step, question, context) != ""
+
+
 def test_a_name_in_every_sentence_of_a_chain_still_links_it():
     # Three needles name the hall: where the finals were, what the hall is, when it opened. The question
     # shares only "开放" with the last; the name that ties it to the finals is in all three.
