@@ -31,7 +31,7 @@ STEP = "names a step on the way to what was asked, not the answer"
 INVENTED = "names something the context never writes"
 # A yes/no reply adds no word of its own, and is an answer all the same; so is a pick between the
 # alternatives a question offers.
-_YES_NO = re.compile(r"^\W*(yes|no|是的?|不是|否|对|不对|没有)(\W|$)", re.IGNORECASE)
+_YES_NO = re.compile(r"^\W*(yes|no|是的?|不是|不|否|对|不对|没有)(\W|$)", re.IGNORECASE)
 # ...but only to a question that can be answered so: one that starts with its verb ("Was...?"), or asks
 # "吗", "是否"; or that holds no question word. "Yes, Hawaii v. Office of Hawaiian Affairs was a case..." does
 # not answer "..., in an opinion by which Associate Justice...?": its other words are judged.

@@ -32,6 +32,8 @@ CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. H
     ("彼得重建了它。", "谁重建了磨坊？", NOT_IN_CONTEXT),
     ("是的", "磨坊是安娜重建的吗？", ""),
     ("没有。", "磨坊是否由彼得重建？", ""),
+    ("不，是安娜。", "磨坊是彼得重建的吗？", ""),
+    ("不同的磨坊。", "磨坊是彼得重建的吗？", NOT_IN_CONTEXT),      # 不 of a word is no "no"
     # a yes or no answers only a question that asks for one: the rest of the reply is judged
     ("Yes.", "Who rebuilt the mill?", ECHO),
     ("Yes, the mill was rebuilt.", "Who rebuilt the mill?", ECHO),
