@@ -10,6 +10,7 @@ from longflow.core.registry import Range, node
 
 from .answer import strongest, usable
 from .grounding import names, plain, terms, with_known, without_known
+from .lang import CJK_CHAR
 from .llm import ask_json, bullet_list
 from .parsing import is_decline, parse_json
 from .templates import fill, quoted
@@ -134,11 +135,16 @@ def _about_something_else(sub: str, question: str, memory: list) -> bool:
 
 def _bridged(question: str, memory: list, found: list, lang: str, budget: int) -> str | None:
     """The question with what was found so far (the answers that found something, then the sentences read
-    that share most words with the question, within `budget` tokens), or None if nothing was."""
+    that share a word with the question, most first, within `budget` tokens), or None if nothing was."""
     facts = [str(m.get("answer", "")).strip() for m in memory if isinstance(m, dict)]
     facts = [f for f in facts if f and not is_decline(f)]
-    facts += [str(e.get("text", "")).strip() for e in strongest(found, question, budget)
-              if isinstance(e, dict) and str(e.get("text", "")).strip() not in facts]
+    # Only sentences that share a word with the question: a small reader keeps lines of the book too
+    # ("清清净净绝尘埃，果正飞升上界。" for "...曾就读哪所大学？", one character in common), which would bury
+    # the found name in the question asked again.
+    asked = {t for t in terms(question) if not CJK_CHAR.fullmatch(t)}
+    related = [e for e in found if isinstance(e, dict) and terms(str(e.get("text", ""))) & asked]
+    facts += [str(e.get("text", "")).strip() for e in strongest(related, question, budget)
+              if str(e.get("text", "")).strip() not in facts]
     kept = first_within(facts, budget)
     if not kept:
         return None

@@ -7,7 +7,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, F
 from langchain_core.messages import AIMessage
 
 from longflow.core.context import Context, ModelError, ToolSpec, ToolsRejected
-from longflow.nodes.answer import answer, format_context
+from longflow.nodes.answer import NOT_FOUND, answer, format_context
 from longflow.nodes.grounding import with_known
 from longflow.nodes.parsing import is_none_reply, parse_json, string_list
 from longflow.nodes.query import content_words, extract_keywords, split_query
@@ -761,6 +761,21 @@ def test_next_subquestion_bridges_with_the_sentences_read_after_a_useless_sub_qu
     assert sub == f"{question} (Known: The Glass Orchard was written by Ida Marsh.)"
     assert next_subquestion(question, memory, [], mode="json", ctx=ctx_with('{"done": true}'))["subquestion"] \
         is None   # nothing was found: nothing to bridge with
+
+
+@pytest.mark.parametrize("question, named, book", [
+    ("Which novel is the author of The Glass Orchard best known for?", "The Glass Orchard was written by Ida Marsh.",
+     "The whale rose once more and the sea was quiet."),
+    ("《玻璃果园》的作者最著名的小说是哪一部？", "《玻璃果园》是艾达·马什写的。", "清清净净绝尘埃，果正飞升上界。"),
+])
+def test_next_subquestion_bridges_only_with_sentences_that_share_a_word_with_the_question(question, named, book):
+    # A small reader keeps lines of the book too; asked again with them, the question buries the found name
+    # (a single Chinese character in common, "果", is no shared word).
+    memory = [{"question": question, "answer": NOT_FOUND[language_of(question)]}]
+    found = [{"chunk": "d#2", "doc": "d", "start": 10, "text": book},
+             {"chunk": "d#4", "doc": "d", "start": 40, "text": named}]
+    sub = next_subquestion(question, memory, found, mode="json", ctx=ctx_with('{"done": true}'))["subquestion"]
+    assert named in sub and book not in sub
 
 
 def test_next_subquestion_does_not_bridge_from_nothing_found():
