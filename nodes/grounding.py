@@ -166,7 +166,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     "Patient was released in 2017", "Patient is sung by Tilian Pearson", "Tilian Pearson sings in Dance Gavin
     Dance"): together they must hold `tie` of the question's terms, each one bringing a term of the question
     that those before it lack (`_chained`), or reach a name the question writes (`written_names`) that few
-    sentences hold; a link is never a word of the reply (a first hop's name links nothing). A reply with no terms of its own is an echo ("Bonnie and Clyde's
+    sentences hold, linked by no word of the reply (a first hop's name would link itself). A reply with no terms of its own is an echo ("Bonnie and Clyde's
     gang" for "Buck Barrow is married to what member of Bonnie and Clyde's gang?"), unless it is a short name
     that holds a function word the question lacks, as the context writes it ("Us Weekly" for "...from what
     weekly celebrity magazine?"), or the question offers a choice and the reply is shorter than half of it
@@ -247,22 +247,24 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     unlinking = asked - set().union(*named)
     rare = {}
     for j, sentence in enumerate(each):
-        for t in sentence - unlinking - own:
+        for t in sentence - unlinking:
             if seen[t] <= links + 1:
                 rare.setdefault(t, []).append(j)
+    if any(_chained(i, each, around, asked, holding, rare, ties, links) for i in holding):
+        return ""
     # A chain also ties when it reaches a name the question writes, one the context holds in no more
     # sentences than a chain has: "Billy Zane is American" through "Fishtales stars Billy Zane" for "What
-    # nationality is the male lead of the film Fishtales?", which holds one word of five.
+    # nationality is the male lead of the film Fishtales?", which holds one word of five. Such a chain is
+    # not linked by a word of the reply: the first hop, "Billy Zane", would reach the film through itself.
     # (Not a name of two Latin letters: "EP", "DJ", "TV" name a kind of thing.)
     titled = [name for name in written_names(question)
               if all(seen[t] <= links + 1 for t in name)
               and any(len(t) > 2 or CJK_CHAR.search(t) for t in name)]
-
-    def reaches(got: set[str]) -> bool:
-        return ties(got) or any(name <= got for name in titled)
-
-    if any(_chained(i, each, around, asked, holding, rare, reaches, links) for i in holding):
-        return ""
+    if titled:
+        unsaid = {t: found for t, found in rare.items() if t not in own}
+        if any(_chained(i, each, around, asked, holding, unsaid,
+                        lambda got: any(name <= got for name in titled), links) for i in holding):
+            return ""
     return LOOK_ALIKE if direct else NOT_ASKED if holding else NOT_IN_CONTEXT
 
 

@@ -144,6 +144,14 @@ def test_two_sentences_built_on_one_long_name_are_a_chain_not_look_alikes():
     assert unsupported("Maine", question, template) == LOOK_ALIKE
 
 
+def test_a_chain_may_run_through_the_answers_own_word_to_the_sentence_that_describes_it():
+    # The question describes the answer ("...用线操纵人偶来表演故事..."); the film's sentence names it, and the
+    # sentence that describes it is reached through the answer's own word, 木偶.
+    question = "《灯塔之夜》是哪种类型的影片的例子，它用线操纵人偶来表演故事，演员藏在幕后？"
+    context = "《灯塔之夜》是一部木偶电影。\n那年河水很冷。\n木偶戏用线操纵人偶来表演故事，演员藏在幕后。"
+    assert unsupported("木偶电影", question, context) == ""
+
+
 @pytest.mark.parametrize("question, context, answer, step, common", [
     ("What nationality is the male lead of the film Glasswater?",
      "Glasswater stars Oren Falk.\nThe river was cold that year.\nOren Falk is Canadian.", "Canadian", "Oren Falk",
