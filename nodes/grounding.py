@@ -118,6 +118,12 @@ def terms(text: str) -> set[str]:
     return set(analyze(text)) | _pairs(text)
 
 
+def word_terms(text: str) -> set[str]:
+    """`text`'s terms less lone Chinese characters ("上", "曾"), which nearly every other sentence of a
+    Chinese book holds: sharing one is sharing no word."""
+    return {t for t in terms(text) if not CJK_CHAR.fullmatch(t)}
+
+
 def _pairs(text: str) -> set[str]:
     """The Chinese character pairs of `text`, which match however either side was segmented."""
     return {run[i:i + 2] for run in CJK_RUN.findall(text) for i in range(len(run) - 1)}

@@ -7,7 +7,7 @@ from typing import Annotated
 from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
-from .grounding import closest, sentences, terms
+from .grounding import closest, sentences, terms, word_terms
 from .parsing import is_decline, is_none_reply, string_list
 from .templates import fill, quoted
 from .tokens import language_of, truncate_to_tokens
@@ -61,9 +61,10 @@ def read_chunk(chunk: dict, question: str, information: list | None = None, *,
 
 def supporting(reply: str, chunk: str, question: str, share: float = 0.6) -> str:
     """The sentences of `chunk` that hold a sentence of the reply (at least `share` of its terms are in
-    the chunk sentence and its neighbours) and share a term with `question`, in chunk order; '' when the
-    chunk holds none of the reply."""
-    asked = terms(question)
+    the chunk sentence and its neighbours) and share a word with `question` (`word_terms`: a small reader
+    copies a line of a Chinese book that shares "上" with the question), in chunk order; '' when the chunk
+    holds none of the reply."""
+    asked = word_terms(question)
     own_sentences = sentences(chunk)
     held = [terms(s) for s in own_sentences]
     kept = set()

@@ -9,8 +9,7 @@ from longflow.core.context import Context, ToolsRejected
 from longflow.core.registry import Range, node
 
 from .answer import strongest, usable
-from .grounding import names, plain, terms, with_known, without_known
-from .lang import CJK_CHAR
+from .grounding import names, plain, terms, with_known, without_known, word_terms
 from .llm import ask_json, bullet_list
 from .parsing import is_decline, parse_json
 from .templates import fill, quoted
@@ -141,7 +140,7 @@ def _bridged(question: str, memory: list, found: list, lang: str, budget: int) -
     # Only sentences that share a word with the question: a small reader keeps lines of the book too
     # ("清清净净绝尘埃，果正飞升上界。" for "...曾就读哪所大学？", one character in common), which would bury
     # the found name in the question asked again.
-    asked = {t for t in terms(question) if not CJK_CHAR.fullmatch(t)}
+    asked = word_terms(question)
     related = [e for e in found if isinstance(e, dict) and terms(str(e.get("text", ""))) & asked]
     facts += [str(e.get("text", "")).strip() for e in strongest(related, question, budget)
               if str(e.get("text", "")).strip() not in facts]

@@ -155,6 +155,16 @@ def test_a_reply_the_chunk_does_not_hold_keeps_the_sentences_that_hold_the_quest
     assert ctx.record.counters["reads_not_in_chunk"] == ctx.record.counters["reads_kept_by_the_question"] == 1
 
 
+def test_a_line_the_reader_copies_that_shares_one_chinese_character_with_the_question_is_not_kept():
+    # "上" is in the line and in the question: no word of the question, and a 0.5B reader copies such lines
+    # of a Chinese book for a question they say nothing of.
+    chunk = {"id": "doc0#7", "doc": "doc0", "start": 0, "end": 40, "text": "清清净净绝尘埃，果正飞升上界。晚上下了雨。"}
+    ctx = ctx_with("清清净净绝尘埃，果正飞升上界。")
+    assert read_chunk(chunk, "酋长队历史上领先的冲球手曾就读哪所大学？", ctx=ctx) == {"evidence": None}
+    assert read_chunk(chunk, "谁飞升上界？", ctx=ctx_with("清清净净绝尘埃，果正飞升上界。"))["evidence"]["text"] \
+        == "清清净净绝尘埃，果正飞升上界。"
+
+
 def test_the_sentences_closest_to_the_question_hold_two_of_its_terms_and_are_the_best_few():
     text = "Red apples grow here. Red apples and green pears grow in the orchard. Pears. Apples."
     question = "Which apples and pears grow in the orchard?"
