@@ -27,6 +27,30 @@ up upon us ve very was wasn we were weren what when where which while who whom w
 won would wouldn yet you your yours yourself yourselves also however thus hence said say says
 """.split())
 
+# English verbs whose past forms a stemmer cannot bring back to them ("wrote", "written" -> "write"): a
+# question asks "Who wrote X?" and the text says "X was written by". Forms that are also other words
+# ("found", "left", "saw", "lay", "bore", "bit", "ground", "wound", "rose", "won", a stop word) are left out.
+_IRREGULAR = """
+arise arose arisen; awake awoke awoken; become became; begin began begun; bend bent;
+blow blew blown; break broke broken; bring brought; build built; burn burnt; buy bought; catch caught;
+choose chose chosen; come came; creep crept; deal dealt; dig dug; draw drew drawn; dream dreamt;
+drink drank drunk; drive drove driven; eat ate eaten; fall fell fallen; feed fed; feel felt; fight fought;
+flee fled; fly flew flown; forbid forbade forbidden; forget forgot forgotten; forgive forgave forgiven;
+freeze froze frozen; get got gotten; give gave given; go went gone; grow grew grown;
+hang hung; hear heard; hide hid hidden; hold held; keep kept; kneel knelt; know knew known; lead led;
+lend lent; lose lost; make made; mean meant; meet met; pay paid; ride rode ridden; ring rang rung;
+run ran; seek sought; sell sold; send sent; shake shook shaken; shine shone; shoot shot;
+show shown; shrink shrank shrunk; sing sang sung; sink sank sunk; sit sat; sleep slept; slide slid;
+speak spoke spoken; spend spent; spin spun; stand stood; steal stole stolen;
+stick stuck; sting stung; stink stank stunk; strike struck stricken; strive strove striven; swear swore sworn;
+sweep swept; swim swam swum; swing swung; take took taken; teach taught; tear tore torn; tell told;
+think thought; throw threw thrown; tread trod trodden; understand understood; wake woke woken;
+wear wore worn; weave wove woven; weep wept; withdraw withdrew withdrawn;
+write wrote written
+"""
+IRREGULAR_EN = {form: forms.split()[0] for forms in _IRREGULAR.replace("\n", " ").split(";")
+                for form in forms.split()[1:]}
+
 # Chinese function words and characters that carry no topic (modern and classical).
 STOP_ZH = frozenset("""
 的 了 是 在 和 与 及 或 而 也 就 都 又 还 着 过 把 被 让 给 向 从 对 于 以 之 其 乎 者 矣 焉 哉 兮 耶 欤
