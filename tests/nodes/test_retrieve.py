@@ -230,3 +230,19 @@ def test_chinese_places_are_covered_as_the_document_writes_them(ctx):
     assert not any("洛阳" in one["text"] and "开封" in one["text"] for one in chunks)   # a needle a chunk
     out = bm25_retrieve(chunks, [question], question=question, budget_tokens=300, min_coverage=0.3, ctx=ctx)
     assert any("洛阳位于河南省" in one["text"] for one in out["context"])
+
+
+def test_a_question_about_two_things_is_covered_by_two_chunks_together(ctx):
+    # Each needle names one of the two people, in its own chunk: neither holds enough of the question alone.
+    text = planted("moby_dick_excerpt.txt", "Oskar Lindqvist is a glass blower.")
+    text = text[:len(text) // 5] + "\nMireille Dufresne is a glass blower.\n" + text[len(text) // 5:]
+    chunking = Context(node="chunk", stream=None)
+    chunks = chunk(load_document([text], ctx=chunking)["documents"], tokens=128, ctx=chunking)["chunks"]
+    question = "Oskar Lindqvist and Mireille Dufresne, have which occupation or trade in common?"
+    out = bm25_retrieve(chunks, [question], question=question, budget_tokens=300, min_coverage=0.3, ctx=ctx)
+    held = " ".join(one["text"] for one in out["context"])
+    assert "Oskar Lindqvist" in held and "Mireille Dufresne" in held
+    # one of the two alone is not enough
+    alone = [one for one in chunks if "Mireille" not in one["text"]]
+    assert bm25_retrieve(alone, [question], question=question, budget_tokens=300, min_coverage=0.3,
+                         ctx=ctx)["context"] == []
