@@ -218,14 +218,19 @@ def test_nothing_read_can_mean_nothing_relevant(book_chunks, ctx):
                          ctx=ctx)["context"] == []
 
 
+def two_needles(book: str, last: str, first: str) -> list[dict]:
+    """The book with `last` planted as the needle and `first` a fifth of the way in, in ~128-token chunks."""
+    text = planted(book, last)
+    text = f"{text[:len(text) // 5]}\n{first}\n{text[len(text) // 5:]}"
+    chunking = Context(node="chunk", stream=None)
+    return chunk(load_document([text], ctx=chunking)["documents"], tokens=128, ctx=chunking)["chunks"]
+
+
 def test_chinese_places_are_covered_as_the_document_writes_them(ctx):
     # jieba gives "洛阳市" and "洛阳" for the question; the document writes "洛阳" only. The longer word, which
     # no chunk holds, is the same name (not a term the document lacks), and "哪个" is no term at all: counted,
     # they would weigh most, and each needle holds too little of the rest.
-    text = planted("journey_to_the_west_excerpt.txt", "洛阳位于河南省。")
-    text = text[:len(text) // 5] + "\n开封位于河南省。\n" + text[len(text) // 5:]
-    chunking = Context(node="chunk", stream=None)
-    chunks = chunk(load_document([text], ctx=chunking)["documents"], tokens=128, ctx=chunking)["chunks"]
+    chunks = two_needles("journey_to_the_west_excerpt.txt", "洛阳位于河南省。", "开封位于河南省。")
     question = "洛阳市和开封市都位于哪个省份？"
     assert not any("洛阳" in one["text"] and "开封" in one["text"] for one in chunks)   # a needle a chunk
     out = bm25_retrieve(chunks, [question], question=question, budget_tokens=300, min_coverage=0.3, ctx=ctx)
@@ -234,10 +239,8 @@ def test_chinese_places_are_covered_as_the_document_writes_them(ctx):
 
 def test_a_question_about_two_things_is_covered_by_two_chunks_together(ctx):
     # Each needle names one of the two people, in its own chunk: neither holds enough of the question alone.
-    text = planted("moby_dick_excerpt.txt", "Oskar Lindqvist is a glass blower.")
-    text = text[:len(text) // 5] + "\nMireille Dufresne is a glass blower.\n" + text[len(text) // 5:]
-    chunking = Context(node="chunk", stream=None)
-    chunks = chunk(load_document([text], ctx=chunking)["documents"], tokens=128, ctx=chunking)["chunks"]
+    chunks = two_needles("moby_dick_excerpt.txt", "Oskar Lindqvist is a glass blower.",
+                         "Mireille Dufresne is a glass blower.")
     question = "Oskar Lindqvist and Mireille Dufresne, have which occupation or trade in common?"
     out = bm25_retrieve(chunks, [question], question=question, budget_tokens=300, min_coverage=0.3, ctx=ctx)
     held = " ".join(one["text"] for one in out["context"])
