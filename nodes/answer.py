@@ -268,15 +268,18 @@ def focused(evidence: list, question: str, k: int) -> list[str]:
 
 
 def of_kind(source: str, question: str, reply: str, k: int, why: str = WRONG_KIND) -> list[str]:
-    """The `k` sentences of `source` that give the kind of thing the question asks for (a time, a number;
-    for a STEP, what it asks for by name: `asked_for`; any, for a reply that makes up a name) and share
-    most terms with the question and `reply`, in the order they come. A reply of the wrong kind often
-    names what the answer is about ("the Canadian Tire Centre" for "When did the arena that hosted the
-    trials open?"), and the sentence that dates it names it too; so does the sentence that says what was
-    asked of a step ("The Saturdays were formed through Fascination Records")."""
+    """The `k` sentences of `source` that give the kind of thing the question asks for (a time, a number; for
+    a STEP, what it asks for by name, `asked_for`, in those that hold the step's own words when some do; any,
+    for a reply that makes up a name) and share most terms with the question and `reply`, in the order they
+    come. A reply of the wrong kind often names what the answer is about ("the Canadian Tire Centre" for "When
+    did the arena that hosted the trials open?"), and the sentence that dates it names it too; so does the
+    sentence that says what was asked of a step ("The Saturdays were formed through Fascination Records")."""
     if why == STEP:
-        wanted = asked_for(question)
+        # ...the sentences that say what was asked of the step itself, when some do: a 0.5B model shown
+        # the book's other lines about writing copies the step again.
+        wanted, own = asked_for(question), terms(reply) - terms(question)
         found = [s for s in sentences(source) if terms(s) & wanted]
+        found = [s for s in found if terms(s) & own] or found
     elif why == INVENTED:
         found = sentences(source)
     else:

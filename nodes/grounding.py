@@ -162,28 +162,28 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     """Why `reply` is not an answer taken from `context`, or '' when it is one.
 
     A reply's own terms are those the question does not hold (not counting the character pairs where two of
-    the question's words meet in a Chinese reply: `_said`). It is an answer from the context when a
-    sentence of the context (with its neighbours) holds at least `share` of them and at least `tie` of the
-    question's terms (less the pairs where a Chinese word meets a function word, and its question words:
-    `_tying`): the words that tie the answer to what was asked. A small model asked about something the
-    document does not hold picks words from sentences about something else; a sentence that gives the answer
-    speaks of what was asked. For a multi-hop question the tie may pass through up to `links` other sentences,
-    each sharing a name with the one before it (a term found in no more sentences than such a chain holds:
-    "Patient was released in 2017", "Patient is sung by Tilian Pearson", "Tilian Pearson sings in Dance Gavin
-    Dance"): together they must hold `tie` of the question's terms, each one bringing a term of the question
-    that those before it lack (`_chained`), or reach a name the question writes (`written_names`) that few
-    sentences hold, linked by no word of the reply (a first hop's name would link itself). A reply with no terms of its own is an echo ("Bonnie and Clyde's
-    gang" for "Buck Barrow is married to what member of Bonnie and Clyde's gang?"), unless it is a short name
-    that holds a function word the question lacks, as the context writes it ("Us Weekly" for "...from what
-    weekly celebrity magazine?"), or the question offers a choice and the reply is shorter than half of it
-    ("Which came first, A or B?": "A"), and does not pick the option the context says less of what was asked
-    about (`_weaker_choice`: WEAKER_CHOICE); a yes or no is an answer too, to a question that asks for one
-    (the rest of a "Yes, ..." to any other question is judged as the reply). A sentence that holds no word of
-    the question itself, or that another one outdoes (`_outdone`: built like it, the same words of the
-    question and more), does not tie a reply directly: LOOK_ALIKE says so. An English question that names
-    something (`names`) no sentence of the context names is not answered by it. Facts a question was asked
-    again with (`with_known`) count as context, not as the question. A Chinese reply that holds the question's
-    question word (什么, 哪, 谁...) is an echo, whatever else it holds.
+    the question's words meet in a Chinese reply: `_said`). It is an answer from the context when a sentence
+    of the context (with its neighbours) holds at least `share` of them and at least `tie` of the question's
+    terms (less the pairs where a Chinese word meets a function word, and its question words: `_tying`): the
+    words that tie the answer to what was asked. A small model asked about something the document does not
+    hold picks words from sentences about something else; a sentence that gives the answer speaks of what was
+    asked. For a multi-hop question the tie may pass through up to `links` other sentences, each sharing a
+    name with the one before it (a term found in no more sentences than such a chain holds: "Patient was
+    released in 2017", "Patient is sung by Tilian Pearson", "Tilian Pearson sings in Dance Gavin Dance"):
+    together they must hold `tie` of the question's terms, each one bringing a term of the question that those
+    before it lack (`_chained`), or reach a name the question writes (`written_names`) that few sentences
+    hold, linked by no word of the reply (a first hop's name would link itself). A reply with no terms of its
+    own is an echo ("Bonnie and Clyde's gang" for "Buck Barrow is married to what member of Bonnie and Clyde's
+    gang?"), unless it is a short name that holds a function word the question lacks, as the context writes it
+    ("Us Weekly" for "...from what weekly celebrity magazine?"), or the question offers a choice and the reply
+    is shorter than half of it ("Which came first, A or B?": "A"), and does not pick the option the context
+    says less of what was asked about (`_weaker_choice`: WEAKER_CHOICE); a yes or no is an answer too, to a
+    question that asks for one (the rest of a "Yes, ..." to any other question is judged as the reply). A
+    sentence that holds no word of the question itself, or that another one outdoes (`_outdone`: built like
+    it, the same words of the question and more), does not tie a reply directly: LOOK_ALIKE says so. An
+    English question that names something (`names`) no sentence of the context names is not answered by it.
+    Facts a question was asked again with (`with_known`) count as context, not as the question. A Chinese
+    reply that holds the question's question word (什么, 哪, 谁...) is an echo, whatever else it holds.
     """
     if yes_or_no(reply, question):
         return ""

@@ -97,10 +97,10 @@ def bm25_retrieve(chunks: list, keywords: list, evidence: list | None = None,
     `prefer_evidence` their chunks rank first. Without keywords or evidence (or when they are all stop
     words), the question's words are used. The chunks are returned in document order.
 
-    An empty context means that nothing relevant was found (the answer step then says so rather than
-    let a small model invent): with `min_coverage`, when no evidence was read and no chunk (nor two
-    together) holds enough of the question's own terms, the rarest weighing most (a question about
-    something the document never names finds only its common words); and, without `keywords_if_nothing_read`, when a reading step
+    An empty context means that nothing relevant was found (the answer step then says so rather than let a
+    small model invent): with `min_coverage`, when no evidence was read and no chunk (nor two together) holds
+    enough of the question's own terms, the rarest weighing most (a question about something the document
+    never names finds only its common words); and, without `keywords_if_nothing_read`, when a reading step
     read every chunk and kept nothing.
     """
     ctx = ctx or Context(node="bm25_retrieve", stream=None)

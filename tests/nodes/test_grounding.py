@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, WEAKER_CHOICE, a_step,
+from longflow.nodes.answer import of_kind
+from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, STEP, WEAKER_CHOICE, a_step,
                                       asked_for, asked_kind, gives_kind, held, invents, named_option, names,
                                       options, sentences, swapped, unsupported, with_known, without_known)
 
@@ -474,6 +475,15 @@ def test_a_reply_that_names_a_step_on_the_way_to_what_was_asked():
     zh = "《港湾之灯》是由民谣乐队灯笼演唱的歌曲。那一周潮水很低。\n灯笼乐队是通过 Brightwater Records 组建的。"
     zh_q = "《港湾之灯》是由一个通过什么唱片公司组建的乐队演唱的？"
     assert a_step("灯笼乐队", zh_q, zh) and not a_step("Brightwater Records", zh_q, zh)
+
+
+def test_a_step_is_asked_again_from_the_sentences_that_say_what_was_asked_of_it():
+    # Other lines say "formed" too; the one that says it of the step (the link) is the one to show.
+    context = LABEL + "\nThe regiment was formed through a royal charter.\nA choir formed through the church."
+    assert of_kind(context, LABEL_Q, "The Lanterns", 6, STEP) == ["The Lanterns were formed through Brightwater "
+                                                                  "Records."]
+    # ...and all of them when none does
+    assert len(of_kind(context, LABEL_Q, "The Glass Birds", 6, STEP)) == 3
 
 
 @pytest.mark.parametrize("second, step", [
