@@ -138,8 +138,10 @@ def bm25_retrieve(chunks: list, keywords: list, evidence: list | None = None,
         # A question about two things ("Thomaz Koch and Sébastien Lareau, have which occupation in
         # common?") is answered by two passages, each holding half its names: two chunks together may
         # hold it, by a higher share (two hold more by chance). 96 absent and 96 two-to-four-hop cases
-        # at 8k (seeds 0-11): the pairs let 83 -> 92 chains through and no more absent ones (4; at 1.2 times, 5).
-        if best < min_coverage and coverage(index, top, question, together=2) < _PAIR_COVERAGE * min_coverage:
+        # at 8k (seeds 0-11): the pairs let 83 -> 92 chains through, and no more absent ones (4; 5 at
+        # 1.2 times the share).
+        pair = _PAIR_COVERAGE * min_coverage
+        if best < min_coverage and coverage(index, top, question, together=2) < pair:
             ctx.record.note(ctx.node, f"no chunk holds enough of the question's terms (best {best:.2f} < "
                                       f"{min_coverage}): nothing relevant", question=question[:300])
             ctx.record.time("retrieve", time.perf_counter() - started)
