@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
 
-from .bm25_text import WORD, analyze, segment
+from .bm25_text import WORD, analyze, lone_content_characters, segment
 from .lang import ASKING_ZH, CJK_CHAR, CJK_RANGES, CJK_RUN, STOP_EN, STOP_ZH, ZH_QUESTION_WORD
 from .tokens import language_of
 
@@ -119,9 +119,11 @@ def terms(text: str) -> set[str]:
 
 
 def word_terms(text: str) -> set[str]:
-    """`text`'s terms less lone Chinese characters ("上", "曾"), which nearly every other sentence of a
-    Chinese book holds: sharing one is sharing no word."""
-    return {t for t in terms(text) if not CJK_CHAR.fullmatch(t)}
+    """`text`'s terms less its one-character Chinese words other than verbs and nouns: "上" of "历史上" and
+    "曾" are in nearly every other sentence of a Chinese book, and sharing one is sharing no word; "写" of
+    "谁写了..." is what "《达尔杜夫》是由莫里哀所写" shares with the question."""
+    kept = lone_content_characters(text)
+    return {t for t in terms(text) if not CJK_CHAR.fullmatch(t) or t in kept}
 
 
 def _pairs(text: str) -> set[str]:

@@ -163,6 +163,9 @@ def test_a_line_the_reader_copies_that_shares_one_chinese_character_with_the_que
     assert read_chunk(chunk, "酋长队历史上领先的冲球手曾就读哪所大学？", ctx=ctx) == {"evidence": None}
     assert read_chunk(chunk, "谁飞升上界？", ctx=ctx_with("清清净净绝尘埃，果正飞升上界。"))["evidence"]["text"] \
         == "清清净净绝尘埃，果正飞升上界。"
+    # ...but a verb of one character is a word: the second hop of a chain shares "写" with its question
+    hop = {"id": "doc0#9", "doc": "doc0", "start": 0, "end": 20, "text": "《灯塔》是由林默所写。晚上下了雨。"}
+    assert read_chunk(hop, "谁写了被称为“另一个”的那部戏？", ctx=ctx_with("林默"))["evidence"]["text"] == "《灯塔》是由林默所写。"
 
 
 def test_the_sentences_closest_to_the_question_hold_two_of_its_terms_and_are_the_best_few():
