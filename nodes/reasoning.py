@@ -134,14 +134,18 @@ def _about_something_else(sub: str, question: str, memory: list) -> bool:
 
 def _bridged(question: str, memory: list, found: list, lang: str, budget: int) -> str | None:
     """The question with what was found so far (the answers that found something, then the sentences read
-    that share a word with the question, most first, within `budget` tokens), or None if nothing was."""
+    that share words with the question, at least half as many as the one sharing most, most first, within
+    `budget` tokens), or None if nothing was."""
     facts = [str(m.get("answer", "")).strip() for m in memory if isinstance(m, dict)]
     facts = [f for f in facts if f and not is_decline(f)]
-    # Only sentences that share a word with the question: a small reader keeps lines of the book too
-    # ("清清净净绝尘埃，果正飞升上界。" for "...曾就读哪所大学？", one character in common), which would bury
-    # the found name in the question asked again.
+    # Only sentences that share words with the question, at least half as many as the one sharing most: a
+    # small reader keeps lines of the book too ("清清净净绝尘埃，果正飞升上界。" for "...曾就读哪所大学？", one
+    # character in common; "At that time Dokhtúrov had under his command" for "...all time leading
+    # rusher..."), which would bury the found name in the question asked again.
     asked = word_terms(question)
-    related = [e for e in found if isinstance(e, dict) and terms(str(e.get("text", ""))) & asked]
+    shared = [(e, len(terms(str(e.get("text", ""))) & asked)) for e in found if isinstance(e, dict)]
+    most = max((n for _, n in shared), default=0)
+    related = [e for e, n in shared if n and n * 2 >= most]
     facts += [str(e.get("text", "")).strip() for e in strongest(related, question, budget)
               if str(e.get("text", "")).strip() not in facts]
     kept = first_within(facts, budget)

@@ -780,10 +780,14 @@ def test_next_subquestion_bridges_with_the_sentences_read_after_a_useless_sub_qu
     ("Which novel is the author of The Glass Orchard best known for?", "The Glass Orchard was written by Ida Marsh.",
      "The whale rose once more and the sea was quiet."),
     ("《玻璃果园》的作者最著名的小说是哪一部？", "《玻璃果园》是艾达·马什写的。", "清清净净绝尘埃，果正飞升上界。"),
+    # one word in common ("known") where the found fact has three: a line of the book all the same
+    ("Which novel is the author of the ballad The Glass Orchard best known for?",
+     "The ballad The Glass Orchard was written by Ida Marsh.", "He was known in the village for nothing."),
 ])
 def test_next_subquestion_bridges_only_with_sentences_that_share_a_word_with_the_question(question, named, book):
     # A small reader keeps lines of the book too; asked again with them, the question buries the found name
-    # (a single Chinese character in common, "果", is no shared word).
+    # (a single Chinese character in common, "果", is no shared word; one word where the fact has three is
+    # too few).
     memory = [{"question": question, "answer": NOT_FOUND[language_of(question)]}]
     found = [{"chunk": "d#2", "doc": "d", "start": 10, "text": book},
              {"chunk": "d#4", "doc": "d", "start": 40, "text": named}]
