@@ -93,16 +93,18 @@ def segment(run: str) -> list[str]:
     return _jieba().lcut(run, HMM=False)
 
 
-def lone_content_characters(text: str) -> set[str]:
+@lru_cache(maxsize=64)
+def lone_content_characters(text: str) -> frozenset[str]:
     """The Chinese words of one character in `text` that jieba tags as a verb or a noun ("写" of "谁写了...",
-    "死" of "他死于哪一年"), not as an adverb, a locative or a pronoun ("曾", "上" of "历史上", "另")."""
+    "死" of "他死于哪一年"), not as an adverb, a locative or a pronoun ("曾", "上" of "历史上", "另"). Cached:
+    Lv2's reader asks it of the same question once per chunk, and the tagger runs under a lock."""
     if not CJK_RUN.search(text):
-        return set()
+        return frozenset()
     _jieba()
     import jieba.posseg
     with _jieba_lock:   # the tagger's tokenizer is shared
         pairs = [(p.word, p.flag) for run in CJK_RUN.findall(text) for p in jieba.posseg.cut(run, HMM=False)]
-    return {word for word, flag in pairs if len(word) == 1 and flag[:1] in ("v", "n")}
+    return frozenset(word for word, flag in pairs if len(word) == 1 and flag[:1] in ("v", "n"))
 
 
 def term_ids(texts: list[str], vocab: dict[str, int]) -> list[list[int]]:

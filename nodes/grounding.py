@@ -223,7 +223,8 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     # Only an English question marks its names (capitalised words); the Latin words left in a Chinese one
     # are the translation's leftovers ("在缅甸伯爵埃arl Mountbatten和休伯特·兰斯爵士的崇高赞助下"), which its
     # Chinese needles need not hold, while the names they do hold are not marked.
-    named = names(question) if language_of(question) == "en" else []
+    written = written_names(question)   # once: a chain may reach one of them (below)
+    named = written if language_of(question) == "en" else []
     if named and not any(name <= sentence for name in named for sentence in each):
         # The question names what it asks about, and no sentence of the context names any of it: the
         # reply is about something else ("the bicycle" for "...the same century as the Fifth Symphony
@@ -265,7 +266,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     # nationality is the male lead of the film Fishtales?", which holds one word of five. Such a chain is
     # not linked by a word of the reply: the first hop, "Billy Zane", would reach the film through itself.
     # (Not a name of two Latin letters: "EP", "DJ", "TV" name a kind of thing.)
-    titled = [name for name in written_names(question)
+    titled = [name for name in written
               if all(seen[t] <= links + 1 for t in name)
               and any(len(t) > 2 or CJK_CHAR.search(t) for t in name)]
     if titled:
