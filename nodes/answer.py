@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
+from .compare import compared
 from .grounding import (ECHO, INVENTED, LOOK_ALIKE, STEP, WEAKER_CHOICE, WRONG_KIND, a_step, asked_for,
-                        asked_kind, closest, gives_kind, invents, named_option, picked, plain, sentences,
-                        swapped, terms, unsupported, weaker_pick, with_known, without_known,
+                        asked_kind, closest, gives_kind, invents, named_option, option_texts, picked, plain,
+                        sentences, swapped, terms, unsupported, weaker_pick, with_known, without_known,
                         yes_or_no)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
@@ -70,7 +71,11 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     sentences that give a time and name the question's words or the arena.
 
     A reply that names part of one of the options a question offers ("Texas废除了鸡奸法" for "哪个法庭案件，
-    Gonzales v. Carhart还是Lawrence v. Texas，废除了鸡奸法？") is answered with that option in full.
+    Gonzales v. Carhart还是Lawrence v. Texas，废除了鸡奸法？") is answered with that option in full. A question
+    that compares its two options by a year or a count ("Who was born first, A or B?", "哪个乐队成员更多，A
+    还是B？") is settled by the context when it gives one such number for each (`compare.compared`): a
+    reply that does not pick that option (a 0.5B model picks the first one about as often as the right
+    one) gives way to the option, with the sentence that gives its number: "B (B was born in 1938)".
 
     Several questions in one (a line each, with question marks: "Answer each of these: 1. ...? 2. ...?")
     are answered and checked one by one, and the answers numbered: a small model asked three at once
@@ -130,6 +135,15 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
         ctx.record.note(ctx.node, "no answer from what was found: the lookup of the question itself answered",
                         answer=whole)
         reply = whole
+    settled = compared(question, "\n".join([format_context(found), format_context(passages)]))
+    if settled and picked(reply, question) != [settled[0]]:
+        # The question compares two options by a year or a count, and the context gives one for each: a
+        # small model picks the first name it is offered about as often as the right one, and code reads
+        # the numbers without error. The answer is the option, with the sentence that gives its number.
+        ctx.record.note(ctx.node, "the context's numbers pick the other option: answered with it",
+                        reply=reply)
+        return _SETTLED[lang].format(option=option_texts(question)[settled[0]],
+                                     sentence=settled[1].rstrip("。.").strip())
     option = None if is_decline(reply) else named_option(reply, question)
     if option:
         # A small model answers a choice with the words it kept of the option ("Texas废除了鸡奸法"): the
@@ -140,6 +154,8 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
     return reply
 
 
+# A comparison settled by its numbers (`compared`): the option, and the sentence that says why.
+_SETTLED = {"en": "{option} ({sentence})", "zh": "{option}（{sentence}）"}
 _QUESTION_MARK = re.compile(r"[?？]")
 _NUMBERING = re.compile(r"^\s*(?:\d+\s*[.)、．]|[-*•])\s*")
 

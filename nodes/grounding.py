@@ -537,6 +537,14 @@ def named_option(reply: str, question: str) -> str | None:
     return text[a:b].strip()
 
 
+def option_texts(question: str) -> list[str]:
+    """The two options a question offers, as it writes them ("the Doberman Pinscher", "Old Time Farm
+    Shepherd"), or [] when it offers none (`options`)."""
+    text = question.strip()
+    spans = _option_spans(text)
+    return [text[a:b].strip() for a, b in spans] if _option_terms(text, spans) else []
+
+
 def _option_terms(text: str, spans: tuple | None) -> list[set[str]]:
     if not spans:
         return []

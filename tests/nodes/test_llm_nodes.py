@@ -460,6 +460,24 @@ def test_an_answer_naming_part_of_one_option_is_that_option():
     assert out["answer"] == "Lawrence v. Texas" and ctx.record.model_calls == 1
 
 
+BORN = [{"id": "d#1", "text": "Orla Venn was born on 12 March 1931. The river was cold that year."},
+        {"id": "d#2", "text": "Nobody spoke at supper. Tomas Quill was born in 1948 in a mill town."}]
+
+
+@pytest.mark.parametrize("reply", ["Tomas Quill", "Tomas Quill was born first.", "The document does not say."])
+def test_a_comparison_the_context_numbers_settle_is_answered_with_the_option_they_pick(reply):
+    ctx = ctx_with(reply, "The document does not say.")
+    out = answer("Who was born first, Tomas Quill or Orla Venn?", BORN, ctx=ctx)
+    assert out["answer"] == "Orla Venn (Orla Venn was born on 12 March 1931)"
+    assert "numbers pick the other option" in ctx.record.notes[-1]["message"]
+
+
+def test_a_comparison_answered_with_the_option_the_numbers_pick_keeps_the_reply():
+    ctx = ctx_with("Orla Venn was born first.")
+    out = answer("Who was born first, Tomas Quill or Orla Venn?", BORN, ctx=ctx)
+    assert out["answer"] == "Orla Venn was born first." and ctx.record.model_calls == 1
+
+
 HALL = [{"id": "d#1", "text": "The 1910 Lakeside Chess Finals were held at Varno Hall. The river was cold."},
         {"id": "d#2", "text": "Nobody spoke at supper. The mill burned in 1890."},
         {"id": "d#3", "text": "Varno Hall opened in May 1921. A dog slept by the door."}]

@@ -1,0 +1,103 @@
+"""Comparisons a small model gets wrong: which of a question's two options its numbers pick.
+
+"Who is older, Sebastian Gutierrez or Henry Jaglom?" with "Sebastian Gutierrez is born September 10,
+1974" and "Henry David Jaglom is born January 26, 1938" in front of it: a 0.5B model names the first
+option about as often as the right one. The years decide it, and code reads them without error.
+"""
+from __future__ import annotations
+
+import re
+
+from .grounding import option_texts, options, sentences, terms
+
+# What a question compares, by the words that ask it. Time: the option whose year is smaller (born,
+# founded, released earlier) or larger; "first" and "last" only where they are not ordinals ("the first
+# woman to...": a year there says when, not which came first). Amount: the option whose count is larger
+# or smaller. The time words come first: "年纪更大" (older) holds "更大" (larger).
+_EARLIER = re.compile(r"\b(?:earlier|earliest|older|oldest|sooner|longer ago)\b|(?<!\bthe )(?<!\ba )\bfirst\b"
+                      r"|更早|最早|较早|更古老|最古老|更老|最老|年纪更大|年龄更大|年纪最大|年长|先", re.IGNORECASE)
+_LATER = re.compile(r"\b(?:later|latest|younger|youngest|more recent|most recent|newer|newest)\b"
+                    r"|(?<!\bthe )(?<!\ba )\blast\b|更晚|最晚|较晚|更年轻|最年轻|更新|最新|更近", re.IGNORECASE)
+_MORE = re.compile(r"\b(?:more|most|larger|largest|bigger|biggest|greater|greatest|higher|highest|longer|"
+                   r"longest|taller|tallest|heavier|heaviest)\b|更多|最多|较多|更大|最大|更长|最长|更高|最高",
+                   re.IGNORECASE)
+_FEWER = re.compile(r"\b(?:fewer|fewest|less|least|smaller|smallest|shorter|shortest|lower|lowest|lighter)\b"
+                    r"|更少|最少|较少|更小|最小|更短|最短|更低|最低", re.IGNORECASE)
+
+_YEAR = re.compile(r"(?<![\d,.])(1\d{3}|20\d{2})(?![\d,])")
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+# A day of a date is no count: "born September 10, 1974", "10 September 1974", "9月10日".
+_DAY = re.compile(rf"{_MONTH}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTH}|\d{{1,2}}\s*[月日号]", re.IGNORECASE)
+_COUNT = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?![\d,])|(?<![\d,.])\d+(?:\.\d+)?(?![\d,])")
+_WORDS = ("two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+          "seventeen eighteen nineteen twenty").split()
+_COUNT_WORD = re.compile(rf"\b({'|'.join(_WORDS)})\b", re.IGNORECASE)
+# A Chinese count is a numeral before a measure word ("四名成员", "三次"); "一" alone is mostly "a".
+_ZH_COUNT = re.compile(r"([零〇一二两三四五六七八九十百千万]+)(?=[名个位次张部本座种家项届首条人岁只支件场])")
+_ZH_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+_ZH_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+
+
+def compared(question: str, context: str) -> tuple[int, str] | None:
+    """Which option of the question (`options`: 0 or 1) the context's numbers pick, with the sentence that
+    gives its number; None when the question compares nothing, or the context does not give each option
+    one number of the kind compared (a year for earlier/later, a count for more/fewer), or the numbers are
+    equal.
+
+    An option's numbers are those of the sentences that name it (at least half its words) and not the
+    other option, less the numbers the question and its options write ("the 17th Street Canal"). The
+    question asks for the option with the smaller year ("Which came first", "谁先出生"), the larger one
+    ("younger", "更晚"), the larger count ("more members", "人口更多") or the smaller."""
+    offered = options(question)
+    earlier, later = bool(_EARLIER.search(question)), bool(_LATER.search(question))
+    more, fewer = bool(_MORE.search(question)), bool(_FEWER.search(question))
+    if len(offered) != 2 or (earlier and later) or (not (earlier or later) and more == fewer):
+        return None
+    kind, smaller = (_years, earlier) if earlier or later else (_counts, fewer)
+    # A number the question or an option writes is part of a name or of what is asked ("the 17th Street
+    # Canal", "in 2010"), not a value to compare.
+    written = kind(" ".join([question, *option_texts(question)]))
+    each = [(s, terms(s)) for s in sentences(context)]
+    found = []
+    for k, option in enumerate(offered):
+        other = offered[1 - k] - option
+        given = {}
+        for text, held in each:
+            if len(option & held) * 2 >= len(option) and not other & held:
+                for value in kind(text) - written:
+                    given.setdefault(value, text)
+        if len(given) != 1:
+            return None
+        found.append(next(iter(given.items())))
+    if found[0][0] == found[1][0]:
+        return None
+    k = min((0, 1), key=lambda i: found[i][0] if smaller else -found[i][0])
+    return k, found[k][1]
+
+
+def _years(sentence: str) -> set[float]:
+    return {float(y) for y in _YEAR.findall(sentence)}
+
+
+def _counts(sentence: str) -> set[float]:
+    """The counts a sentence gives: numbers that are not years or days of a date, English number words
+    from two to twenty, Chinese numerals before a measure word."""
+    plain = _YEAR.sub(" ", _DAY.sub(" ", sentence))
+    found = {float(n.replace(",", "")) for n in _COUNT.findall(plain)}
+    found |= {float(_WORDS.index(w.lower()) + 2) for w in _COUNT_WORD.findall(plain)}
+    found |= {v for n in _ZH_COUNT.findall(plain) if (v := _zh_number(n)) is not None}
+    return found
+
+
+def _zh_number(numeral: str) -> float | None:
+    """A Chinese numeral's value ("五" 5, "十二" 12, "两千" 2000), or None for what is not one number."""
+    total, digit = 0, None
+    for c in numeral:
+        if c in _ZH_DIGIT:
+            if digit is not None:
+                return None   # "三四" is "three or four"
+            digit = _ZH_DIGIT[c]
+        else:
+            total += (1 if digit is None else digit) * _ZH_UNIT[c]
+            digit = None
+    return float(total + (digit or 0))

@@ -1,0 +1,54 @@
+"""Comparisons settled by the context's numbers: which option a "which came first" or "which has more"
+question asks for, and when the numbers do not settle it."""
+from __future__ import annotations
+
+import pytest
+
+from longflow.nodes.compare import compared
+
+BORN = "Orla Venn was born on 12 March 1931. The rain kept on. Tomas Quill was born in 1948 in a mill town."
+
+
+@pytest.mark.parametrize("question, expected, name", [
+    ("Who was born first, Orla Venn or Tomas Quill?", 0, "Orla Venn"),
+    ("Who is older, Tomas Quill or Orla Venn?", 1, "Orla Venn"),
+    ("Who is younger, Orla Venn or Tomas Quill?", 1, "Tomas Quill"),
+    ("谁先出生，Orla Venn还是Tomas Quill？", 0, "Orla Venn"),
+])
+def test_years_pick_the_earlier_or_the_later_option(question, expected, name):
+    index, sentence = compared(question, BORN)
+    assert index == expected and sentence.startswith(name)
+
+
+@pytest.mark.parametrize("question, context, expected", [
+    ("Which band has more members, Gray Harbor or Lantern Choir?",
+     "Gray Harbor consists of four members. Lantern Choir has 7 members.", 1),
+    ("Which band has fewer members, Gray Harbor or Lantern Choir?",
+     "Gray Harbor consists of four members. Lantern Choir has 7 members.", 0),
+    # a day of a date is no count, and a number in the question is what is asked, not a value
+    ("As of 2016, which town had more people, Brask or Ellow?",
+     "Brask had 12,400 people on 3 May 2016. Ellow had 9,800 people in 2016.", 0),
+    ("哪个乐队成员更多，灰港乐队还是灯笼合唱团？", "灰港乐队由四名成员组成。灯笼合唱团由十二名成员组成。", 1),
+])
+def test_counts_pick_the_larger_or_the_smaller_option(question, context, expected):
+    assert compared(question, context)[0] == expected
+
+
+@pytest.mark.parametrize("question, context", [
+    # no comparison asked
+    ("Which genus is aquatic, Pellano or Verrick?", "Pellano was named in 1901. Verrick was named in 1950."),
+    # "the first" is an ordinal: the years say when, not which came first
+    ("Who was the first woman to fly solo, Orla Venn or Tomas Quill?", BORN),
+    # one option has no number, or two, or both the same
+    ("Who was born first, Orla Venn or Tomas Quill?", "Orla Venn was born in 1931. Tomas Quill was a miller."),
+    ("Who was born first, Orla Venn or Tomas Quill?",
+     "Orla Venn was born in 1931. Tomas Quill lived 1948 to 1990."),
+    ("Who was born first, Orla Venn or Tomas Quill?", "Orla Venn was born in 1931. Tomas Quill was born in 1931."),
+    # a sentence naming both options gives neither a number
+    ("Who was born first, Orla Venn or Tomas Quill?", "Orla Venn and Tomas Quill met in 1950."),
+    # a number in an option's name is not a count
+    ("Which canal is larger, the 17th Street Canal or Brem Canal?",
+     "The 17th Street Canal is the largest drainage canal. Brem Canal is a 60 mi canal."),
+])
+def test_what_the_numbers_do_not_settle(question, context):
+    assert compared(question, context) is None
