@@ -68,7 +68,10 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     model names him again and again), and declined if the second one fails the check too. So is an
     answer that gives no time where the question asks when (or no number where it asks how many): a 0.5B
     model answers "When did the arena that hosted the trials open?" with the arena, and is then shown the
-    sentences that give a time and name the question's words or the arena.
+    sentences that give a time and name the question's words or the arena. A step on the way (the first
+    hop of a two-hop question) is asked again from the sentences that say what was asked of it, and when
+    the model gives the step again, the first of them that passes the check answers: "Tartuffe was
+    written by Molière" for "Who wrote the comedy referenced in the subtitle of The Guilty Mother?".
 
     A reply that names part of one of the options a question offers ("Texas废除了鸡奸法" for "哪个法庭案件，
     Gonzales v. Carhart还是Lawrence v. Texas，废除了鸡奸法？") is answered with that option in full. A question
@@ -193,8 +196,9 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     shown, or took the wrong one of two alike), the echo with a note that it is not the answer, the pick
     with the options in the other order (a small model picks the first name it is offered); a supported
     reply that gives no time or number where the question asks for one (`gives_kind`) is asked again from
-    the sentences that give one (`of_kind`);
-    an answer the context does not hold, or holds only in a part about something else, is declined at
+    the sentences that give one (`of_kind`), and a step on the way (`a_step`) from those that say what was
+    asked of it: if that second reply fails too, the first of those sentences that passes the check is the
+    answer (`next_hop`); any other second reply that fails is declined. An answer the context does not hold, or holds only in a part about something else, is declined at
     once (the model had nothing to find, and a second ask would only make it pick some other words from
     the context)."""
     shown = format_context(evidence)
@@ -209,19 +213,30 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
         again_asked = (swapped(question) if why == WEAKER_CHOICE else _not_this(question, reply, lang)
                        if why == ECHO else with_known(question, [reply], lang) if why == STEP else None) \
             or question
-        narrowed = (of_kind(source, question, reply, focus, why) if why in (WRONG_KIND, STEP, INVENTED)
-                    else focused(evidence, question, focus)) or (evidence if again_asked != question else [])
+        by_kind = why in (WRONG_KIND, STEP, INVENTED)
+        kind = of_kind(source, question, reply, focus, why) if by_kind else []
+        narrowed = (kind if by_kind else focused(evidence, question, focus)) \
+            or (evidence if again_asked != question else [])
         if narrowed and (format_context(narrowed) != shown or again_asked != question):
             ctx.record.count("answers_asked_again")
             first, reply = reply, _ask(ctx, lang, prompt, again_asked, narrowed)
-            if is_decline(reply):
-                return reply
-            again = _judged(reply, question, source)
-            if not again and why == WEAKER_CHOICE and len(picked(reply, question)) != 1:
+            declined = is_decline(reply)
+            again = "" if declined else _judged(reply, question, source)
+            if not declined and not again and why == WEAKER_CHOICE and len(picked(reply, question)) != 1:
                 # Asked again because its pick was doubtful, a reply that names both options (or
                 # neither) has not picked: "...分别是..., 所以棉兰老岛战役更长" against the dates it quotes.
                 again = "picks neither option"
-            if not again:
+            if not declined and not again:
+                return reply
+            hop = next_hop(kind, question, source) if why == STEP else None
+            if hop:
+                # A 0.5B model asked again from "Tartuffe was written by Molière", with the step known,
+                # copies the step: the sentence that goes on from the step, and passes the check, answers.
+                ctx.record.note(ctx.node, f"the answer {first[:200]!r} is a step on the way, and asked again "
+                                          "the model found no more: answered with the sentence that goes on "
+                                          "from it", reply=reply)
+                return hop
+            if declined:
                 return reply
             why = f"{why} (asked again: {reply[:200]!r} {again})"
             reply = first
@@ -302,6 +317,14 @@ def of_kind(source: str, question: str, reply: str, k: int, why: str = WRONG_KIN
         kind = asked_kind(question)   # once: it reads the question's options, with jieba for Chinese
         found = [s for s in sentences(source) if gives_kind(s, question, kind)]
     return [found[i] for i in closest(found, f"{question}\n{reply}", k)]
+
+
+def next_hop(found: list[str], question: str, source: str) -> str | None:
+    """The first of `found` (the sentences that say what was asked of a step, `of_kind`) that, taken as the
+    reply, is an answer to the question from `source` (`_judged`): not a step itself, tied to the question
+    through the step's sentence. On NeedleBench's reasoning records with book lines around, the first hop
+    judged a step, it holds the gold answer 185 times in 215 (English), 65 in 78 (Chinese)."""
+    return next((s for s in found if not _judged(s, question, source)), None)
 
 
 def strongest(evidence: list, question: str, budget: int) -> list:
