@@ -41,9 +41,20 @@ def first_within(texts: list[str], budget: int) -> list[str]:
     return kept
 
 
+# How a question asks, in each language: a text that is mostly Latin letters and asks in Chinese is a
+# Chinese question about things with Latin names ("Mindless Self Indulgence和Tappi Tíkarrass都是什么？").
+_ASKS_ZH = re.compile(r"什么|哪|谁|吗|多少|几|何|是否|还是")
+_ASKS_EN = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+
+
 def language_of(text: str) -> str:
-    """'zh' when a fair share of the text is Chinese, else 'en'."""
+    """'zh' when a fair share of the text is Chinese, or when it holds some Chinese and asks in Chinese
+    (a Chinese question word, no English one), else 'en'."""
     if not text:
         return "en"
     cjk = len(CJK_CHAR.findall(text))
-    return "zh" if cjk and cjk * 4 >= len(re.sub(r"\s", "", text)) else "en"
+    if not cjk:
+        return "en"
+    if cjk * 4 >= len(re.sub(r"\s", "", text)):
+        return "zh"
+    return "zh" if _ASKS_ZH.search(text) and not _ASKS_EN.search(text) else "en"

@@ -28,6 +28,20 @@ def ctx_with(*replies: str, **kwargs) -> Context:
     return Context(node="n", model=FakeListChatModel(responses=list(replies)), stream=None, **kwargs)
 
 
+@pytest.mark.parametrize("text, lang", [
+    ("Who rebuilt the mill?", "en"),
+    ("谁重建了磨坊？", "zh"),
+    # mostly Latin letters, asked in Chinese: the names are Latin, the question is Chinese
+    ("Gray Harbor和Lantern Choir都是什么？", "zh"),
+    ("Gray Harbor和Lantern Choir的成员是否更多?", "zh"),
+    # an English question naming something in Chinese, and an English text quoting a Chinese word
+    ("What did the miller call 磨坊 in his letters?", "en"),
+    ("The mill, 磨坊 in the letters, burned in 1890.", "en"),
+])
+def test_the_language_a_text_is_in(text, lang):
+    assert language_of(text) == lang
+
+
 # -- parsing ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, expected", [
