@@ -65,7 +65,8 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     only repeats the question is asked again, shown only the `focus` sentences that share most words with
     the question (a 0.5B model lost in 2,000 tokens often finds the answer in 200), with a note that its
     echo is not the answer ("（答案不是“吉姆·汤林森”：问题里已经有了。）": asked "谁嫁给了吉姆·汤林森…？", a 0.5B
-    model names him again and again), and declined if the second one fails the check too. So is an
+    model names him again and again; a question that offers options is asked to answer with one of
+    them), and declined if the second one fails the check too. So is an
     answer that gives no time where the question asks when (or no number where it asks how many): a 0.5B
     model answers "When did the arena that hosted the trials open?" with the arena, and is then shown the
     sentences that give a time and name the question's words or the arena. A step on the way (the first
@@ -193,7 +194,8 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     the document that may tie it to the question). An echo of the question, an answer taken from a
     look-alike of the sentence about what was asked, or the pick of the option the context says less of,
     is asked again from the most relevant sentences (the model did not find the answer in what it was
-    shown, or took the wrong one of two alike), the echo with a note that it is not the answer, the pick
+    shown, or took the wrong one of two alike), the echo with a note that it is not the answer (or, when
+    the question offers options, to answer with one of them), the pick
     with the options in the other order (a small model picks the first name it is offered); a supported
     reply that gives no time or number where the question asks for one (`gives_kind`) is asked again from
     the sentences that give one (`of_kind`), and a step on the way (`a_step`) from those that say what was
@@ -210,9 +212,9 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
         # (with itself as a fact found: the second hop starts from it), from the sentences that hold the
         # kind, or the thing, asked for; one that makes up a name, from those closest to the question and
         # to the words of it that are written.
-        again_asked = (swapped(question) if why == WEAKER_CHOICE else _not_this(question, reply, lang)
-                       if why == ECHO else with_known(question, [reply], lang) if why == STEP else None) \
-            or question
+        again_asked = (swapped(question) if why == WEAKER_CHOICE
+                       else _one_of(question, lang) or _not_this(question, reply, lang) if why == ECHO
+                       else with_known(question, [reply], lang) if why == STEP else None) or question
         by_kind = why in (WRONG_KIND, STEP, INVENTED)
         kind = of_kind(source, question, reply, focus, why) if by_kind else []
         narrowed = (kind if by_kind else focused(evidence, question, focus)) \
@@ -251,6 +253,18 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
 _NOT_THIS = {"en": '{question} (Not "{reply}": the question says that already.)',
              "zh": "{question}（答案不是“{reply}”：问题里已经有了。）"}
 _NOT_THIS_CHARS = 60
+
+
+# What a second ask after an echo adds to a question that offers options: a 0.5B model asked "In between
+# Splash and Son of Flubber, which one was directed by Ron Howard?" answers "Ron Howard" again when told
+# that is not it, and picks when told to pick.
+_ONE_OF = {"en": "{question} (Answer with one of: {a}, {b}.)", "zh": "{question}（只回答{a}或{b}。）"}
+
+
+def _one_of(question: str, lang: str) -> str | None:
+    """The question with a note to answer with one of its options (None when it offers none)."""
+    offered = option_texts(question)
+    return _ONE_OF[lang].format(question=question, a=offered[0], b=offered[1]) if offered else None
 
 
 def _not_this(question: str, reply: str, lang: str) -> str | None:

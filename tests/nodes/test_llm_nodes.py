@@ -474,6 +474,16 @@ def test_an_answer_naming_part_of_one_option_is_that_option():
     assert out["answer"] == "Lawrence v. Texas" and ctx.record.model_calls == 1
 
 
+def test_an_echo_of_a_question_that_offers_options_is_asked_again_to_pick_one():
+    context = [{"id": "d#1", "text": "Kestrel Bay was filmed by Ada Lune. The river was cold that year."},
+               {"id": "d#2", "text": "Marrow Field was filmed by Tom Brisk. Nobody spoke at supper."}]
+    model = Recording(responses=["Ada Lune", "Kestrel Bay"])
+    ctx = Context(node="n", model=model, stream=None)
+    out = answer("Between Kestrel Bay and Marrow Field, which one was filmed by Ada Lune?", context, ctx=ctx)
+    assert out["answer"] == "Kestrel Bay" and ctx.record.model_calls == 2
+    assert "(Answer with one of: Kestrel Bay, Marrow Field.)" in model.last
+
+
 BORN = [{"id": "d#1", "text": "Orla Venn was born on 12 March 1931. The river was cold that year."},
         {"id": "d#2", "text": "Nobody spoke at supper. Tomas Quill was born in 1948 in a mill town."}]
 
