@@ -66,13 +66,13 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     the question (a 0.5B model lost in 2,000 tokens often finds the answer in 200), with a note that its
     echo is not the answer ("（答案不是“吉姆·汤林森”：问题里已经有了。）": asked "谁嫁给了吉姆·汤林森…？", a 0.5B
     model names him again and again; a question that offers options is asked to answer with one of
-    them), and declined if the second one fails the check too. So is an
-    answer that gives no time where the question asks when (or no number where it asks how many): a 0.5B
-    model answers "When did the arena that hosted the trials open?" with the arena, and is then shown the
-    sentences that give a time and name the question's words or the arena. A step on the way (the first
-    hop of a two-hop question) is asked again from the sentences that say what was asked of it, and when
-    the model gives the step again, the first of them that passes the check answers: "Tartuffe was
-    written by Molière" for "Who wrote the comedy referenced in the subtitle of The Guilty Mother?".
+    them), and declined if the second one fails the check too. So is an answer that gives no time where
+    the question asks when (or no number where it asks how many): a 0.5B model answers "When did the arena
+    that hosted the trials open?" with the arena, and is then shown the sentences that give a time and
+    name the question's words or the arena. A step on the way (the first hop of a two-hop question) is
+    asked again from the sentences that say what was asked of it, and when the model gives the step
+    again, the first of them that passes the check answers: "Tartuffe was written by Molière" for "Who
+    wrote the comedy referenced in the subtitle of The Guilty Mother?".
 
     A reply that names part of one of the options a question offers ("Texas废除了鸡奸法" for "哪个法庭案件，
     Gonzales v. Carhart还是Lawrence v. Texas，废除了鸡奸法？") is answered with that option in full. A question
@@ -160,6 +160,7 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
 
 # A comparison settled by its numbers (`compared`): the option, and the sentence that says why.
 _SETTLED = {"en": "{option} ({sentence})", "zh": "{option}（{sentence}）"}
+
 _QUESTION_MARK = re.compile(r"[?？]")
 _NUMBERING = re.compile(r"^\s*(?:\d+\s*[.)、．]|[-*•])\s*")
 
@@ -195,14 +196,14 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     look-alike of the sentence about what was asked, or the pick of the option the context says less of,
     is asked again from the most relevant sentences (the model did not find the answer in what it was
     shown, or took the wrong one of two alike), the echo with a note that it is not the answer (or, when
-    the question offers options, to answer with one of them), the pick
-    with the options in the other order (a small model picks the first name it is offered); a supported
+    the question offers options, to answer with one of them), the pick with the options in the other
+    order (a small model picks the first name it is offered); a supported
     reply that gives no time or number where the question asks for one (`gives_kind`) is asked again from
     the sentences that give one (`of_kind`), and a step on the way (`a_step`) from those that say what was
     asked of it: if that second reply fails too, the first of those sentences that passes the check is the
-    answer (`next_hop`); any other second reply that fails is declined. An answer the context does not hold, or holds only in a part about something else, is declined at
-    once (the model had nothing to find, and a second ask would only make it pick some other words from
-    the context)."""
+    answer (`next_hop`); any other second reply that fails is declined. An answer the context does not
+    hold, or holds only in a part about something else, is declined at once (the model had nothing to
+    find, and a second ask would only make it pick some other words from the context)."""
     shown = format_context(evidence)
     source = _together(shown, format_context(ties)) if ties else shown
     why = _judged(reply, question, source)

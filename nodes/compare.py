@@ -12,10 +12,12 @@ from .grounding import option_texts, options, sentences, terms
 
 # What a question compares, by the words that ask it. Time: the option whose year is smaller (born,
 # founded, released earlier) or larger; "first" and "last" only where they are not ordinals ("the first
-# woman to...": a year there says when, not which came first). Amount: the option whose count is larger
-# or smaller. The time words come first: "年纪更大" (older) holds "更大" (larger).
+# woman to...": a year there says when, not which came first), and "先" not in "祖先" (ancestor), "先生"
+# (Mr). Amount: the option whose count is larger or smaller. The time words come first: "年纪更大" (older)
+# holds "更大" (larger).
 _EARLIER = re.compile(r"\b(?:earlier|earliest|older|oldest|sooner|longer ago)\b|(?<!\bthe )(?<!\ba )\bfirst\b"
-                      r"|更早|最早|较早|更古老|最古老|更老|最老|年纪更大|年龄更大|年纪最大|年长|先", re.IGNORECASE)
+                      r"|更早|最早|较早|更古老|最古老|更老|最老|年纪更大|年龄更大|年纪最大|年长"
+                      r"|(?<!祖)先(?![生锋驱进])", re.IGNORECASE)
 _LATER = re.compile(r"\b(?:later|latest|younger|youngest|more recent|most recent|newer|newest)\b"
                     r"|(?<!\bthe )(?<!\ba )\blast\b|更晚|最晚|较晚|更年轻|最年轻|更新|最新|更近", re.IGNORECASE)
 _MORE = re.compile(r"\b(?:more|most|larger|largest|bigger|biggest|greater|greatest|higher|highest|longer|"
