@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
-from .compare import compared
+from .compare import compared, in_common
 from .grounding import (ECHO, INVENTED, LOOK_ALIKE, STEP, WEAKER_CHOICE, WRONG_KIND, a_step, asked_for,
                         asked_kind, closest, gives_kind, invents, named_option, option_texts, picked, plain,
                         sentences, swapped, terms, unsupported, weaker_pick, with_known, without_known,
@@ -79,7 +79,11 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     that compares its two options by a year or a count ("Who was born first, A or B?", "哪个乐队成员更多，A
     还是B？") is settled by the context when it gives one such number for each (`compare.compared`): a
     reply that does not pick that option (a 0.5B model picks the first one about as often as the right
-    one) gives way to the option, with the sentence that gives its number: "B (B was born in 1938)".
+    one) gives way to the option, with the sentence that gives its number: "B (B was born in 1938)". A
+    question that asks what two named things have in common ("A and B, have which occupation in
+    common?"), left without an answer (a 0.5B model echoes it), is answered with the words the context's
+    sentences about each share (`compare.in_common`): "tennis player (A is a tennis player; B is a tennis
+    player)".
 
     Several questions in one (a line each, with question marks: "Answer each of these: 1. ...? 2. ...?")
     are answered and checked one by one, and the answers numbered: a small model asked three at once
@@ -139,7 +143,15 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
         ctx.record.note(ctx.node, "no answer from what was found: the lookup of the question itself answered",
                         answer=whole)
         reply = whole
-    settled = compared(question, "\n".join([format_context(found), format_context(passages)]))
+    everything = "\n".join([format_context(found), format_context(passages)])
+    shared = in_common(question, everything) if is_decline(reply) else None
+    if shared:
+        # Asked what two named things have in common, a 0.5B model echoes the question ("Thomaz Koch and
+        # Sébastien Lareau have the same occupation in common."): the words their sentences share answer.
+        ctx.record.note(ctx.node, "no answer from the model: answered with what the sentences about the "
+                                  "two things share", shared=shared[0])
+        return _IN_COMMON[lang].format(answer=shared[0], said="; ".join(s.rstrip("。.") for s in shared[1]))
+    settled = compared(question, everything)
     if settled and picked(reply, question) != [settled[0]]:
         # The question compares two options by a year or a count, and the context gives one for each: a
         # small model picks the first name it is offered about as often as the right one, and code reads
@@ -160,6 +172,8 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
 
 # A comparison settled by its numbers (`compared`): the option, and the sentence that says why.
 _SETTLED = {"en": "{option} ({sentence})", "zh": "{option}（{sentence}）"}
+# What two things have in common (`in_common`), and the sentences that say it of each.
+_IN_COMMON = {"en": "{answer} ({said})", "zh": "{answer}（{said}）"}
 
 _QUESTION_MARK = re.compile(r"[?？]")
 _NUMBERING = re.compile(r"^\s*(?:\d+\s*[.)、．]|[-*•])\s*")

@@ -1,4 +1,5 @@
-"""Comparisons a small model gets wrong: which of a question's two options its numbers pick.
+"""Comparisons a small model gets wrong: which of a question's two options its numbers pick, and what
+two things the question names have in common.
 
 "Who is older, Sebastian Gutierrez or Henry Jaglom?" with "Sebastian Gutierrez is born September 10,
 1974" and "Henry David Jaglom is born January 26, 1938" in front of it: a 0.5B model names the first
@@ -8,7 +9,9 @@ from __future__ import annotations
 
 import re
 
-from .grounding import option_texts, options, sentences, terms
+from .bm25_text import analyze
+from .grounding import option_texts, options, sentences, terms, written_names
+from .lang import CJK_CHAR, CJK_RUN
 
 # What a question compares, by the words that ask it. Time: the option whose year is smaller (born,
 # founded, released earlier) or larger; "first" and "last" only where they are not ordinals ("the first
@@ -103,3 +106,52 @@ def _zh_number(numeral: str) -> float | None:
             total += (1 if digit is None else digit) * _ZH_UNIT[c]
             digit = None
     return float(total + (digit or 0))
+
+
+# A question that asks what two named things share ("...have which occupation in common?", "...都是什
+# 么？"), not whether they share it ("Are both...?", "...吗？").
+_SHARED = re.compile(r"\b(?:both|in common|share|shared)\b|都|共同", re.IGNORECASE)
+_ASKS_WHETHER = re.compile(r"^\W*(?:is|are|was|were|do|does|did|has|have|had)\b|吗\W*$|是否|是不是",
+                           re.IGNORECASE)
+# "一位", "一名" ("a", with a measure word) are shared by most Chinese sentences that say what someone is.
+_COUNTED = re.compile(r"[一二两三四五六七八九十几]")
+_UNIT = re.compile(r"[A-Za-zÀ-ɏ0-9][A-Za-zÀ-ɏ0-9'’-]*|" + CJK_RUN.pattern)
+
+
+def in_common(question: str, context: str) -> tuple[str, list[str]] | None:
+    """What the two things a question names have in common, by the context, with the two sentences that
+    say it: ("tennis player", ["Thomaz Koch is a tennis player", "Sébastien Lareau is a tennis player"])
+    for "Thomaz Koch and Sébastien Lareau, have which occupation in common?". None when the question does
+    not ask what two names share, or no sentence naming one (and not the other) shares a word with one
+    naming the other beyond the question's words. The answer is the stretch of the first sentence from the
+    first to the last of the words both share: a 0.5B model asked this echoes the question."""
+    names = written_names(question)
+    if not _SHARED.search(question) or _ASKS_WHETHER.search(question.strip()) or len(names) != 2:
+        return None
+    # Words, not the Chinese character pairs `terms` adds: "是一" and "一位" are shared by half the
+    # sentences of a Chinese text.
+    asked = set(analyze(question))
+    each = [(s, terms(s), set(analyze(s))) for s in sentences(context)]
+    about = [[(s, words) for s, held, words in each if name <= held and not (names[1 - k] - name) & held]
+             for k, name in enumerate(names)]
+    best = max(((len(shared), a, b, shared) for a, one in about[0] for b, other in about[1]
+                if (shared := {w for w in (one & other) - asked if not _COUNTED.match(w)})),
+               default=None, key=lambda found: found[0])
+    if best is None:
+        return None
+    _, first, second, shared = best
+    spans = [span for unit in _UNIT.finditer(first) for span in _held_spans(unit, shared)]
+    return first[min(a for a, _ in spans):max(b for _, b in spans)], [first, second]
+
+
+def _held_spans(unit: re.Match, shared: set[str]) -> list[tuple[int, int]]:
+    """Where in a sentence a word (or a run of Chinese characters) holds the shared terms."""
+    text, start = unit.group(), unit.start()
+    if not CJK_CHAR.match(text):
+        return [(start, unit.end())] if set(analyze(text)) & shared else []
+    return [(start + i, start + i + len(t)) for t in shared if CJK_CHAR.match(t)
+            for i in _positions(text, t)]
+
+
+def _positions(text: str, part: str) -> list[int]:
+    return [i for i in range(len(text) - len(part) + 1) if text.startswith(part, i)]

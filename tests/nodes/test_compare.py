@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from longflow.nodes.compare import compared
+from longflow.nodes.compare import compared, in_common
 
 BORN = "Orla Venn was born on 12 March 1931. The rain kept on. Tomas Quill was born in 1948 in a mill town."
 
@@ -52,3 +52,26 @@ def test_counts_pick_the_larger_or_the_smaller_option(question, context, expecte
 ])
 def test_what_the_numbers_do_not_settle(question, context):
     assert compared(question, context) is None
+
+
+@pytest.mark.parametrize("question, context, expected", [
+    ("Orla Venn and Tomas Quill, have which occupation in common?",
+     "Orla Venn is a harbour pilot. The rain kept on. Tomas Quill was a harbour pilot in Brask.", "harbour pilot"),
+    ("Gray Harbor和Lantern Choir都是什么？", "Gray Harbor是一支冰岛民谣乐队。雨一直下。Lantern Choir是一支英国乐队。", "乐队"),
+])
+def test_what_two_named_things_share(question, context, expected):
+    answer, said = in_common(question, context)
+    assert answer == expected and len(said) == 2
+
+
+@pytest.mark.parametrize("question, context", [
+    # whether they share it is a yes or no, not a thing to name
+    ("Are Orla Venn and Tomas Quill both harbour pilots?", "Orla Venn is a harbour pilot. Tomas Quill is a harbour pilot."),
+    # nothing shared beyond the question's words, or one of the two never named alone
+    ("Orla Venn and Tomas Quill, have which occupation in common?", "Orla Venn is a pilot. Tomas Quill is a miller."),
+    ("Orla Venn and Tomas Quill, have which occupation in common?", "Orla Venn and Tomas Quill are pilots."),
+    # "一名" is shared by every sentence that says what someone is
+    ("Orla Venn和Tomas Quill都从事什么职业？", "Orla Venn是一名飞行员。Tomas Quill是一名磨坊主。"),
+])
+def test_what_is_not_found_in_common(question, context):
+    assert in_common(question, context) is None

@@ -484,6 +484,22 @@ def test_an_echo_of_a_question_that_offers_options_is_asked_again_to_pick_one():
     assert "(Answer with one of: Kestrel Bay, Marrow Field.)" in model.last
 
 
+PILOTS = [{"id": "d#1", "text": "Orla Venn is a harbour pilot. The river was cold that year."},
+          {"id": "d#2", "text": "Nobody spoke at supper. Tomas Quill was a harbour pilot in Brask."}]
+
+
+@pytest.mark.parametrize("reply, expected", [
+    # an echo, asked again and echoed again: what the two sentences share answers
+    ("They have the same occupation in common.",
+     "harbour pilot (Orla Venn is a harbour pilot; Tomas Quill was a harbour pilot in Brask)"),
+    ("Pilots.", "Pilots."),   # an answer of the model's own is kept
+])
+def test_what_two_things_have_in_common_is_answered_when_the_model_finds_nothing(reply, expected):
+    ctx = ctx_with(reply, reply)
+    out = answer("Orla Venn and Tomas Quill, have which occupation in common?", PILOTS, ctx=ctx)
+    assert out["answer"] == expected
+
+
 BORN = [{"id": "d#1", "text": "Orla Venn was born on 12 March 1931. The river was cold that year."},
         {"id": "d#2", "text": "Nobody spoke at supper. Tomas Quill was born in 1948 in a mill town."}]
 
