@@ -150,7 +150,8 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
         # Sébastien Lareau have the same occupation in common."): the words their sentences share answer.
         ctx.record.note(ctx.node, "no answer from the model: answered with what the sentences about the "
                                   "two things share", shared=shared[0])
-        return _IN_COMMON[lang].format(answer=shared[0], said="; ".join(s.rstrip("。.") for s in shared[1]))
+        return _IN_COMMON[lang].format(answer=shared[0], first=shared[1][0].rstrip("。."),
+                                       second=shared[1][1].rstrip("。."))
     settled = compared(question, everything)
     if settled and picked(reply, question) != [settled[0]]:
         # The question compares two options by a year or a count, and the context gives one for each: a
@@ -173,7 +174,7 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
 # A comparison settled by its numbers (`compared`): the option, and the sentence that says why.
 _SETTLED = {"en": "{option} ({sentence})", "zh": "{option}（{sentence}）"}
 # What two things have in common (`in_common`), and the sentences that say it of each.
-_IN_COMMON = {"en": "{answer} ({said})", "zh": "{answer}（{said}）"}
+_IN_COMMON = {"en": "{answer} ({first}; {second})", "zh": "{answer}（{first}；{second}）"}
 
 _QUESTION_MARK = re.compile(r"[?？]")
 _NUMBERING = re.compile(r"^\s*(?:\d+\s*[.)、．]|[-*•])\s*")
