@@ -141,6 +141,8 @@ def in_common(question: str, context: str) -> tuple[str, list[str]] | None:
         return None
     _, first, second, shared = best
     spans = [span for unit in _UNIT.finditer(first) for span in _held_spans(unit, shared)]
+    if not spans:   # shared words in a script the units do not cover (Cyrillic, Greek)
+        return None
     return first[min(a for a, _ in spans):max(b for _, b in spans)], [first, second]
 
 

@@ -70,6 +70,8 @@ def test_what_two_named_things_share(question, context, expected):
     # nothing shared beyond the question's words, or one of the two never named alone
     ("Orla Venn and Tomas Quill, have which occupation in common?", "Orla Venn is a pilot. Tomas Quill is a miller."),
     ("Orla Venn and Tomas Quill, have which occupation in common?", "Orla Venn and Tomas Quill are pilots."),
+    # a shared word in a script the answer's span is not cut from
+    ("Orla Venn and Tomas Quill, have which word in common?", "Orla Venn is Ελλην. Tomas Quill is Ελλην."),
     # "一名" is shared by every sentence that says what someone is
     ("Orla Venn和Tomas Quill都从事什么职业？", "Orla Venn是一名飞行员。Tomas Quill是一名磨坊主。"),
 ])
