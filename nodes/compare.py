@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .bm25_text import analyze
-from .grounding import option_texts, options, sentences, terms, written_names
+from .grounding import asks_whether, option_texts, options, sentence_terms, written_names
 from .lang import CJK_CHAR, CJK_RUN
 
 # What a question compares, by the words that ask it. Time: the option whose year is smaller (born,
@@ -62,7 +62,7 @@ def compared(question: str, context: str) -> tuple[int, str] | None:
     # A number the question or an option writes is part of a name or of what is asked ("the 17th Street
     # Canal", "in 2010"), not a value to compare.
     written = kind(" ".join([question, *option_texts(question)]))
-    each = [(s, terms(s)) for s in sentences(context)]
+    each = list(zip(*sentence_terms(context)))
     found = []
     for k, option in enumerate(offered):
         other = offered[1 - k] - option
@@ -109,10 +109,8 @@ def _zh_number(numeral: str) -> float | None:
 
 
 # A question that asks what two named things share ("...have which occupation in common?", "...都是什
-# 么？"), not whether they share it ("Are both...?", "...吗？").
+# 么？"), not whether they share it ("Are both...?", "...吗？": `asks_whether`).
 _SHARED = re.compile(r"\b(?:both|in common|share|shared)\b|都|共同", re.IGNORECASE)
-_ASKS_WHETHER = re.compile(r"^\W*(?:is|are|was|were|do|does|did|has|have|had)\b|吗\W*$|是否|是不是",
-                           re.IGNORECASE)
 # "一位", "一名" ("a", with a measure word) are shared by most Chinese sentences that say what someone is.
 _COUNTED = re.compile(r"[一二两三四五六七八九十几]")
 _UNIT = re.compile(r"[A-Za-zÀ-ɏ0-9][A-Za-zÀ-ɏ0-9'’-]*|" + CJK_RUN.pattern)
@@ -126,12 +124,12 @@ def in_common(question: str, context: str) -> tuple[str, list[str]] | None:
     naming the other beyond the question's words. The answer is the stretch of the first sentence from the
     first to the last of the words both share: a 0.5B model asked this echoes the question."""
     names = written_names(question)
-    if not _SHARED.search(question) or _ASKS_WHETHER.search(question.strip()) or len(names) != 2:
+    if not _SHARED.search(question) or asks_whether(question) or len(names) != 2:
         return None
     # Words, not the Chinese character pairs `terms` adds: "是一" and "一位" are shared by half the
     # sentences of a Chinese text.
     asked = set(analyze(question))
-    each = [(s, terms(s), set(analyze(s))) for s in sentences(context)]
+    each = [(s, held, set(analyze(s))) for s, held in zip(*sentence_terms(context))]
     about = [[(s, words) for s, held, words in each if name <= held and not (names[1 - k] - name) & held]
              for k, name in enumerate(names)]
     best = max(((len(shared), a, b, shared) for a, one in about[0] for b, other in about[1]

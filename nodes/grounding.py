@@ -13,7 +13,8 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from .bm25_text import WORD, analyze, lone_content_characters, segment
-from .lang import ASKING_ZH, CJK_CHAR, CJK_RANGES, CJK_RUN, STOP_EN, STOP_ZH, ZH_QUESTION_WORD
+from .lang import (ASKING_ZH, CJK_CHAR, CJK_RANGES, CJK_RUN, EN_QUESTION_WORD, STOP_EN, STOP_ZH,
+                   ZH_QUESTION_WORD)
 from .tokens import language_of
 
 # A sentence ends after 。！？； at once, and after .!?; (and a closing quote or bracket) where a blank
@@ -37,8 +38,7 @@ _YES_NO = re.compile(r"^\W*(yes|no|是的?|不是|不|否|对|不对|没有)(\W|
 # not answer "..., in an opinion by which Associate Justice...?": its other words are judged.
 _ASKS_YES_NO = re.compile(r"^\W*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall|"
                           r"may|might|must)\b|吗\W*$|是否|是不是|有没有|能否|可否", re.IGNORECASE)
-_QUESTION_WORD = re.compile(r"\b(?:what|which|who|whom|whose|where|when|why|how)\b|什么|哪|谁|何|多少",
-                            re.IGNORECASE)
+_QUESTION_WORD = re.compile(rf"{EN_QUESTION_WORD.pattern}|什么|哪|谁|何|多少", re.IGNORECASE)
 # The words that offer two options ("A or B", "A还是B"), in both patterns below.
 _OR = r"\bor\b|还是|或者|或是"
 _CHOICE = re.compile(rf"{_OR}|\bwhether\b|哪一个", re.IGNORECASE)
@@ -299,8 +299,13 @@ def _spelled(n: int) -> tuple[str, ...]:
 def yes_or_no(reply: str, question: str) -> bool:
     """Whether `reply` answers yes or no ("Yes, both airports are in the United States", "没有。") to a
     question that asks for one: whatever else it says is not the answer, and is not judged."""
-    return bool(_YES_NO.match(reply)) and bool(_ASKS_YES_NO.search(question.strip())
-                                               or not _QUESTION_WORD.search(question))
+    return bool(_YES_NO.match(reply)) and (asks_whether(question) or not _QUESTION_WORD.search(question))
+
+
+def asks_whether(question: str) -> bool:
+    """Whether the question asks for a yes or no by its form: it starts with its verb ("Was...?"), or asks
+    "吗", "是否"."""
+    return bool(_ASKS_YES_NO.search(question.strip()))
 
 
 def _named_beyond(reply: str, question: str, context: str, most: int = 3) -> set[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import re
 
-from .lang import CJK_CHAR
+from .lang import CJK_CHAR, EN_QUESTION_WORD
 
 
 @functools.lru_cache(maxsize=1)
@@ -44,7 +44,6 @@ def first_within(texts: list[str], budget: int) -> list[str]:
 # How a question asks, in each language: a text that is mostly Latin letters and asks in Chinese is a
 # Chinese question about things with Latin names ("Mindless Self Indulgence和Tappi Tíkarrass都是什么？").
 _ASKS_ZH = re.compile(r"什么|哪|谁|吗|多少|几|何|是否|还是")
-_ASKS_EN = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
 
 
 def language_of(text: str) -> str:
@@ -57,4 +56,4 @@ def language_of(text: str) -> str:
         return "en"
     if cjk * 4 >= len(re.sub(r"\s", "", text)):
         return "zh"
-    return "zh" if _ASKS_ZH.search(text) and not _ASKS_EN.search(text) else "en"
+    return "zh" if _ASKS_ZH.search(text) and not EN_QUESTION_WORD.search(text) else "en"
