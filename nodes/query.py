@@ -14,7 +14,10 @@ from .parsing import string_list
 from .templates import fill
 from .tokens import language_of, truncate_to_tokens
 
-_QUESTION_WORD = re.compile(f"[{CJK_RANGES}]+|[A-Za-z0-9][A-Za-z0-9'\\-]*")
+# A CJK run, or a word of any other letters and digits: "Sébastien" and "Molière" whole (an ASCII class
+# cut them into "S" + "bastien", terms no chunk holds, which the relevance gate weighed as missing).
+_LETTER = f"[^\\W_{CJK_RANGES}]"
+_QUESTION_WORD = re.compile(f"[{CJK_RANGES}]+|{_LETTER}(?:{_LETTER}|['\\-])*")
 
 
 @node(outputs={"information": "list[str]", "instructions": "list[str]", "language": "str"}, uses_model=True,

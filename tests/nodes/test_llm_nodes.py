@@ -113,6 +113,7 @@ def test_keywords_input_is_capped():
 def test_content_words_drop_stop_words():
     assert content_words("What is the name of the ship's captain? 船长叫什么") == ["name", "ship's", "captain",
                                                                                   "船长叫什么"]
+    assert content_words("Sébastien Lareau和Molière's play") == ["Sébastien", "Lareau", "Molière's", "play"]
 
 
 # -- read_chunk -------------------------------------------------------------------------------------

@@ -249,3 +249,13 @@ def test_a_question_about_two_things_is_covered_by_two_chunks_together(ctx):
     alone = [one for one in chunks if "Mireille" not in one["text"]]
     assert bm25_retrieve(alone, [question], question=question, budget_tokens=300, min_coverage=0.3,
                          ctx=ctx)["context"] == []
+
+
+def test_names_with_accented_letters_are_whole_terms_of_the_question(ctx):
+    # "Sébastien" cut at its "é" gave "S" and "bastien", a term no chunk holds, which weighed most.
+    chunks = two_needles("journey_to_the_west_excerpt.txt", "Jérôme Lefèvre是一名钢琴调音师。",
+                         "Renée Østergård是一名钢琴调音师。")
+    question = "Jérôme Lefèvre和Renée Østergård有哪一项共同的职业？"
+    out = bm25_retrieve(chunks, [question], question=question, budget_tokens=300, min_coverage=0.3, ctx=ctx)
+    held = " ".join(one["text"] for one in out["context"])
+    assert "Jérôme Lefèvre" in held and "Renée Østergård" in held
