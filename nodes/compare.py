@@ -1,5 +1,5 @@
-"""Comparisons a small model gets wrong: which of a question's two options its numbers pick, and what
-two things the question names have in common.
+"""Comparisons a small model gets wrong: which of a question's two options its numbers pick, what two
+things the question names have in common, and whether they are the same in some respect.
 
 "Who is older, Sebastian Gutierrez or Henry Jaglom?" with "Sebastian Gutierrez is born September 10,
 1974" and "Henry David Jaglom is born January 26, 1938" in front of it: a 0.5B model names the first
@@ -123,25 +123,75 @@ def in_common(question: str, context: str) -> tuple[str, list[str]] | None:
     not ask what two names share, or no sentence naming one (and not the other) shares a word with one
     naming the other beyond the question's words. The answer is the stretch of the first sentence from the
     first to the last of the words both share: a 0.5B model asked this echoes the question."""
-    names = written_names(question)
-    if not _SHARED.search(question) or asks_whether(question) or len(names) != 2:
+    if not _SHARED.search(question) or asks_whether(question):
         return None
-    # Words, not the Chinese character pairs `terms` adds: "是一" and "一位" are shared by half the
-    # sentences of a Chinese text.
-    asked = set(analyze(question))
-    each = [(s, held, set(analyze(s))) for s, held in zip(*sentence_terms(context))]
-    about = [[(s, words) for s, held, words in each if name <= held and not (names[1 - k] - name) & held]
-             for k, name in enumerate(names)]
-    best = max(((len(shared), a, b, shared) for a, one in about[0] for b, other in about[1]
-                if (shared := {w for w in (one & other) - asked if not _COUNTED.match(w)})),
-               default=None, key=lambda found: found[0])
-    if best is None:
+    about = _about(question, context)
+    if about is None:
         return None
-    _, first, second, shared = best
+    first, second, shared = _best_pair(question, about)
+    if not shared:
+        return None
     spans = [span for unit in _UNIT.finditer(first) for span in _held_spans(unit, shared)]
     if not spans:   # shared words in a script the units do not cover (Cyrillic, Greek)
         return None
     return first[min(a for a, _ in spans):max(b for _, b in spans)], [first, second]
+
+
+# A question that asks whether two things are the same in some respect ("Do A and B play in the same
+# band?", "A和B是否位于同一个州？").
+_SAME = re.compile(r"\bsame\b|相同|同一|同国", re.IGNORECASE)
+
+
+def alike(question: str, context: str) -> tuple[bool, list[str]] | None:
+    """Whether the two things a question names are the same in what it asks ("Are Clarence Brown and
+    Peter Glenville of the same nationality?"), with a sentence about each: they are when a sentence naming
+    one shares a word beyond the question's with a sentence naming the other ("San Diego International
+    Airport is in California", "McCarran International Airport is in Nevada": not). Asked for the same
+    year or decade, the years of the sentences about each decide ("a 2012 documentary film", "a 2007
+    documentary film": not, though "film" is shared). None when the question does not ask so of two names,
+    or the context has no sentence about one of them (with a year, when it asks for one). A 0.5B model
+    answers yes to nearly every such question."""
+    if not (_SAME.search(question) and asks_whether(question)):
+        return None
+    about = _about(question, context)
+    if about is None:
+        return None
+    span = 10 if _SAME_DECADE.search(question) else 1 if _SAME_YEAR.search(question) else 0
+    if span:
+        dated = [[(s, {y // span for y in _years(s)}) for s, _ in one if _years(s)] for one in about]
+        if not all(dated):
+            return None
+        when = [set().union(*(years for _, years in one)) for one in dated]
+        return bool(when[0] & when[1]), [dated[0][0][0], dated[1][0][0]]
+    first, second, shared = _best_pair(question, about)
+    return bool(shared), [first, second]
+
+
+_SAME_YEAR = re.compile(r"\bsame year\b|同一年|同年", re.IGNORECASE)
+_SAME_DECADE = re.compile(r"\bsame decade\b|同一个?十年|同一年代", re.IGNORECASE)
+
+
+def _about(question: str, context: str) -> list[list[tuple[str, set[str]]]] | None:
+    """For a question naming two things: the context's sentences naming each (and not the other), with
+    their words; None when the question does not name two things or the context has no sentence about
+    one of them."""
+    names = written_names(question)
+    if len(names) != 2:
+        return None
+    each = [(s, held, set(analyze(s))) for s, held in zip(*sentence_terms(context))]
+    about = [[(s, words) for s, held, words in each if name <= held and not (names[1 - k] - name) & held]
+             for k, name in enumerate(names)]
+    return about if all(about) else None
+
+
+def _best_pair(question: str, about: list[list[tuple[str, set[str]]]]) -> tuple[str, str, set[str]]:
+    """The sentence about the first thing and the one about the second that share the most words beyond
+    the question's, and those words. Words, not the Chinese character pairs `terms` adds: "是一" and "一位"
+    are shared by half the sentences of a Chinese text."""
+    asked = set(analyze(question))
+    pairs = [(a, b, {w for w in (one & other) - asked if not _COUNTED.match(w)})
+             for a, one in about[0] for b, other in about[1]]
+    return max(pairs, key=lambda pair: len(pair[2]))
 
 
 def _held_spans(unit: re.Match, shared: set[str]) -> list[tuple[int, int]]:

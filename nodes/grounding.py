@@ -302,6 +302,16 @@ def yes_or_no(reply: str, question: str) -> bool:
     return bool(_YES_NO.match(reply)) and (asks_whether(question) or not _QUESTION_WORD.search(question))
 
 
+def says_yes(reply: str) -> bool | None:
+    """True for a reply that opens with a yes ("Yes, ...", "是的"), False for one that opens with a no ("No.",
+    "不是", "没有。"), None for any other."""
+    found = _YES_NO.match(reply)
+    return None if found is None else found.group(1).lower() not in _NO_WORDS
+
+
+_NO_WORDS = frozenset({"no", "不是", "不", "否", "不对", "没有"})
+
+
 def asks_whether(question: str) -> bool:
     """Whether the question asks for a yes or no by its form: it starts with its verb ("Was...?"), or asks
     "吗", "是否"."""

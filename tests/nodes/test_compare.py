@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from longflow.nodes.compare import compared, in_common
+from longflow.nodes.compare import alike, compared, in_common
 
 BORN = "Orla Venn was born on 12 March 1931. The rain kept on. Tomas Quill was born in 1948 in a mill town."
 
@@ -77,3 +77,33 @@ def test_what_two_named_things_share(question, context, expected):
 ])
 def test_what_is_not_found_in_common(question, context):
     assert in_common(question, context) is None
+
+
+MILL_TOWN = "Orla Venn was born in a mill town in 1931. Tomas Quill was born in a mill town in 1948."
+PORTS = ("Orla Venn is a harbour pilot at Brask. The river was cold. Tomas Quill is a miller at Brask. "
+         "Ida Marsh is a weaver at Sorrel.")
+
+
+@pytest.mark.parametrize("question, context, expected", [
+    ("Do Orla Venn and Tomas Quill work in the same town?", PORTS, True),     # "Brask" of both
+    ("Do Tomas Quill and Ida Marsh work in the same town?", PORTS, False),    # nothing of both
+    # the years decide a year, though "mill town" is shared: 1931 and 1948; 1931 and 1938 for a decade
+    ("Were Orla Venn and Tomas Quill born in the same year?", MILL_TOWN, False),
+    ("Were Orla Venn and Tomas Quill born in the same decade?", MILL_TOWN.replace("1948", "1938"), True),
+    ("Orla Venn和Tomas Quill是同一年出生的吗？", "Orla Venn生于1931年。Tomas Quill生于1931年。", True),
+    # a sentence that names both says nothing of either alone
+    ("Tomas Quill和Ida Marsh是否在同一个城镇工作？",
+     "Tomas Quill是布拉斯克的磨坊主。Tomas Quill和Ida Marsh都在布拉斯克。Ida Marsh是索雷尔的织工。", False),
+])
+def test_whether_two_things_are_the_same_is_read_from_the_sentences_about_each(question, context, expected):
+    same, said = alike(question, context)
+    assert same is expected and len(said) == 2
+
+
+@pytest.mark.parametrize("question", [
+    "Are Orla Venn and Tomas Quill both harbour pilots?",                # not asked whether the same
+    "Which town do Orla Venn and Tomas Quill have in common?",           # asks what, not whether
+    "Do Orla Venn and Edda Lorn work in the same town?",                 # no sentence about Edda Lorn
+])
+def test_whether_the_same_is_not_decided(question):
+    assert alike(question, PORTS) is None

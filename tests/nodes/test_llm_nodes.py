@@ -501,6 +501,23 @@ def test_what_two_things_have_in_common_is_answered_when_the_model_finds_nothing
     assert out["answer"] == expected
 
 
+MILLS = [{"id": "d#1", "text": "Orla Venn is a harbour pilot at Brask. The river was cold that year."},
+         {"id": "d#2", "text": "Nobody spoke at supper. Tomas Quill is a miller at Sorrel."}]
+
+
+@pytest.mark.parametrize("reply, expected", [
+    # a 0.5B model says yes to nearly every such question: what the sentences about each share decides
+    ("Yes, they do.", "No (Orla Venn is a harbour pilot at Brask; Tomas Quill is a miller at Sorrel)"),
+    ("The document does not say.",
+     "No (Orla Venn is a harbour pilot at Brask; Tomas Quill is a miller at Sorrel)"),
+    ("No.", "No."),   # a reply that says what the sentences say is kept
+])
+def test_whether_two_things_are_the_same_is_answered_by_the_sentences_about_each(reply, expected):
+    ctx = ctx_with(reply, reply)
+    out = answer("Do Orla Venn and Tomas Quill work in the same town?", MILLS, ctx=ctx)
+    assert out["answer"] == expected
+
+
 BORN = [{"id": "d#1", "text": "Orla Venn was born on 12 March 1931. The river was cold that year."},
         {"id": "d#2", "text": "Nobody spoke at supper. Tomas Quill was born in 1948 in a mill town."}]
 
