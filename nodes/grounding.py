@@ -648,7 +648,22 @@ def written_names(question: str) -> list[set[str]]:
     which has no capitals, its Latin words, transliterations joined by "·" and titles in 《》."""
     if language_of(question) == "en":
         return names(question)
-    return [found for match in _ZH_NAME.finditer(question) if (found := terms(match.group()))]
+    return [found for match in _ZH_NAME.finditer(question) for name in _one_name_each(match.group())
+            if (found := terms(name))]
+
+
+def _one_name_each(written: str) -> list[str]:
+    """A transliteration runs on into the Chinese around it, which has no spaces ("约翰·科利尔和马丁·艾米斯是
+    同国籍吗" is one match): it is cut at the characters that join or follow names and are not in them
+    ("和", "是", "的"...), into the parts that hold a "·". Latin words and titles are whole already."""
+    if not _JOINED.search(written) or written.startswith("《"):
+        return [written]
+    return [part for part in _NOT_IN_NAMES.split(written) if _JOINED.search(part)]
+
+
+_JOINED = re.compile(r"[·•]")
+# Characters that join names or start what is said of them, and are not used to spell foreign names.
+_NOT_IN_NAMES = re.compile(r"[和与及跟同是的在吗呢都有于为被把从由对向也曾不没否或还这那哪谁么几个位名一两将以等]")
 
 
 def names(question: str) -> list[set[str]]:

@@ -6,7 +6,8 @@ import pytest
 from longflow.nodes.answer import of_kind
 from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, STEP, WEAKER_CHOICE, a_step,
                                       asked_for, asked_kind, gives_kind, held, invents, named_option, names,
-                                      options, sentences, swapped, unsupported, with_known, without_known)
+                                      options, says_yes, sentences, swapped, terms, unsupported, with_known,
+                                      without_known, written_names)
 
 CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. Her brother kept the accounts."
            "\n\nA golden apple lay on the kitchen table of the farm.\n安娜在1820年重建了磨坊。")
@@ -514,3 +515,21 @@ def test_facts_added_to_a_question_asked_with_some_join_them_in_one_bracket():
     once = with_known("Who rebuilt the mill?", ["Anna owned it"], "en")
     assert with_known(once, ["Peter"], "en") == "Who rebuilt the mill? (Known: Anna owned it; Peter)"
     assert without_known(with_known(once, ["Peter"], "en")) == ("Who rebuilt the mill?", "Anna owned it; Peter")
+
+
+@pytest.mark.parametrize("question, expected", [
+    # two transliterations joined by "和" and run on into the question: one match, cut into two names
+    ("伊沃·布伦和玛尔塔·福斯是同国籍吗？", ["伊沃·布伦", "玛尔塔·福斯"]),
+    ("伊沃·布伦的乐队和《灯笼》有什么关系？", ["伊沃·布伦", "《灯笼》"]),
+    ("Marta Voss和伊达·布林克都是什么人？", ["Marta Voss", "伊达·布林克"]),
+])
+def test_the_names_a_chinese_question_writes_are_each_one_name(question, expected):
+    assert written_names(question) == [terms(name) for name in expected]
+
+
+@pytest.mark.parametrize("reply, expected", [
+    ("Yes, both are.", True), ("是的", True), ("是", True), ("No.", False), ("不是。", False), ("没有", False),
+    ("否", False), ("Nobody knows.", None), ("The document does not say.", None), ("文档中没有提到。", None),
+])
+def test_a_reply_says_yes_or_no_by_its_first_word(reply, expected):
+    assert says_yes(reply) is expected
