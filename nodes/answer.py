@@ -83,10 +83,10 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     question that asks what two named things have in common ("A and B, have which occupation in
     common?"), left without an answer (a 0.5B model echoes it), is answered with the words the context's
     sentences about each share (`compare.in_common`): "tennis player (A is a tennis player; B is a tennis
-    player)". A question that asks whether two named things are the same in some respect ("Are A and B of
-    the same nationality?") is answered by whether the sentences about each share a word beyond the
-    question's, or, for a year or a decade, their years (`compare.alike`), unless the reply says so: "No
-    (A is an American film director; B is an English film and stage actor)".
+    player)". A question that asks whether two named things are alike ("Are A and B of the same
+    nationality?", "Are A and B both directors?") is answered from the sentences about each when they
+    tell (`compare.alike`), unless the reply says so: "No (A is an American film director; B is an English
+    film and stage actor)".
 
     Several questions in one (a line each, with question marks: "Answer each of these: 1. ...? 2. ...?")
     are answered and checked one by one, and the answers numbered: a small model asked three at once
@@ -164,14 +164,14 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
                         reply=reply)
         return _SETTLED[lang].format(option=option_texts(question)[settled[0]],
                                      sentence=settled[1].rstrip("。.").strip())
-    same = alike(question, everything)
-    if same and says_yes(reply) is not same[0]:
-        # Asked whether two things are the same in some respect, a 0.5B model says yes to nearly every
-        # one; whether the sentences about each share a word beyond the question's is right far more often.
-        ctx.record.note(ctx.node, "the sentences about the two things answer whether they are the same",
+    told = alike(question, everything)   # (yes or no, the sentence about each)
+    if told and says_yes(reply) is not told[0]:
+        # Asked whether two things are alike, a 0.5B model says yes to nearly every one; what the
+        # sentences about each say is right far more often.
+        ctx.record.note(ctx.node, "the sentences about the two things answer whether they are alike",
                         reply=reply)
-        return _ALIKE[lang][same[0]].format(first=same[1][0].rstrip("。.").strip(),
-                                            second=same[1][1].rstrip("。.").strip())
+        yes, (first, second) = told
+        return _ALIKE[lang][yes].format(first=first.rstrip("。.").strip(), second=second.rstrip("。.").strip())
     option = None if is_decline(reply) else named_option(reply, question)
     if option:
         # A small model answers a choice with the words it kept of the option ("Texas废除了鸡奸法"): the
@@ -186,7 +186,7 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
 _SETTLED = {"en": "{option} ({sentence})", "zh": "{option}（{sentence}）"}
 # What two things have in common (`in_common`), and the sentences that say it of each.
 _IN_COMMON = {"en": "{answer} ({first}; {second})", "zh": "{answer}（{first}；{second}）"}
-# Whether two things are the same (`alike`), and the sentence about each.
+# Whether two things are alike (`alike`), and the sentence about each.
 _ALIKE = {"en": {True: "Yes ({first}; {second})", False: "No ({first}; {second})"},
           "zh": {True: "是的（{first}；{second}）", False: "不是（{first}；{second}）"}}
 

@@ -143,19 +143,25 @@ _SAME = re.compile(r"\bsame\b|相同|同一|同国", re.IGNORECASE)
 
 
 def alike(question: str, context: str) -> tuple[bool, list[str]] | None:
-    """Whether the two things a question names are the same in what it asks ("Are Clarence Brown and
-    Peter Glenville of the same nationality?"), with a sentence about each: they are when a sentence naming
-    one shares a word beyond the question's with a sentence naming the other ("San Diego International
-    Airport is in California", "McCarran International Airport is in Nevada": not). Asked for the same
-    year or decade, the years of the sentences about each decide ("a 2012 documentary film", "a 2007
-    documentary film": not, though "film" is shared). None when the question does not ask so of two names,
-    or the context has no sentence about one of them (with a year, when it asks for one). A 0.5B model
-    answers yes to nearly every such question."""
-    if not (_SAME.search(question) and asks_whether(question)):
+    """Whether the two things a question names are alike in what it asks, by the context, with a sentence
+    about each; None when the question does not ask so of two names, the context has no sentence about one
+    of them, or the sentences do not tell. A 0.5B model answers yes to nearly every such question.
+
+    - "Are Clarence Brown and Peter Glenville of the same nationality?": they are when a sentence about one
+      shares a word beyond the question's with a sentence about the other ("San Diego International Airport
+      is in California", "McCarran International Airport is in Nevada": not). Asked for the same year or
+      decade, their years decide ("a 2012 documentary film", "a 2007 documentary film": not, though "film"
+      is shared).
+    - "Are Jennifer Lynch and Martin Scorsese both directors?": yes when the sentences about both hold a
+      word the question says of them ("director") and none holds one the other lacks; no when one holds
+      such a word and the other none ("Mishima is Japanese", "Bolaño is Chilean" for "...是智利人吗?")."""
+    if not asks_whether(question) or not (_SAME.search(question) or _BOTH.search(question)):
         return None
     about = _about(question, context)
     if about is None:
         return None
+    if not _SAME.search(question):
+        return _both(question, about)
     span = 10 if _SAME_DECADE.search(question) else 1 if _SAME_YEAR.search(question) else 0
     if span:
         dated = [[(s, {y // span for y in _years(s)}) for s, _ in one if _years(s)] for one in about]
@@ -167,6 +173,19 @@ def alike(question: str, context: str) -> tuple[bool, list[str]] | None:
     return bool(shared), [first, second]
 
 
+def _both(question: str, about: list[list[tuple[str, set[str]]]]) -> tuple[bool, list[str]] | None:
+    """Whether what a question says of two things holds of both, by the question's own words the sentences
+    about each hold; None when neither holds any, or each holds one the other lacks."""
+    said = set(analyze(question)) - set().union(*written_names(question))
+    best = [max(one, key=lambda sentence: len(sentence[1] & said)) for one in about]
+    held = [set().union(*(words for _, words in one)) & said for one in about]
+    both, either = held[0] & held[1], held[0] ^ held[1]
+    if bool(both) == bool(either):
+        return None
+    return bool(both), [best[0][0], best[1][0]]
+
+
+_BOTH = re.compile(r"\bboth\b|都", re.IGNORECASE)
 _SAME_YEAR = re.compile(r"\bsame year\b|同一年|同年", re.IGNORECASE)
 _SAME_DECADE = re.compile(r"\bsame decade\b|同一个?十年|同一年代", re.IGNORECASE)
 

@@ -87,6 +87,10 @@ PORTS = ("Orla Venn is a harbour pilot at Brask. The river was cold. Tomas Quill
 @pytest.mark.parametrize("question, context, expected", [
     ("Do Orla Venn and Tomas Quill work in the same town?", PORTS, True),     # "Brask" of both
     ("Do Tomas Quill and Ida Marsh work in the same town?", PORTS, False),    # nothing of both
+    # what the question says of both: held by the sentences about both, or about one only
+    ("Are Tomas Quill and Ida Marsh both millers?", PORTS.replace("weaver", "miller"), True),
+    ("Are Orla Venn and Tomas Quill both harbour pilots?", PORTS, False),
+    ("Orla Venn和Tomas Quill都是领航员吗？", "Orla Venn是一名领航员。Tomas Quill是一名磨坊主。", False),
     # the years decide a year, though "mill town" is shared: 1931 and 1948; 1931 and 1938 for a decade
     ("Were Orla Venn and Tomas Quill born in the same year?", MILL_TOWN, False),
     ("Were Orla Venn and Tomas Quill born in the same decade?", MILL_TOWN.replace("1948", "1938"), True),
@@ -101,7 +105,8 @@ def test_whether_two_things_are_the_same_is_read_from_the_sentences_about_each(q
 
 
 @pytest.mark.parametrize("question", [
-    "Are Orla Venn and Tomas Quill both harbour pilots?",                # not asked whether the same
+    "Are Orla Venn and Tomas Quill both from Brask?",                    # three names, not two
+    "Are Orla Venn and Ida Marsh both at work?",                         # neither sentence says "work"
     "Which town do Orla Venn and Tomas Quill have in common?",           # asks what, not whether
     "Do Orla Venn and Edda Lorn work in the same town?",                 # no sentence about Edda Lorn
 ])
