@@ -138,8 +138,11 @@ def in_common(question: str, context: str) -> tuple[str, list[str]] | None:
 
 
 # A question that asks whether two things are the same in some respect ("Do A and B play in the same
-# band?", "A和B是否位于同一个州？").
+# band?", "A和B是否位于同一个州？"), in a year or a decade; or whether both are something.
 _SAME = re.compile(r"\bsame\b|相同|同一|同国", re.IGNORECASE)
+_SAME_YEAR = re.compile(r"\bsame year\b|同一年|同年", re.IGNORECASE)
+_SAME_DECADE = re.compile(r"\bsame decade\b|同一个?十年|同一年代", re.IGNORECASE)
+_BOTH = re.compile(r"\bboth\b|都", re.IGNORECASE)
 
 
 def alike(question: str, context: str) -> tuple[bool, list[str]] | None:
@@ -183,11 +186,6 @@ def _both(question: str, about: list[list[tuple[str, set[str]]]]) -> tuple[bool,
     if bool(both) == bool(either):
         return None
     return bool(both), [best[0][0], best[1][0]]
-
-
-_BOTH = re.compile(r"\bboth\b|都", re.IGNORECASE)
-_SAME_YEAR = re.compile(r"\bsame year\b|同一年|同年", re.IGNORECASE)
-_SAME_DECADE = re.compile(r"\bsame decade\b|同一个?十年|同一年代", re.IGNORECASE)
 
 
 def _about(question: str, context: str) -> list[list[tuple[str, set[str]]]] | None:
