@@ -518,6 +518,14 @@ def test_whether_two_things_are_the_same_is_answered_by_the_sentences_about_each
     assert out["answer"] == expected
 
 
+def test_whether_two_things_are_alike_is_read_from_the_document_not_from_lv3s_memory():
+    # Lv3's memory holds the model's own answers: quoted back, the answer would read "No (A: ...)".
+    memory = [{"question": "Where does Orla Venn work?", "answer": "Orla Venn works on the river."}]
+    out = answer("Do Orla Venn and Tomas Quill work in the same town?", memory + MILLS,
+                 ctx=ctx_with("Yes, they do."))
+    assert out["answer"] == "No (Orla Venn is a harbour pilot at Brask; Tomas Quill is a miller at Sorrel)"
+
+
 BORN = [{"id": "d#1", "text": "Orla Venn was born on 12 March 1931. The river was cold that year."},
         {"id": "d#2", "text": "Nobody spoke at supper. Tomas Quill was born in 1948 in a mill town."}]
 
