@@ -164,11 +164,14 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
                         reply=reply)
         return _SETTLED[lang].format(option=option_texts(question)[settled[0]],
                                      sentence=settled[1].rstrip("。.").strip())
-    # Whether two things are alike is read from the document's sentences, not from Lv3's memory: its
-    # answers are the model's words, and one quoted back reads "不是（A: 不是（…）…）".
+    # Whether two things are alike is read from the document's sentences where they tell, and from Lv3's
+    # memory only where they do not (its final step may have nothing else): a looked-up answer quoted
+    # back reads "不是（A: 不是（…）…）".
     documented = "\n".join([format_context(found),
                             format_context([p for p in passages if not _looked_up(p)])])
-    told = alike(question, documented)   # (yes or no, the sentence about each)
+    # The question without what Lv3 found for it ("...?（已知：...）"), whose names are not the two asked of.
+    plainly = without_known(question)[0]
+    told = alike(plainly, documented) or alike(plainly, everything)   # (yes or no, a sentence on each)
     if told and says_yes(reply) is not told[0]:
         # Asked whether two things are alike, a 0.5B model says yes to nearly every one; what the
         # sentences about each say is right far more often.

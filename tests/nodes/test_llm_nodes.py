@@ -518,12 +518,23 @@ def test_whether_two_things_are_the_same_is_answered_by_the_sentences_about_each
     assert out["answer"] == expected
 
 
-def test_whether_two_things_are_alike_is_read_from_the_document_not_from_lv3s_memory():
+@pytest.mark.parametrize("question", [
+    "Do Orla Venn and Tomas Quill work in the same town?",
+    # asked again by Lv3 with what it found, whose names are not the two asked of
+    "Do Orla Venn and Tomas Quill work in the same town? (Known: Ida Marsh said Orla Venn works at Brask.)",
+])
+def test_whether_two_things_are_alike_is_read_from_the_document_before_lv3s_memory(question):
     # Lv3's memory holds the model's own answers: quoted back, the answer would read "No (A: ...)".
     memory = [{"question": "Where does Orla Venn work?", "answer": "Orla Venn works on the river."}]
-    out = answer("Do Orla Venn and Tomas Quill work in the same town?", memory + MILLS,
-                 ctx=ctx_with("Yes, they do."))
+    out = answer(question, memory + MILLS, ctx=ctx_with("Yes, they do."))
     assert out["answer"] == "No (Orla Venn is a harbour pilot at Brask; Tomas Quill is a miller at Sorrel)"
+
+
+def test_whether_two_things_are_alike_is_read_from_lv3s_memory_when_it_is_all_there_is():
+    memory = [{"question": "Where does Orla Venn work?", "answer": "Orla Venn works at Brask."},
+              {"question": "Where does Tomas Quill work?", "answer": "Tomas Quill works at Sorrel."}]
+    out = answer("Do Orla Venn and Tomas Quill work in the same town?", memory, ctx=ctx_with("Yes."))
+    assert out["answer"].startswith("No (")
 
 
 BORN = [{"id": "d#1", "text": "Orla Venn was born on 12 March 1931. The river was cold that year."},
