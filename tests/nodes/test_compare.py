@@ -99,7 +99,7 @@ PORTS = ("Orla Venn is a harbour pilot at Brask. The river was cold. Tomas Quill
     ("Tomas Quill和Ida Marsh是否在同一个城镇工作？",
      "Tomas Quill是布拉斯克的磨坊主。Tomas Quill和Ida Marsh都在布拉斯克。Ida Marsh是索雷尔的织工。", False),
 ])
-def test_whether_two_things_are_the_same_is_read_from_the_sentences_about_each(question, context, expected):
+def test_whether_two_things_are_alike_is_read_from_the_sentences_about_each(question, context, expected):
     same, said = alike(question, context)
     assert same is expected and len(said) == 2
 
@@ -110,5 +110,5 @@ def test_whether_two_things_are_the_same_is_read_from_the_sentences_about_each(q
     "Which town do Orla Venn and Tomas Quill have in common?",           # asks what, not whether
     "Do Orla Venn and Edda Lorn work in the same town?",                 # no sentence about Edda Lorn
 ])
-def test_whether_the_same_is_not_decided(question):
+def test_whether_two_things_are_alike_is_left_to_the_model(question):
     assert alike(question, PORTS) is None
