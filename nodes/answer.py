@@ -146,7 +146,8 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
         ctx.record.note(ctx.node, "no answer from what was found: the lookup of the question itself answered",
                         answer=whole)
         reply = whole
-    everything = "\n".join([format_context(found), format_context(passages)])
+    found_text = format_context(found)
+    everything = "\n".join([found_text, format_context(passages)])
     shared = in_common(question, everything) if is_decline(reply) else None
     if shared:
         # Asked what two named things have in common, a 0.5B model echoes the question ("Thomaz Koch and
@@ -167,11 +168,13 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
     # Whether two things are alike is read from the document's sentences where they tell, and from Lv3's
     # memory only where they do not (its final step may have nothing else): a looked-up answer quoted
     # back reads "不是（A: 不是（…）…）".
-    documented = "\n".join([format_context(found),
-                            format_context([p for p in passages if not _looked_up(p)])])
+    documented = [p for p in passages if not _looked_up(p)]
     # The question without what Lv3 found for it ("...?（已知：...）"), whose names are not the two asked of.
     plainly = without_known(question)[0]
-    told = alike(plainly, documented) or alike(plainly, everything)   # (yes or no, a sentence on each)
+    # (yes or no, a sentence about each), or None
+    told = alike(plainly, "\n".join([found_text, format_context(documented)]))
+    if told is None and len(documented) < len(passages):
+        told = alike(plainly, everything)
     if told and says_yes(reply) is not told[0]:
         # Asked whether two things are alike, a 0.5B model says yes to nearly every one; what the
         # sentences about each say is right far more often.

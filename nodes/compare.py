@@ -158,12 +158,13 @@ def alike(question: str, context: str) -> tuple[bool, list[str]] | None:
     - "Are Jennifer Lynch and Martin Scorsese both directors?": yes when the sentences about both hold a
       word the question says of them ("director") and none holds one the other lacks; no when one holds
       such a word and the other none ("Mishima is Japanese", "Bolaño is Chilean" for "...是智利人吗?")."""
-    if not asks_whether(question) or not (_SAME.search(question) or _BOTH.search(question)):
+    same = _SAME.search(question)
+    if not asks_whether(question) or not (same or _BOTH.search(question)):
         return None
     about = _about(question, context)
     if about is None:
         return None
-    if not _SAME.search(question):
+    if not same:
         return _both(question, about)
     span = 10 if _SAME_DECADE.search(question) else 1 if _SAME_YEAR.search(question) else 0
     if span:

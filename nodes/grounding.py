@@ -32,7 +32,10 @@ STEP = "names a step on the way to what was asked, not the answer"
 INVENTED = "names something the context never writes"
 # A yes/no reply adds no word of its own, and is an answer all the same; so is a pick between the
 # alternatives a question offers.
-_YES_NO = re.compile(r"^\W*(yes|no|是的?|不是|不|否|对|不对|没有)(\W|$)", re.IGNORECASE)
+_YES_WORDS = frozenset({"yes", "是的", "是", "对"})
+_NO_WORDS = frozenset({"no", "不是", "不", "否", "不对", "没有"})
+_YES_OR_NO = "|".join(sorted(_YES_WORDS | _NO_WORDS, key=lambda word: (-len(word), word)))   # longest first
+_YES_NO = re.compile(rf"^\W*({_YES_OR_NO})(\W|$)", re.IGNORECASE)
 # ...but only to a question that can be answered so: one that starts with its verb ("Was...?"), or asks
 # "吗", "是否"; or that holds no question word. "Yes, Hawaii v. Office of Hawaiian Affairs was a case..." does
 # not answer "..., in an opinion by which Associate Justice...?": its other words are judged.
@@ -307,9 +310,6 @@ def says_yes(reply: str) -> bool | None:
     "不是", "没有。"), None for any other."""
     found = _YES_NO.match(reply)
     return None if found is None else found.group(1).lower() not in _NO_WORDS
-
-
-_NO_WORDS = frozenset({"no", "不是", "不", "否", "不对", "没有"})
 
 
 def asks_whether(question: str) -> bool:

@@ -68,8 +68,8 @@ ASKING_ZH = frozenset("哪 哪个 谁 如何 多少 几 请 问 有 中 里".spl
 
 QUESTION_STOP = STOP_EN | STOP_ZH | ASKING_EN | ASKING_ZH
 
-# Chinese question words, which jieba leaves inside longer words ("哪家", "哪一年"; "几" is also "a few"): no
-# text that answers holds one, and a reply that still does has not answered.
 # The English question words, in a question of either language.
 EN_QUESTION_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+# Chinese question words, which jieba leaves inside longer words ("哪家", "哪一年"; "几" is also "a few"): no
+# text that answers holds one, and a reply that still does has not answered.
 ZH_QUESTION_WORD = re.compile(r"什么|哪|谁|何时|何地|何处|多少")
