@@ -146,9 +146,14 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
         ctx.record.note(ctx.node, "no answer from what was found: the lookup of the question itself answered",
                         answer=whole)
         reply = whole
-    found_text = format_context(found)
-    everything = "\n".join([found_text, format_context(passages)])
-    shared = in_common(question, everything) if is_decline(reply) else None
+    # Code decides three kinds of question a small model gets wrong, each from the sentences about the
+    # things it names: what two things share, which option a comparison's numbers pick, whether two things
+    # are alike. Each reads the question without what Lv3 found for it ("...? (Known: ...)"), whose names
+    # are not the ones asked of, and the document's sentences first, Lv3's memory only where they do not
+    # tell (its final step may have nothing else): a looked-up answer quoted back reads "不是（A: 不是（…）…）".
+    plainly = without_known(question)[0]
+    told = _told_by_sentences(plainly, found, passages)
+    shared = told(in_common) if is_decline(reply) else None
     if shared:
         # Asked what two named things have in common, a 0.5B model echoes the question ("Thomaz Koch and
         # Sébastien Lareau have the same occupation in common."): the words their sentences share answer.
@@ -156,33 +161,24 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
                                   "two things share", shared=shared[0])
         return _IN_COMMON[lang].format(answer=shared[0], first=shared[1][0].rstrip("。."),
                                        second=shared[1][1].rstrip("。."))
-    settled = compared(question, everything)
-    if settled and picked(reply, question) != [settled[0]]:
+    settled = told(compared)
+    if settled and picked(reply, plainly) != [settled[0]]:
         # The question compares two options by a year or a count, and the context gives one for each: a
         # small model picks the first name it is offered about as often as the right one, and code reads
         # the numbers without error. The answer is the option, with the sentence that gives its number.
         ctx.record.note(ctx.node, "the context's numbers pick the other option: answered with it",
                         reply=reply)
-        return _SETTLED[lang].format(option=option_texts(question)[settled[0]],
+        return _SETTLED[lang].format(option=option_texts(plainly)[settled[0]],
                                      sentence=settled[1].rstrip("。.").strip())
-    # Whether two things are alike is read from the document's sentences where they tell, and from Lv3's
-    # memory only where they do not (its final step may have nothing else): a looked-up answer quoted
-    # back reads "不是（A: 不是（…）…）".
-    documented = [p for p in passages if not _looked_up(p)]
-    # The question without what Lv3 found for it ("...?（已知：...）"), whose names are not the two asked of.
-    plainly = without_known(question)[0]
-    # (yes or no, a sentence about each), or None
-    told = alike(plainly, "\n".join([found_text, format_context(documented)]))
-    if told is None and len(documented) < len(passages):
-        told = alike(plainly, everything)
-    if told and says_yes(reply) is not told[0]:
+    alikeness = told(alike)  # (yes or no, a sentence about each), or None
+    if alikeness and says_yes(reply) is not alikeness[0]:
         # Asked whether two things are alike, a 0.5B model says yes to nearly every one; what the
         # sentences about each say is right far more often.
         ctx.record.note(ctx.node, "the sentences about the two things answer whether they are alike",
                         reply=reply)
-        yes, (first, second) = told
+        yes, (first, second) = alikeness
         return _ALIKE[lang][yes].format(first=first.rstrip("。.").strip(), second=second.rstrip("。.").strip())
-    option = None if is_decline(reply) else named_option(reply, question)
+    option = None if is_decline(reply) else named_option(reply, plainly)
     if option:
         # A small model answers a choice with the words it kept of the option ("Texas废除了鸡奸法"): the
         # answer is the option, as the question names it.
@@ -190,6 +186,20 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
                         reply=reply)
         reply = option
     return reply
+
+
+def _told_by_sentences(question: str, found: list, passages: list):
+    """`decide(question, text)` (`in_common`, `compared`, `alike`) read from the reader's sentences and the
+    document's passages, and from Lv3's memory too only when those do not tell."""
+    found_text = format_context(found)
+    documented = [p for p in passages if not _looked_up(p)]
+    in_document = "\n".join([found_text, format_context(documented)])
+    everything = "\n".join([found_text, format_context(passages)])
+
+    def told(decide):
+        return decide(question, in_document) or (
+            decide(question, everything) if len(documented) < len(passages) else None)
+    return told
 
 
 # A comparison settled by its numbers (`compared`): the option, and the sentence that says why.

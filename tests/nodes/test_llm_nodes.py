@@ -555,6 +555,24 @@ def test_a_comparison_answered_with_the_option_the_numbers_pick_keeps_the_reply(
     assert out["answer"] == "Orla Venn was born first." and ctx.record.model_calls == 1
 
 
+# Lv3 asks the question again with what it found, and holds its own answers in memory: each code decision
+# reads the question without the found part, whose names are not the ones asked of, and the document first.
+_KNOWN_ORLA = " (Known: Ida Marsh said Orla Venn was a pilot.)"
+_ORLA_MEMORY = [{"question": "What was Orla Venn?", "answer": "Orla Venn was a pilot born in 1960."}]
+
+
+@pytest.mark.parametrize("question, document, reply, expected", [
+    ("Who was born first, Tomas Quill or Orla Venn?", BORN, "Tomas Quill",
+     "Orla Venn (Orla Venn was born on 12 March 1931)"),
+    ("Orla Venn and Tomas Quill, have which occupation in common?", PILOTS, "The document does not say.",
+     "harbour pilot (Orla Venn is a harbour pilot; Tomas Quill was a harbour pilot in Brask)"),
+])
+def test_a_question_asked_again_with_what_lv3_found_is_still_settled_by_the_document(question, document,
+                                                                                      reply, expected):
+    out = answer(question + _KNOWN_ORLA, _ORLA_MEMORY + document, ctx=ctx_with(reply, reply))
+    assert out["answer"] == expected
+
+
 HALL = [{"id": "d#1", "text": "The 1910 Lakeside Chess Finals were held at Varno Hall. The river was cold."},
         {"id": "d#2", "text": "Nobody spoke at supper. The mill burned in 1890."},
         {"id": "d#3", "text": "Varno Hall opened in May 1921. A dog slept by the door."}]
