@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 
 from .bm25_text import analyze
-from .grounding import asks_whether, option_texts, options, sentence_terms, written_names
+from .grounding import asks_whether, option_texts, options, sentence_terms, terms, written_names
 from .lang import CJK_CHAR, CJK_RUN
+from .tokens import language_of
 
 # What a question compares, by the words that ask it. Time: the option whose year is smaller (born,
 # founded, released earlier) or larger; "first" and "last" only where they are not ordinals ("the first
@@ -180,7 +181,7 @@ def alike(question: str, context: str) -> tuple[bool, list[str]] | None:
 def _both(question: str, about: list[list[tuple[str, set[str]]]]) -> tuple[bool, list[str]] | None:
     """Whether what a question says of two things holds of both, by the question's own words the sentences
     about each hold; None when neither holds any, or each holds one the other lacks."""
-    said = set(analyze(question)) - set().union(*written_names(question))
+    said = set(analyze(question)) - set().union(*two_names(question))
     best = [max(one, key=lambda sentence: len(sentence[1] & said)) for one in about]
     held = [set().union(*(words for _, words in one)) & said for one in about]
     both, either = held[0] & held[1], held[0] ^ held[1]
@@ -193,13 +194,30 @@ def _about(question: str, context: str) -> list[list[tuple[str, set[str]]]] | No
     """For a question naming two things: the context's sentences naming each (and not the other), with
     their words; None when the question does not name two things or the context has no sentence about
     one of them."""
-    names = written_names(question)
+    names = two_names(question)
     if len(names) != 2:
         return None
     each = [(s, held, set(analyze(s))) for s, held in zip(*sentence_terms(context))]
     about = [[(s, words) for s, held, words in each if name <= held and not (names[1 - k] - name) & held]
              for k, name in enumerate(names)]
     return about if all(about) else None
+
+
+def two_names(question: str) -> list[set[str]]:
+    """The terms of each name the question marks (`written_names`); in a Chinese question that marks
+    fewer or more than two, the two things it opens with, joined by "和" or "与" ("圣地亚哥国际机场和麦卡伦国际
+    机场是否位于同一个州？"): Chinese names of places, firms and drinks carry no mark."""
+    names = written_names(question)
+    if len(names) == 2 or language_of(question) == "en":
+        return names
+    pair = _ZH_PAIR.match(question.strip())
+    return [terms(name) for name in pair.groups()] if pair else names
+
+
+# "A和B都...", "A与B是否...", "A和B，是...吗": two things of at least two characters each, up to where what is
+# asked of them starts.
+_ZH_PAIR = re.compile(r"([^和与，,？?]{2,}?)\s*[和与]\s*([^和与，,？?]{2,}?)\s*(?:这两|两者|二者|都|均|是否|是|曾|来自|"
+                      r"位于|属于|有|在|，|,)")
 
 
 def _best_pair(question: str, about: list[list[tuple[str, set[str]]]]) -> tuple[str, str, set[str]]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from longflow.nodes.compare import alike, compared, in_common
+from longflow.nodes.compare import alike, compared, in_common, two_names
+from longflow.nodes.grounding import terms
 
 BORN = "Orla Venn was born on 12 March 1931. The rain kept on. Tomas Quill was born in 1948 in a mill town."
 
@@ -102,6 +103,36 @@ PORTS = ("Orla Venn is a harbour pilot at Brask. The river was cold. Tomas Quill
 def test_whether_two_things_are_alike_is_read_from_the_sentences_about_each(question, context, expected):
     same, said = alike(question, context)
     assert same is expected and len(said) == 2
+
+
+# Chinese names of places and firms carry no mark: the two things a question opens with are its names.
+AIRPORTS = "灰港机场位于北河州。雨一直下。白湾机场位于南湖州。黑松机场位于北河州，在白湾。"
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("灰港机场和白湾机场是否位于同一个州？", False),
+    ("灰港机场与黑松机场是否位于同一个州？", True),
+    ("灰港机场和白湾机场都是军用机场吗？", False),
+    ("灰港机场和黑松机场，都是军用机场吗？", True),
+])
+def test_two_chinese_names_without_marks_are_the_two_things_asked_of(question, expected):
+    same, said = alike(question, AIRPORTS + "灰港机场是军用机场。黑松机场也是军用机场。白湾机场是民用机场。")
+    assert same is expected and said[0].startswith("灰港机场")
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("灰港机场和白湾机场是否位于同一个州？", ["灰港机场", "白湾机场"]),
+    ("奥拉·文恩和白湾机场，是智利的吗？", ["奥拉·文恩", "白湾机场"]),    # one marked, one not
+    ("Orla Venn和Tomas Quill都是领航员吗？", ["Orla Venn", "Tomas Quill"]),   # marked: as written
+    ("谁在灰港机场工作？", []),                                              # no two things joined
+])
+def test_the_two_names_of_a_chinese_question(question, expected):
+    assert two_names(question) == [terms(name) for name in expected]
+
+
+def test_what_two_chinese_names_without_marks_share():
+    answer, _ = in_common("灰港机场和黑松机场都位于哪里？", AIRPORTS)
+    assert answer == "北河州"
 
 
 @pytest.mark.parametrize("question", [
