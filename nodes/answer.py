@@ -190,16 +190,28 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
 
 def _told_by_sentences(question: str, found: list, passages: list):
     """`decide(question, text)` (`in_common`, `compared`, `alike`) read from the reader's sentences and the
-    document's passages, and from Lv3's memory too only when those do not tell."""
-    found_text = format_context(found)
+    document's passages, and from what Lv3's lookups answered too only when those do not tell."""
     documented = [p for p in passages if not _looked_up(p)]
-    in_document = "\n".join([found_text, format_context(documented)])
-    everything = "\n".join([found_text, format_context(passages)])
+    in_document = "\n".join([format_context(found), format_context(documented)])
+    # Lv3's memory as what its lookups stated: its questions are the model's words, and an answer made by
+    # code gives its sentences rather than a quote of a quote ("不是（A: 不是（…）…）").
+    stated = "\n".join(_stated(str(p["answer"])) for p in passages if _looked_up(p))
 
     def told(decide):
         return decide(question, in_document) or (
-            decide(question, everything) if len(documented) < len(passages) else None)
+            decide(question, f"{in_document}\n{stated}") if stated else None)
     return told
+
+
+def _stated(answer: str) -> str:
+    """An answer made by code ("No (A is a pilot; B is a miller)", `_ALIKE`, `_IN_COMMON`, `_SETTLED`) as
+    its sentences, one a line; any other answer as it is."""
+    made = _MADE_BY_CODE.match(answer.strip())
+    return "\n".join([made.group(1), *re.split(r"\s*[;；]\s*", made.group(2))]) if made else answer
+
+
+# "head (sentence; sentence)": the form of every answer made by code from two sentences.
+_MADE_BY_CODE = re.compile(r"^(.*?)\s*[(（](.+?[;；].+)[)）]$", re.DOTALL)
 
 
 # A comparison settled by its numbers (`compared`): the option, and the sentence that says why.

@@ -537,6 +537,13 @@ def test_whether_two_things_are_alike_is_read_from_lv3s_memory_when_it_is_all_th
     assert out["answer"].startswith("No (")
 
 
+def test_an_answer_made_by_code_in_lv3s_memory_is_read_as_its_sentences_not_quoted():
+    said = "Orla Venn is a harbour pilot at Brask; Tomas Quill is a miller at Sorrel"
+    memory = [{"question": "Do Orla Venn and Tomas Quill work in the same town?", "answer": f"No ({said})"}]
+    out = answer("Do Orla Venn and Tomas Quill work in the same town?", memory, ctx=ctx_with("Yes."))
+    assert out["answer"] == f"No ({said})"
+
+
 BORN = [{"id": "d#1", "text": "Orla Venn was born on 12 March 1931. The river was cold that year."},
         {"id": "d#2", "text": "Nobody spoke at supper. Tomas Quill was born in 1948 in a mill town."}]
 
