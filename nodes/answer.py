@@ -149,8 +149,8 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
     # Code decides three kinds of question a small model gets wrong, each from the sentences about the
     # things it names: what two things share, which option a comparison's numbers pick, whether two things
     # are alike. Each reads the question without what Lv3 found for it ("...? (Known: ...)"), whose names
-    # are not the ones asked of, and the document's sentences first, Lv3's memory only where they do not
-    # tell (its final step may have nothing else): a looked-up answer quoted back reads "不是（A: 不是（…）…）".
+    # are not the ones asked of, and the document's sentences first, what Lv3's lookups stated only where
+    # those do not tell (its final step may have nothing else).
     plainly = without_known(question)[0]
     told = _told_by_sentences(plainly, found, passages)
     shared = told(in_common) if is_decline(reply) else None
