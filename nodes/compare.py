@@ -110,8 +110,8 @@ def _zh_number(numeral: str) -> float | None:
 
 
 # A question that asks what two named things share ("...have which occupation in common?", "...都是什
-# 么？"), not whether they share it ("Are both...?", "...吗？": `asks_whether`).
-_SHARED = re.compile(r"\b(?:both|in common|share|shared)\b|都|共同", re.IGNORECASE)
+# 么？", "这两个乐队演奏什么类型的音乐？"), not whether they share it ("Are both...?", "...吗？": `asks_whether`).
+_SHARED = re.compile(r"\b(?:both|in common|share|shared)\b|都|共同|这两|两者|二者", re.IGNORECASE)
 # "一位", "一名" ("a", with a measure word) are shared by most Chinese sentences that say what someone is.
 _COUNTED = re.compile(r"[一二两三四五六七八九十几]")
 _UNIT = re.compile(r"[A-Za-zÀ-ɏ0-9][A-Za-zÀ-ɏ0-9'’-]*|" + CJK_RUN.pattern)

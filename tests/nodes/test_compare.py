@@ -59,6 +59,8 @@ def test_what_the_numbers_do_not_settle(question, context):
     ("Orla Venn and Tomas Quill, have which occupation in common?",
      "Orla Venn is a harbour pilot. The rain kept on. Tomas Quill was a harbour pilot in Brask.", "harbour pilot"),
     ("Gray Harbor和Lantern Choir都是什么？", "Gray Harbor是一支冰岛民谣乐队。雨一直下。Lantern Choir是一支英国乐队。", "乐队"),
+    ("Gray Harbor和Lantern Choir这两个乐队演奏什么音乐？",
+     "Gray Harbor是一支民谣摇滚乐队。雨一直下。Lantern Choir演奏民谣摇滚。", "民谣摇滚"),
 ])
 def test_what_two_named_things_share(question, context, expected):
     answer, said = in_common(question, context)
