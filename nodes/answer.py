@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
+from .cloze import in_its_place
 from .compare import alike, compared, in_common
 from .grounding import (ECHO, INVENTED, LOOK_ALIKE, STEP, WEAKER_CHOICE, WRONG_KIND, a_step, asked_for,
                         asked_kind, closest, gives_kind, invents, named_option, option_texts, picked, plain,
@@ -218,6 +219,8 @@ _MADE_BY_CODE = re.compile(r"^(.*?)\s*[(（](.+?[;；].+)[)）]$", re.DOTALL)
 _SETTLED = {"en": "{option} ({sentence})", "zh": "{option}（{sentence}）"}
 # What two things have in common (`in_common`), and the sentences that say it of each.
 _IN_COMMON = {"en": "{answer} ({first}; {second})", "zh": "{answer}（{first}；{second}）"}
+# What the sentence that fits around a Chinese question word has in its place (`cloze.in_its_place`).
+_PLACED = "{answer}（{sentence}）"
 # Whether two things are alike (`alike`), and the sentence about each.
 _ALIKE = {"en": {True: "Yes ({first}; {second})", False: "No ({first}; {second})"},
           "zh": {True: "是的（{first}；{second}）", False: "不是（{first}；{second}）"}}
@@ -300,6 +303,14 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
                                           "the model found no more: answered with the sentence that goes on "
                                           "from it", reply=reply)
                 return hop
+            placed = in_its_place(without_known(question)[0], source) if why == ECHO else None
+            if placed and not _judged(placed[0], question, source):
+                # A 0.5B model asked a Chinese question echoes a value of it ("美国" for "...美国驻哪个国家的大
+                # 使？") twice; the sentence that fits around the question word has the answer in its place.
+                ctx.record.note(ctx.node, f"the answer {first[:200]!r} repeats the question, and asked again the "
+                                          "model found no more: answered with what the sentence that fits around "
+                                          "the question word has in its place", reply=reply)
+                return _PLACED.format(answer=placed[0], sentence=placed[1].rstrip("。.").strip())
             if declined:
                 return reply
             why = f"{why} (asked again: {reply[:200]!r} {again})"
