@@ -58,8 +58,9 @@ def _placed(question: str, context: str) -> tuple[int, set[tuple[str, str]]]:
 
 
 # What an answer does not hold outside a title's 《》: a verb, preposition or particle of what is said of
-# it ("尼亚加拉县是", "主持了", "安大略磨坊位于", "《守望先锋》中"), or a numeral and measure word ("一支", "一个奖项").
-_SAYS = re.compile(r"[是了在为被把于以的]|中$|^[一两几][个位支所名家部座种条本首件场张]")
+# it ("尼亚加拉县是", "主持了", "安大略磨坊位于", "《守望先锋》中"), a numeral and measure word ("一支", "一个奖项"),
+# or a word that points back ("那座城市").
+_SAYS = re.compile(r"[是了在为被把于以的]|中$|^[一两几][个位支所名家部座种条本首件场张]|^[这那该此其]")
 _TITLE = re.compile(r"《[^》]*》")
 
 

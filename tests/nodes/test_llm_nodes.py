@@ -286,6 +286,15 @@ def test_an_echo_is_asked_again_with_a_note_that_it_is_not_the_answer():
     assert answer("Who rebuilt the mill?", MILL, ctx=ctx)["answer"] == "The document does not say."
 
 
+def test_a_chinese_echo_given_twice_is_answered_by_the_sentence_that_fits_around_the_question_word():
+    context = [{"id": "d#1", "text": "托马斯·奎尔生于磨坊镇。河水很冷。"},
+               {"id": "d#2", "text": "奥拉·文恩被任命为下一任驻布拉斯克的领事。"}]
+    ctx = ctx_with("奥拉·文恩", "奥拉·文恩")
+    out = answer("奥拉·文恩被任命为下一任驻哪个城市的领事？", context, ctx=ctx)
+    assert out["answer"] == "布拉斯克（奥拉·文恩被任命为下一任驻布拉斯克的领事）"
+    assert ctx.record.model_calls == 2
+
+
 def test_answer_declines_when_the_second_ask_fails_too():
     ctx = ctx_with("The mill was rebuilt.", "Johann Braun.")
     assert answer("Who rebuilt the mill?", MILL, ctx=ctx)["answer"] == "The document does not say."
