@@ -41,7 +41,10 @@ def split_query(question: str, *, prompt: str = "", ctx: Context) -> dict:
     # only what the question itself says.
     asked = terms(question)
     kept = [i for i in information if held(i, asked) >= 0.9]
-    obeyed = [i for i in instructions if held(i, asked) >= 0.6]
+    # ...and takes a question's options ("Peter Tscherkassky", "Abel Ferrara") for instructions, which the
+    # answer is then rewritten to obey ("Peter Tscherkassky ... is older than Abel Ferrara"): an instruction
+    # says how to answer.
+    obeyed = [i for i in instructions if held(i, asked) >= 0.6 and _HOW_TO_ANSWER.search(i)]
     if len(kept) < len(information) or len(obeyed) < len(instructions):
         ctx.record.fallback(ctx.node, "parts of the reply are not in the question: dropped",
                             information=[i for i in information if i not in kept],
@@ -57,6 +60,16 @@ def split_query(question: str, *, prompt: str = "", ctx: Context) -> dict:
                                       "question", information=kept)
         kept = [question]
     return {"information": kept, "instructions": obeyed, "language": lang}
+
+
+# The words of an instruction on how to answer: its verb, the language, the form or the length asked for.
+_HOW_TO_ANSWER = re.compile(
+    r"\b(?:answer|answers|reply|respond|response|write|give|list|format|begin|start|end|keep|include|"
+    r"translate|say|state|express|limit|use|only|sentences?|words?|paragraphs?|bullets?|table|json|yaml|"
+    r"markdown|language|english|french|german|spanish|italian|portuguese|russian|chinese|japanese|korean|"
+    r"uppercase|lowercase|capitals?|brief|briefly|short|concise|detailed|numbered|please|prefix|quote)\b|"
+    r"回答|回复|答|请|用|格式|以|开头|结尾|列出|写|给出|翻译|只|不要|必须|字|句|语|简短|简洁|详细",
+    re.IGNORECASE)
 
 
 @node(outputs={"keywords": "list[str]"}, uses_model=True,

@@ -2,6 +2,8 @@
 and how they fall back when a small model's reply is unusable."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, FakeMessagesListChatModel
 from langchain_core.messages import AIMessage
@@ -856,6 +858,19 @@ def test_split_query_keeps_only_what_the_question_says():
     out = split_query(question, ctx=ctx)
     assert out["information"] == [question] and out["instructions"] == ["Answer in French"]
     assert "not in the question" in ctx.record.fallbacks[0]["reason"]
+
+
+@pytest.mark.parametrize("question, instructions, kept", [
+    # a question's options are not instructions: obeyed, they rewrite the answer ("A ... is older than B")
+    ("Who is older, Orla Venn or Tomas Quill?", ["Orla Venn", "Tomas Quill"], []),
+    ("奥拉·文恩和托马斯·奎尔谁更年长？", ["奥拉·文恩", "托马斯·奎尔"], []),
+    ("Who is older, Orla Venn or Tomas Quill? Reply in one word.", ["Orla Venn", "Reply in one word"],
+     ["Reply in one word"]),
+    ("奥拉·文恩是谁？请以“答案：”开头回答。", ["奥拉·文恩", "请以“答案：”开头回答"], ["请以“答案：”开头回答"]),
+])
+def test_split_query_keeps_only_instructions_on_how_to_answer(question, instructions, kept):
+    ctx = ctx_with(json.dumps({"information": [question], "instruction": instructions}, ensure_ascii=False))
+    assert split_query(question, ctx=ctx)["instructions"] == kept
 
 
 @pytest.mark.parametrize("question, reply", [
