@@ -64,6 +64,16 @@ _OPTIONS_AND = re.compile(r"(?:^|[,，:：;；])\s*([^,，:：;；?？和]{1,30}
 _OPTIONS_BETWEEN = re.compile(r"\bbetween\s+([^,，:：;；?？]{1,60}?)\s+and\s+([^,，:：;；?？]{1,60}?)\s*,\s*(?:which|who)\b"
                               r"|在\s*([^,，:：;；?？和]{1,30}?)\s*和\s*([^,，:：;；?？和]{1,30}?)\s*之间\s*[,，]?\s*(?:哪|谁)",
                               re.IGNORECASE)
+# ...or, in English, two names joined by "or" right after the verb that opens the question, or after
+# "Which" and its noun: "Was Nam Woo-hyun or Eddie Vedder born first?", "Did the composer Charles Gounod or
+# Mikhail Glinka live past the year 1875?", "Which magazine YM or Midwest Living was founded first?". A name
+# is capitalised words, with "the", "of" and the like between them ("Winnie the Pooh"); a name that holds
+# "or" ("Live Free or Die Hard") or gives another ("Ovida, Obida or Odiva, was...") is not opened so.
+_CAPITALISED = r"[A-Z0-9][\w'’.-]*"
+_NAMED = (rf"{_CAPITALISED}(?:\s+(?:(?:of|the|and|a|an|in|on|for|to|de|la|le|du|von|van|der)\s+)*"
+          rf"{_CAPITALISED})*")
+_OPTIONS_NAMED = re.compile(rf"^\W*(?i:(?:was|were|is|are|did|does|do|has|have|had)(?:\s+the\s+[a-z]+)?|which\s+[a-z]+)"
+                            rf"\s+({_NAMED})\s*,?\s+or\s+({_NAMED})\s+[a-z]")
 # An option's length: a Chinese character, or a word of another script, is one.
 _UNIT = re.compile(rf"{CJK_CHAR.pattern}|[^\s{CJK_RANGES}]+")
 # Questions that ask for a time, or for a number, and what gives one: generous on purpose (`gives_kind`).
@@ -595,7 +605,8 @@ def _option_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
             return within.span(1), within.span(2)
         between = _OPTIONS_BETWEEN.search(text)
         if not between:
-            return None
+            named = _OPTIONS_NAMED.search(text)
+            return (named.span(1), named.span(2)) if named else None
         first = 1 if between.group(1) is not None else 3
         return between.span(first), between.span(first + 1)
     first, second = match.span(1), match.span(2)
@@ -604,7 +615,8 @@ def _option_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
     size = len(_UNIT.findall(match.group(2)))
     before = list(_UNIT.finditer(match.group(1)))
     if len(before) <= size:
-        return None
+        named = _OPTIONS_NAMED.search(text)
+        return (named.span(1), named.span(2)) if named else None
     return (before[-size].start() + first[0], first[1]), second
 
 
