@@ -67,7 +67,9 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     the question (a 0.5B model lost in 2,000 tokens often finds the answer in 200), with a note that its
     echo is not the answer ("（答案不是“吉姆·汤林森”：问题里已经有了。）": asked "谁嫁给了吉姆·汤林森…？", a 0.5B
     model names him again and again; a question that offers options is asked to answer with one of
-    them), and declined if the second one fails the check too. So is an answer that gives no time where
+    them), and declined if the second one fails the check too, unless the question is Chinese and a
+    sentence of the context fits around its question word: what it has in that word's place answers
+    (`cloze.in_its_place`: "新加坡（…美国驻新加坡大使）" for "…美国驻哪个国家的大使？"). So is an answer that gives no time where
     the question asks when (or no number where it asks how many): a 0.5B model answers "When did the arena
     that hosted the trials open?" with the arena, and is then shown the sentences that give a time and
     name the question's words or the arena. A step on the way (the first hop of a two-hop question) is

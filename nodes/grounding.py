@@ -605,8 +605,7 @@ def _option_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
             return within.span(1), within.span(2)
         between = _OPTIONS_BETWEEN.search(text)
         if not between:
-            named = _OPTIONS_NAMED.search(text)
-            return (named.span(1), named.span(2)) if named else None
+            return _named_spans(text)
         first = 1 if between.group(1) is not None else 3
         return between.span(first), between.span(first + 1)
     first, second = match.span(1), match.span(2)
@@ -615,9 +614,14 @@ def _option_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
     size = len(_UNIT.findall(match.group(2)))
     before = list(_UNIT.finditer(match.group(1)))
     if len(before) <= size:
-        named = _OPTIONS_NAMED.search(text)
-        return (named.span(1), named.span(2)) if named else None
+        return _named_spans(text)
     return (before[-size].start() + first[0], first[1]), second
+
+
+def _named_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Where the two names joined by "or" after an English question's opening verb are (`_OPTIONS_NAMED`)."""
+    named = _OPTIONS_NAMED.search(text)
+    return (named.span(1), named.span(2)) if named else None
 
 
 def weaker_pick(reply: str, question: str, context: str) -> bool:

@@ -25,8 +25,9 @@ _QUESTION_WORD = re.compile(f"[{CJK_RANGES}]+|{_LETTER}(?:{_LETTER}|['\\-])*")
 def split_query(question: str, *, prompt: str = "", ctx: Context) -> dict:
     """Split the question into the information to find and the instructions on how to answer.
 
-    Small models sometimes return no usable JSON, answer the question instead of splitting it, or copy
-    the prompt's example: an item whose words are not the question's is dropped, and with no
+    Small models sometimes return no usable JSON, answer the question instead of splitting it, copy
+    the prompt's example, or give the question's options as instructions: an item whose words are not the
+    question's is dropped, so is an instruction that says nothing of how to answer, and with no
     information left, or with the information and instructions holding less than half of the question's
     words (a fragment, or the first of several questions), the whole question is the information; the run
     record says so (`fallbacks`).
@@ -46,7 +47,8 @@ def split_query(question: str, *, prompt: str = "", ctx: Context) -> dict:
     # says how to answer.
     obeyed = [i for i in instructions if held(i, asked) >= 0.6 and _HOW_TO_ANSWER.search(i)]
     if len(kept) < len(information) or len(obeyed) < len(instructions):
-        ctx.record.fallback(ctx.node, "parts of the reply are not in the question: dropped",
+        ctx.record.fallback(ctx.node, "parts of the reply are not in the question, or are no instructions: "
+                                      "dropped",
                             information=[i for i in information if i not in kept],
                             instructions=[i for i in instructions if i not in obeyed])
     if not kept:
