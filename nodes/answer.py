@@ -72,9 +72,9 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     (`cloze.in_its_place`: "新加坡（…美国驻新加坡大使）" for "…美国驻哪个国家的大使？"). Asked again too is
     an answer that gives no time where the question asks when (or no number where it asks how many): a
     0.5B model answers "When did the arena that hosted the trials open?" with the arena, and is then shown
-    the sentences that give a time and name the question's words or the arena. A step on the way (the first hop of a two-hop question) is
-    asked again from the sentences that say what was asked of it, and when the model gives the step
-    again, the first of them that passes the check answers: "Tartuffe was written by Molière" for "Who
+    the sentences that give a time and name the question's words or the arena. A step on the way (the
+    first hop of a two-hop question) is asked again from the sentences that say what was asked of it, and
+    when the model gives the step again, the first of them that passes the check answers: "Tartuffe was written by Molière" for "Who
     wrote the comedy referenced in the subtitle of The Guilty Mother?".
 
     A reply that names part of one of the options a question offers ("Texas废除了鸡奸法" for "哪个法庭案件，

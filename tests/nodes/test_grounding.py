@@ -295,7 +295,8 @@ def test_a_chinese_reply_that_keeps_the_question_word_is_an_echo():
     # ...or two names joined by "or" right after the verb that opens it, or after "Which" and its noun
     ("Was Ivo Brenn or Anna Vell born first?", "Was Anna Vell or Ivo Brenn born first?"),
     ("Did the miller Ivo Brenn or Anna Vell live past 1900?", "Did the miller Anna Vell or Ivo Brenn live past 1900?"),
-    ("Which mill Oldbridge Mill or Vanstead Mill burned first?", "Which mill Vanstead Mill or Oldbridge Mill burned first?"),
+    ("Which mill Oldbridge Mill or Vanstead Mill burned first?",
+     "Which mill Vanstead Mill or Oldbridge Mill burned first?"),
     ("Ivo, Ivan or Iwo, was the miller of which town?", None),              # one name written three ways
     # options between commas after the question word, and Chinese options joined by 和 for a comparison
     ("Which mill, Oldbridge Mill or Vanstead Mill, burned first?",
