@@ -18,6 +18,9 @@ _PASSED_OVER = 4
 # The fewest characters of the question around the question word a sentence must hold, and the most the
 # answer between them may have.
 _LEAST_ANCHOR, _LONGEST = 3, 15
+# The most characters the question's own noun after its question word may have to be taken as the end of
+# the answer ("州" of "哪个州": "加利福尼亚州").
+_NOUN = 2
 
 
 def in_its_place(question: str, context: str) -> tuple[str, str] | None:
@@ -95,5 +98,3 @@ def _until(rest: str, after: str) -> tuple[str, str]:
         return rest[:at + n], right
     return rest[:at], right
 
-
-_NOUN = 2
