@@ -74,8 +74,8 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     0.5B model answers "When did the arena that hosted the trials open?" with the arena, and is then shown
     the sentences that give a time and name the question's words or the arena. A step on the way (the
     first hop of a two-hop question) is asked again from the sentences that say what was asked of it, and
-    when the model gives the step again, the first of them that passes the check answers: "Tartuffe was written by Molière" for "Who
-    wrote the comedy referenced in the subtitle of The Guilty Mother?".
+    when the model gives the step again, the first of them that passes the check answers: "Tartuffe was
+    written by Molière" for "Who wrote the comedy referenced in the subtitle of The Guilty Mother?".
 
     A reply that names part of one of the options a question offers ("Texas废除了鸡奸法" for "哪个法庭案件，
     Gonzales v. Carhart还是Lawrence v. Texas，废除了鸡奸法？") is answered with that option in full. A question
@@ -207,8 +207,8 @@ def _told_by_sentences(question: str, found: list, passages: list):
 
 
 def _stated(answer: str) -> str:
-    """An answer made by code ("No (A is a pilot; B is a miller)", `_ALIKE`, `_IN_COMMON`, `_SETTLED`) as
-    its sentences, one a line; any other answer as it is."""
+    """An answer made by code from two sentences ("No (A is a pilot; B is a miller)": `_ALIKE`,
+    `_IN_COMMON`) as its sentences, one a line; any other answer as it is."""
     made = _MADE_BY_CODE.match(answer.strip())
     return "\n".join([made.group(1), *re.split(r"\s*[;；]\s*", made.group(2))]) if made else answer
 
