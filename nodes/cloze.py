@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 from .grounding import asked_kind, gives_kind, options, sentences
+from .lang import ZH_QUESTION_WORD
 from .tokens import language_of
 
 # A question word with the numeral and measure word that may follow it ("哪个", "哪一年", "多少").
-_QUESTION_WORD = re.compile(r"(?:什么|哪|谁|何时|何地|何处|多少|几)[一两几]?[个位部家座所年种支条本首名次届件场队]?")
+_QUESTION_WORD = re.compile(rf"(?:{ZH_QUESTION_WORD.pattern}|几)[一两几]?[个位部家座所年种支条本首名次届件场队]?")
 # Where a clause ends: an answer holds none of these ("·" joins the parts of a name, and is not one).
 _MARK = re.compile(r"[，。；：！？;:!?、（）()“”\"‘’]|(?<!\d)[,.]|[,.](?!\d)")
 # How many characters after the question word may be passed over before what follows it in the sentence
