@@ -101,16 +101,28 @@ def run_one(case: Case, method: Method, model: ModelConfig, work: Path) -> dict:
 
 
 def read_rows(path: Path) -> list[dict]:
-    """The rows written so far; a line cut short by an interruption is skipped (its case runs again)."""
+    """The rows written so far, scored again: a scorer mended since applies to old runs (the score
+    depends on the case and the prediction only). A line cut short by an interruption is skipped (its
+    case runs again)."""
     if not path.exists():
         return []
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
-            rows.append(json.loads(line))
+            rows.append(rescored(json.loads(line)))
         except json.JSONDecodeError:
             continue
     return rows
+
+
+def rescored(row: dict) -> dict:
+    """The row with the current scorer's score; a run that failed keeps its 0."""
+    if row.get("error") or "task" not in row:
+        return row
+    case = {"task": row["task"], "language": row.get("language", "en"), "question": row.get("question", ""),
+            "answer": row.get("gold", ""), "keywords": row.get("keywords", []),
+            "instruction": row.get("instruction", "")}
+    return {**row, **score(case, row.get("prediction"))}
 
 
 def append_row(path: Path, row: dict) -> None:

@@ -3,7 +3,9 @@
 The retrieval and reasoning scores are NeedleBench v1's, so that our numbers sit beside published ones;
 the F1 is LV-Eval's keyword-recall F1, which punishes a reply that pads a lucky keyword with noise. Two
 tasks are ours: `absent` (the document does not hold the answer: the right reply says so and names
-nothing) and `instruction` (the answer, in the form the question asked for).
+nothing) and `instruction` (the answer, in the form the question asked for). One rule is ours too: a
+reasoning question that offers the gold and one other option scores 0 when the reply picks the other,
+whatever sentence it quotes (NeedleBench's word match would find the gold in the quote).
 
 Matching is NeedleBench's: a keyword counts when it occurs in the reply as written (case-sensitive), and
 multi-needle reasoning compares lowercased words as substrings. jieba (for Chinese F1) is imported on
@@ -97,6 +99,78 @@ def reasoning(prediction: str, answer: str) -> float:
 
 def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
+
+
+# --- Option questions: the option picked, not the words quoted -----------------------------------------
+# "Who is older, A or B?" with gold B: NeedleBench's word match gives 100 to "A (B was born in 1951)",
+# because the sentence the reply quotes names the gold. Such a reply picks A. A question that offers the
+# gold and one other thing, joined by or/and/还是/和..., is scored by which of the two the reply's own words
+# (brackets removed) name first.
+
+_OPTION_END = r"[,，:：;；?？。!！(（)）]"
+_OPEN_QUOTE, _CLOSE_QUOTE = "\"'“‘「『《", "\"'”’」』》"
+_OPTION_JOIN = r"(?:\s+(?:or|and|vs\.?|versus)\s+|\s*(?:还是|或者|或是|和|与|或|跟|及)\s*)"
+_BEFORE_GOLD = re.compile(_OPTION_JOIN + r"(?:the\s+)?[" + _OPEN_QUOTE + r"]?$")
+# after the gold: its closing quote, a Chinese noun of the option ("《YM》杂志还是…"), a comma, the join
+_AFTER_GOLD = re.compile(r"[" + _CLOSE_QUOTE + r"]?(?:" + CJK_CHAR.pattern + r"{1,2}(?=还是|或))?,?"
+                         + _OPTION_JOIN + r"(?:the\s+)?")
+_YES_NO = frozenset({"yes", "no", "是", "否", "是的", "不是", "对", "不"})
+_BRACKETED = re.compile(r"\([^()]*\)|（[^（）]*）")
+
+
+def other_option(question: str, gold: str) -> tuple[str, str] | None:
+    """(side, text) of the option the question offers beside the gold: "left" when it stands before the
+    gold (its text runs back to the clause's start, "Was Nam Woo-hyun"), "right" when after it (its text
+    runs on to the clause's end, "Eddie Vedder born first"); None when the question offers no choice."""
+    if not gold or gold.lower() in _YES_NO:
+        return None
+    at = question.find(gold)
+    if at < 0:
+        return None
+    before, after = question[:at], question[at + len(gold):]
+    if joined := _BEFORE_GOLD.search(before):
+        text = re.sub(r"[" + _CLOSE_QUOTE + r"]?,?\s*$", "", before[:joined.start()])
+        return "left", re.split(_OPTION_END, text)[-1].strip(" " + _OPEN_QUOTE + _CLOSE_QUOTE)
+    if joined := _AFTER_GOLD.match(after):
+        return "right", re.split(_OPTION_END, after[joined.end():])[0].strip(" " + _OPEN_QUOTE + _CLOSE_QUOTE)
+    return None
+
+
+def _option_names(side: str, text: str) -> list[str]:
+    """How a reply may name the other option, longest first: the ends of the text next to the join (its
+    words from a capitalised one in English; two characters or more in Chinese)."""
+    if CJK_CHAR.search(text):
+        cuts = [text[k:] for k in range(len(text))] if side == "left" else \
+            [text[:k] for k in range(len(text), 0, -1)]
+        return [c for c in cuts if len(c.strip()) >= 2]
+    words = text.split()
+    cuts = [" ".join(words[k:]) for k in range(len(words))] if side == "left" else \
+        [" ".join(words[:k]) for k in range(len(words), 0, -1)]
+    return [c for c in cuts if c[:1].isupper() or c[:1].isdigit()]
+
+
+def own_words(reply: str) -> str:
+    """The reply without what it puts in brackets (the sentences it quotes as its reasons)."""
+    previous = None
+    while previous != reply:
+        previous, reply = reply, _BRACKETED.sub(" ", reply)
+    return reply
+
+
+def picks_other_option(question: str, gold: str, reply: str) -> bool:
+    """The question offers the gold and one other thing, and the reply's own words name the other first
+    (or only the other)."""
+    other = other_option(question, gold)
+    if not other:
+        return False
+    words, gold = own_words(reply), own_words(gold).strip()
+    at_gold = words.find(gold)
+    masked = words.replace(gold, "\0" * len(gold))
+    for name in _option_names(*other):
+        at = masked.find(name)
+        if at >= 0 and name not in gold:
+            return at_gold < 0 or at < at_gold
+    return False
 
 
 # --- LV-Eval keyword-recall F1 --------------------------------------------------------------------------
@@ -386,8 +460,10 @@ def score(case: dict, prediction: str | None) -> dict:
                  "missing": [k for k in keywords if k not in prediction]}
     elif task == "reasoning":
         gold = answer or " ".join(keywords)
-        value = reasoning(prediction, gold)
         parts = {"words": len(gold.split())}
+        if picks_other_option(case.get("question", ""), gold, prediction):
+            return {"score": 0.0, "f1": 0.0, "parts": {**parts, "picked": "the other option"}}
+        value = reasoning(prediction, gold)
     elif task == "absent":
         parts = {"declines": declines(prediction, lang),
                  "names_nothing": names_nothing(prediction, case.get("question", ""), lang)}

@@ -1,10 +1,11 @@
 """The benchmark's runner: a row per (case, method), with what a step-by-step flow looked up."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 from longflow.apps.quality.cases import generate
-from longflow.apps.quality.runner import methods, run_one
+from longflow.apps.quality.runner import methods, read_rows, run_one
 from longflow.core.models import ModelConfig
 from longflow.testing.scripted_server import Script, ScriptedServer
 
@@ -34,3 +35,20 @@ def test_a_case_is_asked_as_engine_run_asks_it_stripped(tmp_path):
     assert not row["error"] and row["question"] == case.question
     assert f"{case.question.strip()}\n" in server.stats.last_prompt["answer"]
     assert case.question not in server.stats.last_prompt["answer"]
+
+
+def test_rows_read_back_are_scored_by_the_current_scorer(tmp_path):
+    # a scorer mended since a run applies to it: the score is the case's and the prediction's
+    base = {"method": "lv3", "model": "m", "task": "reasoning", "language": "en", "length": 8000, "depth": 50,
+            "question": "Who is older, Ada Brook or Carl Dunn?", "gold": "Carl Dunn", "keywords": ["Carl Dunn"],
+            "instruction": "", "error": "", "score": 100.0, "f1": 40.0, "parts": {"words": 2}}
+    rows = [{**base, "case": "wrong-pick", "prediction": "Ada Brook (Carl Dunn was born in 1951)"},
+            {**base, "case": "right", "prediction": "Carl Dunn", "score": 0.0},
+            {**base, "case": "failed", "prediction": "", "error": "TimeoutError", "score": 0.0, "f1": 0.0}]
+    path = tmp_path / "results.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"case": "cut sh', encoding="utf-8")
+    read = {r["case"]: r for r in read_rows(path)}
+    assert set(read) == {"wrong-pick", "right", "failed"}
+    assert read["wrong-pick"]["score"] == 0 and read["wrong-pick"]["parts"]["picked"] == "the other option"
+    assert read["right"]["score"] == 100
+    assert read["failed"]["score"] == 0 and read["failed"]["error"] == "TimeoutError"

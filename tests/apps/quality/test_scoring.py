@@ -12,7 +12,8 @@ import pytest
 
 from longflow.apps.quality.scoring import (NEEDLEBENCH_WEIGHTS, absent, declines, instruction,
                                            keyword_recall_f1, levenshtein, multi_needle, names_nothing,
-                                           overall, reads_french, reasoning, score, single_needle)
+                                           other_option, overall, picks_other_option, reads_french,
+                                           reasoning, score, single_needle)
 
 GOLD_EN = "The lighthouse keeper's parrot was named Captain Biscuit."
 GOLD_ZH = "灯塔看守人的鹦鹉名叫饼干船长。"
@@ -233,6 +234,55 @@ def test_score_dispatches_on_the_task(case, prediction, expected_score):
     assert 0 <= result["f1"] <= 100
     if case["task"] == "absent":
         assert result["f1"] == result["score"]
+
+
+@pytest.mark.parametrize("question, gold, expected", [
+    ("Who is older, Ada Brook or Carl Dunn?", "Carl Dunn", ("left", "Ada Brook")),
+    ("Was Ada Brook or Carl Dunn born first?", "Ada Brook", ("right", "Carl Dunn born first")),
+    ("Was Ada Brook or Carl Dunn born first?", "Carl Dunn", ("left", "Was Ada Brook")),
+    ('Which film came first, "Red Hill", or "Blue Lake"?', "Blue Lake", ("left", "Red Hill")),
+    ("Which is extinct: the Marsh Hound or the Hill Terrier?", "Hill Terrier", ("left", "the Marsh Hound")),
+    ("谁先出生，林远还是周安？", "周安", ("left", "林远")),
+    ("《山河》杂志还是《海风》杂志先创立？", "《山河》", ("right", "海风》杂志先创立")),
+    ("林远和周安谁年纪更大？", "林远", ("right", "周安谁年纪更大")),
+    ("Were Ada Brook and Carl Dunn born in the same city?", "no", None),     # yes or no: no options
+    ("林远和周安是否出生在同一个城市？", "否", None),
+    ("Where was Ada Brook born?", "Oslo", None),                              # the gold is not offered
+    ("Which city hosted the fair where Ada Brook met Carl Dunn?", "Carl Dunn", None),
+])
+def test_other_option_is_what_the_question_offers_beside_the_gold(question, gold, expected):
+    assert other_option(question, gold) == expected
+
+
+@pytest.mark.parametrize("question, gold, reply, expected", [
+    # the reply's own words pick; the sentence it quotes in brackets does not
+    ("Who is older, Ada Brook or Carl Dunn?", "Carl Dunn", "Ada Brook (Carl Dunn was born in 1951)", True),
+    ("Who is older, Ada Brook or Carl Dunn?", "Carl Dunn", "Carl Dunn (Ada Brook was born in 1958)", False),
+    ("Who is older, Ada Brook or Carl Dunn?", "Carl Dunn",
+     "Ada Brook (Carl Dunn was born in 1951) is older than Carl Dunn.", True),
+    ("Who is older, Ada Brook or Carl Dunn?", "Carl Dunn", "Carl Dunn is older than Ada Brook.", False),
+    ("Who is older, Ada Brook or Carl Dunn?", "Carl Dunn", "Brook, born in 1958.", True),   # a part of a name
+    ("Was Ada Brook or Carl Dunn born first?", "Ada Brook", "Carl Dunn was born on May 2, 1960.", True),
+    ("Was Ada Brook or Carl Dunn born first?", "Ada Brook", "Ada Brook", False),
+    ("Who is older, Ada Brook or Carl Dunn?", "Carl Dunn", "The document does not say.", False),
+    ("谁先出生，林远还是周安？", "周安", "林远（周安出生于1930年1月1日）", True),
+    ("谁先出生，林远还是周安？", "周安", "周安（周安出生于1930年1月1日）", False),
+    ("《山河》杂志还是《海风》杂志先创立？", "《山河》", "《海风》杂志先创立。", True),
+    ("《山河》杂志还是《海风》杂志先创立？", "《山河》", "《山河》先创立，比《海风》早。", False),
+    ("林远和周安是否出生在同一个城市？", "否", "林远", False),            # no options: not this rule's to judge
+])
+def test_picks_other_option_reads_the_reply_without_what_it_quotes(question, gold, reply, expected):
+    assert picks_other_option(question, gold, reply) is expected
+
+
+def test_a_reasoning_reply_that_picks_the_other_option_scores_0_though_it_quotes_the_gold():
+    case = {"task": "reasoning", "language": "en", "question": "Who is older, Ada Brook or Carl Dunn?",
+            "answer": "Carl Dunn", "keywords": ["Carl Dunn"]}
+    assert reasoning("Ada Brook (Carl Dunn was born in 1951)", "Carl Dunn") == 100   # NeedleBench's match
+    wrong = score(case, "Ada Brook (Carl Dunn was born in 1951)")
+    assert wrong == {"score": 0.0, "f1": 0.0, "parts": {"words": 2, "picked": "the other option"}}
+    right = score(case, "Carl Dunn (Carl Dunn was born in 1951)")
+    assert right["score"] == 100 and "picked" not in right["parts"]
 
 
 def test_score_reports_what_was_found_and_rejects_unknown_tasks():
