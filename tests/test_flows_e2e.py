@@ -330,6 +330,9 @@ def test_ctrl_c_stops_a_map_at_once(tmp_path):
     doc = tmp_path / "long.txt"
     doc.write_text(HAYSTACK * 3)
     done = threading.Event()
+    # A process started in the background of a non-interactive shell (`pytest &`) inherits SIGINT
+    # ignored, and Python then leaves it so: the signal below would do nothing. Ctrl-C's handler, here.
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
     with ScriptedServer(Script(needles=[]), latency=0.3) as server:
         def interrupt_once_reading() -> None:
             while server.stats.tasks.get("read", 0) < 2 and not done.is_set():
@@ -343,6 +346,7 @@ def test_ctrl_c_stops_a_map_at_once(tmp_path):
                              overrides={"read.concurrency": 2}, stream=None)
         finally:
             done.set()
+            signal.signal(signal.SIGINT, inherited)
         time.sleep(1.0)   # a map left running would send more reads meanwhile
         reads = server.stats.tasks.get("read", 0)
     # Without the stop, the interrupt reaches the caller only once every chunk has been read. (Half of
