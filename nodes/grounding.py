@@ -139,6 +139,10 @@ def word_terms(text: str) -> set[str]:
     return {t for t in terms(text) if not CJK_CHAR.fullmatch(t) or t in kept}
 
 
+# A function word between two of the question's words ("在" of "北大西洋在缅因州") makes no word of the reply's own.
+_STOP_CHARS = frozenset(w for w in STOP_ZH if len(w) == 1)
+
+
 def _pairs(text: str) -> set[str]:
     """The Chinese character pairs of `text`, which match however either side was segmented."""
     return {run[i:i + 2] for run in CJK_RUN.findall(text) for i in range(len(run) - 1)}
@@ -345,9 +349,11 @@ def _named_beyond(reply: str, question: str, context: str, most: int = 3) -> set
 
 def _said(reply: str, question: str) -> set[str]:
     """The reply's terms without the character pairs where two of the question's words meet in it ("役持"
-    of "棉兰老岛战役持续的时间更长" for "韩国战争和棉兰老岛战役哪个持续的时间更长？"): both characters are the
-    question's, and no word of the reply is the pair. Such a pair is no word of the reply's own."""
-    chars, words = set(CJK_CHAR.findall(question)), set(analyze(reply))
+    of "棉兰老岛战役持续的时间更长" for "韩国战争和棉兰老岛战役哪个持续的时间更长？"), or one of them meets a
+    function word ("洋在" of "北大西洋在缅因州" for "...北大西洋的一个入口，位于缅因州中南部？"): both characters are
+    the question's or function words, and no word of the reply is the pair. Such a pair is no word of the
+    reply's own."""
+    chars, words = set(CJK_CHAR.findall(question)) | _STOP_CHARS, set(analyze(reply))
     return words | {p for p in _pairs(reply) if p in words or not (p[0] in chars and p[1] in chars)}
 
 
@@ -439,8 +445,9 @@ def _asked_around(question: str) -> tuple[list[str], list[str], list[str]]:
     return after, before, run(ending, 1)
 
 
-# A question's words, Chinese runs and marks, in order (`asked_for`).
-_TOKEN = re.compile(rf"{CJK_RUN.pattern}|{WORD.pattern}|[^\w\s]")
+# A question's words, Chinese runs and marks, in order (`asked_for`). A word of letters and digits stops
+# where Chinese starts: "2014年Much Music视频奖的...哪档真人秀节目？" is "2014", "年", "Much", ..., not two words.
+_TOKEN = re.compile(rf"{CJK_RUN.pattern}|[^\W_{CJK_RANGES}]+|[^\w\s]")
 
 
 def _head(words: list[str]) -> list[str]:
@@ -749,9 +756,19 @@ def _outdone(i: int, each: tuple[frozenset[str], ...], asked: set[str], holding:
 
 def _better(k: int, i: int, each: tuple[frozenset[str], ...], asked: set[str], alike: float = 0.5) -> bool:
     """Whether sentence `k` is built like sentence `i` (shares `alike` of its terms, more of them the
-    question's than not) and says the same of what was asked and more. Two sentences that share mostly
-    a name ("The 1926 Navy team represented the United States Naval Academy", "United States Naval Academy
-    is in the state of Maryland") are two links of a chain, not two needles of one template."""
+    question's than not) and says the same of what was asked and more, with something of its own in the
+    reply's place. Two sentences that share mostly a name ("The 1926 Navy team represented the United States
+    Naval Academy", "United States Naval Academy is in the state of Maryland") are two links of a chain, not
+    two needles of one template; one that only says what the question says ("《左轮手枪》由杰森·斯坦森主演"
+    for "谁导演了…《左轮手枪》，该片主演了…杰森·斯坦森？") offers no other answer than `i`'s ("…由盖·里奇执导")."""
     shared = each[k] & each[i]
     return asked & each[k] > asked & each[i] and len(shared) >= alike * len(each[i]) \
-        and len(shared & asked) > len(shared - asked)
+        and len(shared & asked) > len(shared - asked) and _rival(each[k], asked | each[i])
+
+
+def _rival(got: frozenset[str], known: set[str]) -> bool:
+    """Whether a sentence's terms `got` hold something `known` (the question's and the reply's sentence's
+    terms) does not: a word, not a pair of characters that meet where two known words do ("森主" of
+    "杰森·斯坦森主演")."""
+    chars = {c for t in known for c in CJK_CHAR.findall(t)} | _STOP_CHARS
+    return any(not (len(t) == 2 and CJK_RUN.fullmatch(t) and set(t) <= chars) for t in got - known)

@@ -373,6 +373,21 @@ def test_an_answer_from_a_look_alike_sentence_about_something_else_is_not_tied(r
     assert unsupported(reply, question, LOOK_ALIKES) == why
 
 
+def test_a_sentence_that_only_says_what_the_question_says_is_no_look_alike_to_outdo_the_answer():
+    # Built alike ("《铁桥》由…"), and holding more of the question, but with nothing of its own in the
+    # answer's place: the question's own fact, not another answer.
+    context = "《钢铁之城》由乔·韦德执导\n马克·霍尔是一位英国演员\n《钢铁之城》由马克·霍尔主演"
+    question = "谁导演了2011年的动作片《钢铁之城》，该片主演了英国演员马克·霍尔？"
+    assert unsupported("乔·韦德", question, context) == ""
+
+
+def test_a_chinese_reply_that_restates_the_question_around_a_function_word_is_an_echo():
+    question = "灰石灯塔位于哪个海湾？这个海湾是北海和东洋的一个入口，位于青州南部？"
+    context = "灰石灯塔在蓝湾。\n蓝湾是北海和东洋在青州南部的一个入口。"
+    assert unsupported("北海和东洋在青州南部的一个入口", question, context) == ECHO   # "洋在" is no word
+    assert unsupported("蓝湾", question, context) == ""
+
+
 def test_a_look_alike_does_not_stop_the_last_hop_of_a_chain():
     # The answer's sentence holds one word of the question; another holds more of it, and is the hop
     # the answer is tied through.
@@ -456,6 +471,8 @@ def test_a_reply_that_gives_no_time_or_number_where_one_is_asked_for(question, r
     ("Who designed the bridge over the Lenne?", {"design", "lenn"}),
     ("《港湾之灯》是由一个通过什么唱片公司组建的乐队演唱的？", {"通过", "唱片", "公司"}),
     ("他效力于哪支瑞典俱乐部？", {"效力", "瑞典", "俱乐部", "俱乐", "乐部"}),        # not the measure word "支"
+    # Latin letters and digits next to Chinese are words of their own, not one word with the Chinese
+    ("2019年Blue Harbor音乐节的主持人曾出演哪档综艺节目？", {"出演", "综艺节目", "综艺", "节目", "艺节"}),
     ("When was the Kessel Bridge built?", set()),                                     # a time: asked_kind
     ("Was the bridge built of oak or of stone?", set()),                             # options
     ("The bridge was built of oak.", set()),                                          # no question word
