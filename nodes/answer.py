@@ -315,6 +315,17 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
                 return _PLACED.format(answer=placed[0], sentence=placed[1].rstrip("。.").strip())
             if declined:
                 return reply
+            apart = _apart(narrowed, first, reply) if why == ECHO and again.startswith(ECHO) else []
+            if apart:
+                # Told that its echo is not the answer, a 0.5B model gives it again ("缅因州北港" from "鹅岩灯塔
+                # 是一座位于缅因州北港附近的灯塔，在佩诺布斯科特湾"): the answer is in what the question does not say,
+                # so it is asked once more from the sentences that do not hold the echo.
+                ctx.record.count("answers_asked_again")
+                third = _ask(ctx, lang, prompt, question, apart)
+                if not is_decline(third) and not _judged(third, question, source):
+                    ctx.record.note(ctx.node, f"the answer {first[:200]!r} repeats the question, twice: answered "
+                                              "from the sentences that do not hold it", reply=third)
+                    return third
             why = f"{why} (asked again: {reply[:200]!r} {again})"
             reply = first
     if not why:
@@ -340,6 +351,15 @@ def _one_of(question: str, lang: str) -> str | None:
     """The question with a note to answer with one of its options (None when it offers none)."""
     offered = option_texts(question)
     return _ONE_OF[lang].format(question=question, a=offered[0], b=offered[1]) if offered else None
+
+
+def _apart(evidence: list, *echoes: str) -> list[str]:
+    """The sentences of `evidence` that hold none of `echoes` (a reply's words that the question has);
+    [] when every sentence, or none, holds one."""
+    echoes = tuple(e.strip().rstrip("。.") for e in echoes if e.strip())
+    found = [s for item in evidence for s in sentences(format_context([item]))]
+    apart = [s for s in found if not any(e in s for e in echoes)]
+    return apart if len(apart) < len(found) else []
 
 
 def _not_this(question: str, reply: str, lang: str) -> str | None:

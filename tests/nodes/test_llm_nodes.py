@@ -297,6 +297,21 @@ def test_a_chinese_echo_given_twice_is_answered_by_the_sentence_that_fits_around
     assert ctx.record.model_calls == 2
 
 
+def test_an_echo_given_twice_is_asked_once_more_from_the_sentences_that_do_not_hold_it():
+    found = [{"chunk": "d#1", "text": "《铁桥》由周安执导。", "start": 100},
+             {"chunk": "d#2", "text": "林远是一位演员。", "start": 200},
+             {"chunk": "d#3", "text": "《铁桥》由林远主演。", "start": 300}]
+    model = Recording(responses=["林远", "林远", "周安"])
+    ctx = Context(node="n", model=model, stream=None)
+    assert answer("谁导演了电影《铁桥》，该片主演了演员林远？", evidence=found, ctx=ctx)["answer"] == "周安"
+    assert "《铁桥》由周安执导" in model.last and "林远" not in model.last.split("问题")[0]
+    assert ctx.record.counters["answers_asked_again"] == 2
+    # ...and a third reply that fails the check is declined, as the second was
+    model = Recording(responses=["林远", "林远", "宋青"])
+    ctx = Context(node="n", model=model, stream=None)
+    assert answer("谁导演了电影《铁桥》，该片主演了演员林远？", evidence=found, ctx=ctx)["answer"] == "文档中没有提到。"
+
+
 def test_answer_declines_when_the_second_ask_fails_too():
     ctx = ctx_with("The mill was rebuilt.", "Johann Braun.")
     assert answer("Who rebuilt the mill?", MILL, ctx=ctx)["answer"] == "The document does not say."
