@@ -1,7 +1,7 @@
 """Text analysis for BM25: the same function turns chunks and queries into terms, so they match.
 
 - English (and any other non-CJK text): lowercased, split on non-alphanumerics, stop words and single
-  letters dropped, stemmed with PyStemmer's Snowball English ("bicycles" -> "bicycl" <- "bicycle"), the
+  letters dropped, accents dropped ("Renée" -> "renee", as a question may write it), stemmed with PyStemmer's Snowball English ("bicycles" -> "bicycl" <- "bicycle"), the
   past forms of irregular verbs taken as the verb ("wrote", "written" -> "write").
 - Chinese: runs of CJK ideographs are segmented with jieba's search mode without HMM
   (`cut_for_search(HMM=False)`: it also emits the words inside long words, "孙悟空" -> "悟空", "孙悟空",
@@ -18,13 +18,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import unicodedata
 from functools import lru_cache
 
 from .lang import CJK_RUN, IRREGULAR_EN, STOP_EN, STOP_ZH
 
 # 2: CJK runs include the supplementary-plane ideographs (Extension B on); 3: irregular past forms
-# ("wrote", "written") are their verb's ("write").
-ANALYZER_VERSION = 3
+# ("wrote", "written") are their verb's ("write"); 4: accents are dropped ("renée" -> "renee").
+ANALYZER_VERSION = 4
 
 WORD = re.compile(r"[^\W_]+")  # letters and digits; apostrophes and hyphens split words
 
@@ -51,7 +52,7 @@ def _terms(words: list[str]) -> list[str]:
     if new:
         keep = [w for w in new if not (w in STOP_EN or (len(w) == 1 and not w.isdigit()))]
         with _stem_lock:  # a PyStemmer object is not thread-safe
-            stems = _stemmer().stemWords([IRREGULAR_EN.get(w, w) for w in keep])
+            stems = _stemmer().stemWords([IRREGULAR_EN.get(w, w) for w in map(_unaccented, keep)])
         found = dict.fromkeys(new, "")
         found.update(zip(keep, stems))
         term_of.update(found)  # one update: other threads never see a word half-done
@@ -59,6 +60,15 @@ def _terms(words: list[str]) -> list[str]:
             _TERM_OF = {}
     get = term_of.get
     return [t for t in map(get, words) if t]
+
+
+def _unaccented(word: str) -> str:
+    """The word without its accents ("renée" -> "renee"): a name is written both ways, in a question and
+    in the document, and "Renee Montagne" must find "Renée Montagne"."""
+    if word.isascii():
+        return word
+    bare = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return bare if bare.isalnum() else word
 
 
 def _jieba():
