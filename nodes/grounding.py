@@ -74,6 +74,10 @@ _NAMED = (rf"{_CAPITALISED}(?:\s+(?:(?:of|the|and|a|an|in|on|for|to|de|la|le|du|
           rf"{_CAPITALISED})*")
 _OPTIONS_NAMED = re.compile(rf"^\W*(?i:(?:was|were|is|are|did|does|do|has|have|had)(?:\s+the\s+[a-z]+)?|which\s+[a-z]+)"
                             rf"\s+({_NAMED})\s*,?\s+or\s+({_NAMED})\s+[a-z]")
+# ...or, in Chinese, the two things a question opens with, joined by 还是, up to what is asked of them:
+# "《YM》杂志还是《Midwest Living》杂志先创立？", "怀化还是七台河位于湖南省？".
+_OPTIONS_OPENING = re.compile(r"^\s*(?:是\s*)?([^,，:：;；?？]{2,30}?)\s*(?:还是|或者|或是)\s*([^,，:：;；?？]{2,30}?)\s*"
+                              r"(?:先|更|最|较|是|位于|离|来自|在|成立|出生|属于|有)")
 # An option's length: a Chinese character, or a word of another script, is one.
 _UNIT = re.compile(rf"{CJK_CHAR.pattern}|[^\s{CJK_RANGES}]+")
 # Questions that ask for a time, or for a number, and what gives one: generous on purpose (`gives_kind`).
@@ -626,8 +630,10 @@ def _option_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
 
 
 def _named_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
-    """Where the two names joined by "or" after an English question's opening verb are (`_OPTIONS_NAMED`)."""
-    named = _OPTIONS_NAMED.search(text)
+    """Where the two options a question opens with are: names joined by "or" after an English question's
+    opening verb (`_OPTIONS_NAMED`), or the two things a Chinese one starts with, joined by 还是
+    (`_OPTIONS_OPENING`)."""
+    named = _OPTIONS_NAMED.search(text) or _OPTIONS_OPENING.search(text)
     return (named.span(1), named.span(2)) if named else None
 
 

@@ -15,6 +15,7 @@ BORN = "Orla Venn was born on 12 March 1931. The rain kept on. Tomas Quill was b
     ("Who is older, Tomas Quill or Orla Venn?", 1, "Orla Venn"),
     ("Who is younger, Orla Venn or Tomas Quill?", 1, "Tomas Quill"),
     ("谁先出生，Orla Venn还是Tomas Quill？", 0, "Orla Venn"),
+    ("Tomas Quill还是Orla Venn先出生？", 1, "Orla Venn"),          # the options open the question
 ])
 def test_years_pick_the_earlier_or_the_later_option(question, expected, name):
     index, sentence = compared(question, BORN)

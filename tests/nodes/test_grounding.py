@@ -298,6 +298,10 @@ def test_a_chinese_reply_that_keeps_the_question_word_is_an_echo():
     ("Which mill Oldbridge Mill or Vanstead Mill burned first?",
      "Which mill Vanstead Mill or Oldbridge Mill burned first?"),
     ("Ivo, Ivan or Iwo, was the miller of which town?", None),              # one name written three ways
+    # ...or, in Chinese, two things the question opens with, joined by 还是, up to what is asked of them
+    ("伊沃·布伦还是安娜·维尔先出生？", "安娜·维尔还是伊沃·布伦先出生？"),
+    ("《北岸》杂志还是《南风》杂志先创立？", "《南风》杂志还是《北岸》杂志先创立？"),
+    ("青州还是白城位于河东省？", "白城还是青州位于河东省？"),
     # options between commas after the question word, and Chinese options joined by 和 for a comparison
     ("Which mill, Oldbridge Mill or Vanstead Mill, burned first?",
      "Which mill, Vanstead Mill or Oldbridge Mill, burned first?"),
