@@ -71,7 +71,9 @@ _TITLE = re.compile(r"《[^》]*》")
 def _fits(sentence: str, before: str, after: str):
     """(how many characters of the question fit around it, the answer) for each place in `sentence` that
     the question's `before` ends at, or its `after` starts at: the longest end of `before` and the longest
-    start of `after` (less up to `_PASSED_OVER` characters) the sentence holds, the answer between."""
+    start of `after` (less up to `_PASSED_OVER` characters) the sentence holds, the answer between; and
+    each title that follows the noun after the question word (`_titled`)."""
+    yield from _titled(sentence, before, after)
     for left in _ends(before, sentence) or [""]:
         starts = [m.end() for m in re.finditer(re.escape(left), sentence)] if left else \
             [0] + [m.end() for m in _MARK.finditer(sentence)]
@@ -79,6 +81,23 @@ def _fits(sentence: str, before: str, after: str):
             answer, right = _until(sentence[start:], after)
             if answer and len(answer) <= _LONGEST and not _MARK.search(answer):
                 yield len(left) + len(right), answer
+
+
+def _titled(sentence: str, before: str, after: str):
+    """Chinese names a work after its kind: "哪个长寿肥皂剧中饰演..." is answered by "在长寿肥皂剧《霍利橡树》中饰演...".
+    For each title in `sentence` that the start of `after` (its noun, two characters or more, not past a
+    "的": "哪个导演的电影原声带" asks for the director, not the soundtrack) comes right before: (the characters of the question around it, the title), counting the end of `before` in front
+    of the noun and the start of the rest of `after` behind the title."""
+    for title in _TITLE.finditer(sentence):
+        ahead, behind = sentence[:title.start()], sentence[title.end():]
+        noun = next((n for n in range(len(after), 1, -1)
+                     if ahead.endswith(after[:n]) and "的" not in after[:n]), 0)
+        if not noun:
+            continue
+        left = _ends(before, ahead[:len(ahead) - noun])
+        fit = len(left[0]) if left and ahead[:len(ahead) - noun].endswith(left[0]) else 0
+        rest = next((n for n in range(len(after) - noun, 0, -1) if behind.startswith(after[noun:noun + n])), 0)
+        yield fit + noun + rest, title.group()
 
 
 def _ends(text: str, sentence: str) -> list[str]:
