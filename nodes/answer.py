@@ -323,8 +323,8 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
                 ctx.record.count("answers_asked_again")
                 third = _ask(ctx, lang, prompt, question, apart)
                 if not is_decline(third) and not _judged(third, question, source):
-                    ctx.record.note(ctx.node, f"the answer {first[:200]!r} repeats the question, twice: answered "
-                                              "from the sentences that do not hold it", reply=third)
+                    ctx.record.note(ctx.node, f"the answer {first[:200]!r} repeats the question, twice: "
+                                              "answered from the sentences that do not hold it", reply=third)
                     return third
             why = f"{why} (asked again: {reply[:200]!r} {again})"
             reply = first

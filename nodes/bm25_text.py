@@ -1,8 +1,9 @@
 """Text analysis for BM25: the same function turns chunks and queries into terms, so they match.
 
 - English (and any other non-CJK text): lowercased, split on non-alphanumerics, stop words and single
-  letters dropped, accents dropped ("Renée" -> "renee", as a question may write it), stemmed with PyStemmer's Snowball English ("bicycles" -> "bicycl" <- "bicycle"), the
-  past forms of irregular verbs taken as the verb ("wrote", "written" -> "write").
+  letters dropped, accents dropped ("Renée" -> "renee", as a question may write it), stemmed with
+  PyStemmer's Snowball English ("bicycles" -> "bicycl" <- "bicycle"), the past forms of irregular verbs
+  taken as the verb ("wrote", "written" -> "write").
 - Chinese: runs of CJK ideographs are segmented with jieba's search mode without HMM
   (`cut_for_search(HMM=False)`: it also emits the words inside long words, "孙悟空" -> "悟空", "孙悟空",
   so a keyword matches however the text around it was cut; without HMM it is faster: 1.6 s against

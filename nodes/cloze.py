@@ -84,10 +84,11 @@ def _fits(sentence: str, before: str, after: str):
 
 
 def _titled(sentence: str, before: str, after: str):
-    """Chinese names a work after its kind: "哪个长寿肥皂剧中饰演..." is answered by "在长寿肥皂剧《霍利橡树》中饰演...".
-    For each title in `sentence` that the start of `after` (its noun, two characters or more, not past a
-    "的": "哪个导演的电影原声带" asks for the director, not the soundtrack) comes right before: (the characters of the question around it, the title), counting the end of `before` in front
-    of the noun and the start of the rest of `after` behind the title."""
+    """Chinese names a work after its kind: "在哪个长寿肥皂剧中饰演..." is answered by "在长寿肥皂剧《霍利橡树》中
+    饰演...". For each title in `sentence` that the start of `after` (its noun, two characters or more, not
+    past a "的": "哪个导演的电影原声带" asks for the director, not the soundtrack) comes right before: (the
+    characters of the question around it, the title), counting the end of `before` in front of the noun
+    and the start of the rest of `after` behind the title."""
     for title in _TITLE.finditer(sentence):
         ahead, behind = sentence[:title.start()], sentence[title.end():]
         noun = next((n for n in range(len(after), 1, -1)
@@ -96,7 +97,8 @@ def _titled(sentence: str, before: str, after: str):
             continue
         left = _ends(before, ahead[:len(ahead) - noun])
         fit = len(left[0]) if left and ahead[:len(ahead) - noun].endswith(left[0]) else 0
-        rest = next((n for n in range(len(after) - noun, 0, -1) if behind.startswith(after[noun:noun + n])), 0)
+        rest = next((n for n in range(len(after) - noun, 0, -1)
+                     if behind.startswith(after[noun:noun + n])), 0)
         yield fit + noun + rest, title.group()
 
 

@@ -40,8 +40,9 @@ def test_a_case_is_asked_as_engine_run_asks_it_stripped(tmp_path):
 def test_rows_read_back_are_scored_by_the_current_scorer(tmp_path):
     # a scorer mended since a run applies to it: the score is the case's and the prediction's
     base = {"method": "lv3", "model": "m", "task": "reasoning", "language": "en", "length": 8000, "depth": 50,
-            "question": "Who is older, Ada Brook or Carl Dunn?", "gold": "Carl Dunn", "keywords": ["Carl Dunn"],
-            "instruction": "", "error": "", "score": 100.0, "f1": 40.0, "parts": {"words": 2}}
+            "question": "Who is older, Ada Brook or Carl Dunn?", "gold": "Carl Dunn",
+            "keywords": ["Carl Dunn"], "instruction": "", "error": "", "score": 100.0, "f1": 40.0,
+            "parts": {"words": 2}}
     rows = [{**base, "case": "wrong-pick", "prediction": "Ada Brook (Carl Dunn was born in 1951)"},
             {**base, "case": "right", "prediction": "Carl Dunn", "score": 0.0},
             {**base, "case": "failed", "prediction": "", "error": "TimeoutError", "score": 0.0, "f1": 0.0}]
