@@ -69,7 +69,9 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     model names him again and again; a question that offers options is asked to answer with one of
     them), and declined if the second one fails the check too, unless the question is Chinese and a
     sentence of the context fits around its question word: what it has in that word's place answers
-    (`cloze.in_its_place`: "新加坡（…美国驻新加坡大使）" for "…美国驻哪个国家的大使？"). Asked again too is
+    (`cloze.in_its_place`: "新加坡（…美国驻新加坡大使）" for "…美国驻哪个国家的大使？"), or the echo was given twice
+    and the sentences that do not hold it give an answer that passes the check, asked once more (the
+    answer is in what the question does not say: "《左轮手枪》由盖·里奇执导"). Asked again too is
     an answer that gives no time where the question asks when (or no number where it asks how many): a
     0.5B model answers "When did the arena that hosted the trials open?" with the arena, and is then shown
     the sentences that give a time and name the question's words or the arena. A step on the way (the
