@@ -42,12 +42,12 @@ def test_the_length_table_has_mean_scores_f1_and_the_needlebench_overall():
 
 def test_the_task_tables_are_per_language():
     text = markdown(ROWS)
-    assert cells(text, "method", "English") == ["method", "single", "multi", "instruction", "all"]
-    assert cells(text, "lv1", "English") == ["lv1", "100.0", "50.0", "–", "75.0"]
-    assert cells(text, "lv2", "English") == ["lv2", "0.0", "–", "100.0", "50.0"]
-    assert cells(text, "method", "Chinese") == ["method", "reasoning", "absent", "all"]
-    assert cells(text, "lv1", "Chinese") == ["lv1", "0.0", "100.0", "50.0"]
-    assert cells(text, "lv2", "Chinese") == ["lv2", "–", "–", "–"]
+    assert cells(text, "method", "English") == ["method", "single", "multi", "instruction", "all", "F1"]
+    assert cells(text, "lv1", "English") == ["lv1", "100.0", "50.0", "–", "75.0", "60.0"]
+    assert cells(text, "lv2", "English") == ["lv2", "0.0", "–", "100.0", "50.0", "35.0"]
+    assert cells(text, "method", "Chinese") == ["method", "reasoning", "absent", "all", "F1"]
+    assert cells(text, "lv1", "Chinese") == ["lv1", "0.0", "100.0", "50.0", "50.0"]
+    assert cells(text, "lv2", "Chinese") == ["lv2", "–", "–", "–", "–"]
 
 
 def test_the_cost_lines():
