@@ -359,7 +359,7 @@ def _apart(evidence: list, *echoes: str) -> list[str]:
     """The sentences of `evidence` that hold none of `echoes` (a reply's words that the question has);
     [] when every sentence, or none, holds one."""
     echoes = tuple(e.strip().rstrip("。.") for e in echoes if e.strip())
-    found = [s for item in evidence for s in sentences(format_context([item]))]
+    found = _sentences_of(evidence)
     apart = [s for s in found if not any(e in s for e in echoes)]
     return apart if len(apart) < len(found) else []
 
@@ -405,8 +405,13 @@ def _follow(ctx: Context, lang: str, prompt: str, question: str, reply: str, ins
 def focused(evidence: list, question: str, k: int) -> list[str]:
     """The `k` sentences of `evidence` that share most terms with the question (at least one), in the
     order they come."""
-    found = [s for item in evidence for s in sentences(format_context([item]))]
+    found = _sentences_of(evidence)
     return [found[i] for i in closest(found, question, k)]
+
+
+def _sentences_of(evidence: list) -> list[str]:
+    """The sentences of each item of `evidence`, in order (an item's sentences never run into the next's)."""
+    return [s for item in evidence for s in sentences(format_context([item]))]
 
 
 def of_kind(source: str, question: str, reply: str, k: int, why: str = WRONG_KIND) -> list[str]:

@@ -95,8 +95,9 @@ def _titled(sentence: str, before: str, after: str):
                      if ahead.endswith(after[:n]) and "的" not in after[:n]), 0)
         if not noun:
             continue
-        left = _ends(before, ahead[:len(ahead) - noun])
-        fit = len(left[0]) if left and ahead[:len(ahead) - noun].endswith(left[0]) else 0
+        head = ahead[:len(ahead) - noun]
+        left = _ends(before, head)
+        fit = len(left[0]) if left and head.endswith(left[0]) else 0
         rest = next((n for n in range(len(after) - noun, 0, -1)
                      if behind.startswith(after[noun:noun + n])), 0)
         yield fit + noun + rest, title.group()

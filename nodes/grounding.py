@@ -616,7 +616,7 @@ def _option_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
             return within.span(1), within.span(2)
         between = _OPTIONS_BETWEEN.search(text)
         if not between:
-            return _named_spans(text)
+            return _opening_spans(text)
         first = 1 if between.group(1) is not None else 3
         return between.span(first), between.span(first + 1)
     first, second = match.span(1), match.span(2)
@@ -625,11 +625,11 @@ def _option_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
     size = len(_UNIT.findall(match.group(2)))
     before = list(_UNIT.finditer(match.group(1)))
     if len(before) <= size:
-        return _named_spans(text)
+        return _opening_spans(text)
     return (before[-size].start() + first[0], first[1]), second
 
 
-def _named_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+def _opening_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """Where the two options a question opens with are: names joined by "or" after an English question's
     opening verb (`_OPTIONS_NAMED`), or the two things a Chinese one starts with, joined by 还是
     (`_OPTIONS_OPENING`)."""

@@ -139,14 +139,11 @@ def other_option(question: str, gold: str) -> tuple[str, str] | None:
 def _option_names(side: str, text: str) -> list[str]:
     """How a reply may name the other option, longest first: the ends of the text next to the join (its
     words from a capitalised one in English; two characters or more in Chinese)."""
-    if CJK_CHAR.search(text):
-        cuts = [text[k:] for k in range(len(text))] if side == "left" else \
-            [text[:k] for k in range(len(text), 0, -1)]
-        return [c for c in cuts if len(c.strip()) >= 2]
-    words = text.split()
-    cuts = [" ".join(words[k:]) for k in range(len(words))] if side == "left" else \
-        [" ".join(words[:k]) for k in range(len(words), 0, -1)]
-    return [c for c in cuts if c[:1].isupper() or c[:1].isdigit()]
+    chinese = bool(CJK_CHAR.search(text))
+    units, joined = (list(text), "") if chinese else (text.split(), " ")
+    cuts = [joined.join(units[k:]) for k in range(len(units))] if side == "left" else \
+        [joined.join(units[:k]) for k in range(len(units), 0, -1)]
+    return [c for c in cuts if (len(c.strip()) >= 2 if chinese else c[:1].isupper() or c[:1].isdigit())]
 
 
 def own_words(reply: str) -> str:
