@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from .bm25_text import analyze
-from .grounding import asks_whether, option_texts, options, sentence_terms, terms, written_names
+from .grounding import (asks_whether, names, option_texts, options, sentence_terms, terms,
+                        written_name_texts)
 from .lang import CJK_CHAR, CJK_RUN
 from .tokens import language_of
 
@@ -174,14 +175,18 @@ def alike(question: str, context: str) -> tuple[bool, list[str]] | None:
             return None
         when = [set().union(*(years for _, years in one)) for one in dated]
         return bool(when[0] & when[1]), [dated[0][0][0], dated[1][0][0]]
-    first, second, shared = _best_pair(question, about)
+    # A word of one name in the sentence about the other says where both are ("Istanbul Technical University
+    # is located in Istanbul"); in English only a name is shared alike: "film" of "an American film
+    # director" and "an English film actor" is no nationality, nor "lead singer" a band.
+    one, other = (set(analyze(name)) for name in two_names(question))
+    first, second, shared = _best_pair(question, about, keep=one ^ other, named=language_of(question) == "en")
     return bool(shared), [first, second]
 
 
 def _both(question: str, about: list[list[tuple[str, set[str]]]]) -> tuple[bool, list[str]] | None:
     """Whether what a question says of two things holds of both, by the question's own words the sentences
     about each hold; None when neither holds any, or each holds one the other lacks."""
-    said = set(analyze(question)) - set().union(*two_names(question))
+    said = set(analyze(question)) - set().union(*(terms(name) for name in two_names(question)))
     best = [max(one, key=lambda sentence: len(sentence[1] & said)) for one in about]
     held = [set().union(*(words for _, words in one)) & said for one in about]
     both, either = held[0] & held[1], held[0] ^ held[1]
@@ -198,35 +203,65 @@ def _about(question: str, context: str) -> list[list[tuple[str, set[str]]]] | No
     if len(names) != 2:
         return None
     each = [(s, held, set(analyze(s))) for s, held in zip(*sentence_terms(context))]
-    about = [[(s, words) for s, held, words in each if name <= held and not (names[1 - k] - name) & held]
-             for k, name in enumerate(names)]
+    about = [[(s, words) for s, held, words in each if _names(s, held, name) and not _names(s, held, other)]
+             for name, other in (names, names[::-1])]
     return about if all(about) else None
 
 
-def two_names(question: str) -> list[set[str]]:
-    """The terms of each name the question marks (`written_names`); in a Chinese question that marks
-    fewer or more than two, the two things it opens with, joined by "和" or "与" ("圣地亚哥国际机场和麦卡伦国际
-    机场是否位于同一个州？"): Chinese names of places, firms and drinks carry no mark."""
-    names = written_names(question)
-    if len(names) == 2 or language_of(question) == "en":
+def _names(sentence: str, held: set[str], name: str) -> bool:
+    """Whether a sentence (its terms `held`) names `name`: holds all its terms, or, for a Chinese name,
+    writes it but for marks and spaces ("卡斯（乐队）" for "卡斯乐队", whose pair "斯乐" it lacks)."""
+    return terms(name) <= held or bool(CJK_CHAR.search(name)) and _squashed(name) in _squashed(sentence)
+
+
+def _squashed(text: str) -> str:
+    return _MARKS.sub("", text)
+
+
+_MARKS = re.compile(r"[\W_]+")
+
+
+def two_names(question: str) -> list[str]:
+    """The two things a question asks of, as written. In English, the two names joined by "and" after the
+    verb that opens it ("Are A Kid in King Arthur's Court and Racing Extinction both...?": lower-case words
+    inside a name kept), else the names it marks (`written_name_texts`); in Chinese, the names it marks, or
+    when it marks fewer or more than two, the two things it opens with, joined by "和" or "与" ("圣地亚哥国际机场
+    和麦卡伦国际机场是否位于同一个州？"): Chinese names of places, firms and drinks carry no mark."""
+    if language_of(question) == "en":
+        pair = _EN_PAIR.match(question.strip())
+        return list(pair.groups()) if pair else [n for n in written_name_texts(question) if terms(n)]
+    names = [n for n in written_name_texts(question) if terms(n)]
+    if len(names) == 2:
         return names
     pair = _ZH_PAIR.match(question.strip())
-    return [terms(name) for name in pair.groups()] if pair else names
+    return list(pair.groups()) if pair else names
 
 
-# "A和B都...", "A与B是否...", "A和B，是...吗": two things of at least two characters each, up to where what is
-# asked of them starts.
-_ZH_PAIR = re.compile(r"([^和与，,？?]{2,}?)\s*[和与]\s*([^和与，,？?]{2,}?)\s*(?:这两|两者|二者|都|均|是否|是|曾|来自|"
+# An English name: capitalised words, with the small words a name holds between them ("Encounters at the End
+# of the World", "Theo van Gogh") or a comma ("Qidong, Jiangsu"); not "and", which joins the two.
+_EN_NAME = (r"[A-ZÀ-Þ0-9][\w'’.&/-]*(?:(?:\s+|,\s*)(?:(?:of|the|a|an|in|on|at|for|to|de|des|du|la|le|von|van|"
+            r"der|del|da|di|y)\s+)*[A-ZÀ-Þ0-9][\w'’.&/-]*)*")
+# "Are A and B both...?", "Do filmmakers A and B share...?", "Is it true that both A and B...?"
+_EN_PAIR = re.compile(rf"^\W*(?i:is\s+it\s+true\s+that|are|were|is|was|do|does|did|have|has|had|can|could)\s+"
+                      rf"(?:(?i:both|the|a|an)\s+|[a-z]+\s+){{0,3}}?({_EN_NAME})\s+and\s+(?:(?i:the|a|an)\s+)?"
+                      rf"({_EN_NAME})")
+# "A和B都...", "A与B是否...", "A和B，是...吗": the two things, up to where what is asked of them starts.
+_ZH_PAIR = re.compile(r"([^和与，,？?]+?)\s*[和与]\s*([^和与，,？?]+?)\s*(?:这两|两者|二者|都|均|是否|是|曾|来自|"
                       r"位于|属于|有|在|，|,)")
 
 
-def _best_pair(question: str, about: list[list[tuple[str, set[str]]]]) -> tuple[str, str, set[str]]:
+def _best_pair(question: str, about: list[list[tuple[str, set[str]]]], keep: set[str] = frozenset(),
+               named: bool = False) -> tuple[str, str, set[str]]:
     """The sentence about the first thing and the one about the second that share the most words beyond
-    the question's, and those words. Words, not the Chinese character pairs `terms` adds: "是一" and "一位"
-    are shared by half the sentences of a Chinese text."""
-    asked = set(analyze(question))
-    pairs = [(a, b, {w for w in (one & other) - asked if not _COUNTED.match(w)})
-             for a, one in about[0] for b, other in about[1]]
+    the question's (but those of `keep`), and those words; with `named`, only the words of names (`names`:
+    capitalised) both write. Words, not the Chinese character pairs `terms` adds: "是一" and "一位" are
+    shared by half the sentences of a Chinese text."""
+    asked = set(analyze(question)) - keep
+
+    def shared(a: str, one: set[str], b: str, other: set[str]) -> set[str]:
+        words = {w for w in (one & other) - asked if not _COUNTED.match(w)}
+        return words & set().union(*names(a)) & set().union(*names(b)) if named else words
+    pairs = [(a, b, shared(a, one, b, other)) for a, one in about[0] for b, other in about[1]]
     return max(pairs, key=lambda pair: len(pair[2]))
 
 

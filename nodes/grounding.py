@@ -673,12 +673,16 @@ _ZH_NAME = re.compile(rf"[A-Za-zÀ-ɏ][A-Za-z0-9À-ɏ'’.&-]*(?:\s+[A-Za-z0-9À
 
 
 def written_names(question: str) -> list[set[str]]:
-    """The terms of each name a question marks: capitalised Latin words in English (`names`); in Chinese,
-    which has no capitals, its Latin words, transliterations joined by "·" and titles in 《》."""
+    """The terms of each name a question marks (`written_name_texts`), names with no terms left out."""
+    return [found for name in written_name_texts(question) if (found := terms(name))]
+
+
+def written_name_texts(question: str) -> list[str]:
+    """The names a question marks, as written: capitalised Latin words in English (`name_texts`); in
+    Chinese, which has no capitals, its Latin words, transliterations joined by "·" and titles in 《》."""
     if language_of(question) == "en":
-        return names(question)
-    return [found for match in _ZH_NAME.finditer(question) for name in _one_name_each(match.group())
-            if (found := terms(name))]
+        return name_texts(question)
+    return [name for match in _ZH_NAME.finditer(question) for name in _one_name_each(match.group())]
 
 
 def _one_name_each(written: str) -> list[str]:
@@ -696,16 +700,19 @@ _NOT_IN_NAMES = re.compile(r"[和与及跟同是的在吗呢都有于为被把�
 
 
 def names(question: str) -> list[set[str]]:
-    """The terms of each name the question holds: capitalised Latin words in a row, the first word of a
-    sentence left out ("What", "Masakatsu" of "Masakatsu Ueda is ..."), names with no terms dropped."""
+    """The terms of each name the question holds (`name_texts`), names with no terms dropped."""
+    return [found for name in name_texts(question) if (found := terms(name))]
+
+
+def name_texts(question: str) -> list[str]:
+    """The names the question holds: capitalised Latin words in a row, the first word of a sentence left
+    out ("What", "Masakatsu" of "Masakatsu Ueda is ...")."""
     found = []
     for match in _NAME.finditer(question):
         words = match.group().split()
         if _SENTENCE_START.search(question[:match.start()]):
             words = words[1:]
-        name = terms(" ".join(words))
-        if name:
-            found.append(name)
+        found.append(" ".join(words))
     return found
 
 

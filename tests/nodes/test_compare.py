@@ -99,6 +99,18 @@ PORTS = ("Orla Venn is a harbour pilot at Brask. The river was cold. Tomas Quill
     ("Were Orla Venn and Tomas Quill born in the same year?", MILL_TOWN, False),
     ("Were Orla Venn and Tomas Quill born in the same decade?", MILL_TOWN.replace("1948", "1938"), True),
     ("Orla Venn和Tomas Quill是同一年出生的吗？", "Orla Venn生于1931年。Tomas Quill生于1931年。", True),
+    # names with small words in them, joined by "and" after the verb; "Brask", a word of one name, in the
+    # sentence about the other; a word shared by sentences in English that is no name ("harbour pilot") is
+    # no nationality
+    ("Were the films Night at the Old Mill and The Grey Harbour released in the same town?",
+     "Night at the Old Mill was released in Brask. The Grey Harbour was released in Sorrel.", False),
+    ("Do Brask Harbour School and the Quill Mill stand in the same town?",
+     "Brask Harbour School stands in Brask. The Quill Mill stands in Brask.", True),
+    ("Are Orla Venn and Tomas Quill of the same nationality?",
+     "Orla Venn is an Icelandic harbour pilot. Tomas Quill is an English harbour pilot.", False),
+    ("Are Orla Venn and Tomas Quill both from Brask?", PORTS, True),
+    # a one-character Chinese name; a name the sentence writes with marks in it ("灰港（李）")
+    ("桃和灰港李属于同一科吗？", "桃属于蔷薇科。雨一直下。灰港（李）属于蔷薇科。", True),
     # a sentence that names both says nothing of either alone
     ("Tomas Quill和Ida Marsh是否在同一个城镇工作？",
      "Tomas Quill是布拉斯克的磨坊主。Tomas Quill和Ida Marsh都在布拉斯克。Ida Marsh是索雷尔的织工。", False),
@@ -128,9 +140,14 @@ def test_two_chinese_names_without_marks_are_the_two_things_asked_of(question, e
     ("奥拉·文恩和白湾机场，是智利的吗？", ["奥拉·文恩", "白湾机场"]),    # one marked, one not
     ("Orla Venn和Tomas Quill都是领航员吗？", ["Orla Venn", "Tomas Quill"]),   # marked: as written
     ("谁在灰港机场工作？", []),                                              # no two things joined
+    # English: the two joined by "and" after the opening verb, small words and commas inside names kept
+    ("Is it true that both Orla Venn and Theo van Brask were pilots?", ["Orla Venn", "Theo van Brask"]),
+    ("Were the films Night at the Old Mill and Brask, Sorrel both made in 1950?",
+     ["Night at the Old Mill", "Brask, Sorrel"]),
+    ("Are the Icelandic pilots Orla Venn and Tomas Quill both at work?", ["Icelandic", "Orla Venn", "Tomas Quill"]),
 ])
-def test_the_two_names_of_a_chinese_question(question, expected):
-    assert two_names(question) == [terms(name) for name in expected]
+def test_the_two_names_of_a_question(question, expected):
+    assert two_names(question) == expected
 
 
 def test_what_two_chinese_names_without_marks_share():
@@ -139,7 +156,7 @@ def test_what_two_chinese_names_without_marks_share():
 
 
 @pytest.mark.parametrize("question", [
-    "Are Orla Venn and Tomas Quill both from Brask?",                    # three names, not two
+    "Are Orla Venn and Tomas Quill both from Sorrel?",                   # neither sentence says "Sorrel"
     "Are Orla Venn and Ida Marsh both at work?",                         # neither sentence says "work"
     "Which town do Orla Venn and Tomas Quill have in common?",           # asks what, not whether
     "Do Orla Venn and Edda Lorn work in the same town?",                 # no sentence about Edda Lorn
