@@ -405,7 +405,8 @@ def asked_for(question: str) -> set[str]:
     """The terms of what the question asks for, around its question word: the words right after it (a
     noun: "record label" of "...formed through what record label?", "省份" of "位于哪个省份？"), the word
     before it ("formed", "位于") or, when it comes first, the question's last word ("born" of "In which city
-    was ... born?"). Empty for a question with no question word, or one that asks for a time or a number
+    was ... born?"), but not after an opening "who", whose verb says what is asked ("wrote" of "Who wrote
+    the book ... the Franklin National Bank?", not "bank"). Empty for a question with no question word, or one that asks for a time or a number
     or offers options (`asked_kind` and `options` judge those)."""
     return _wanted(*_asked_around(question))
 
@@ -443,6 +444,10 @@ def _asked_around(question: str) -> tuple[list[str], list[str], list[str]]:
     after = run(tokens[at + 1:], 2) if ZH_QUESTION_WORD.match(tokens[at]) else \
         run(_head(tokens[at + 1:]), 3)
     before = run(tokens[at - 1::-1], 1) if at else []
+    if after and tokens[at].lower() in ("who", "whom") and not any(WORD.fullmatch(t) for t in tokens[:at]):
+        # "Who wrote the book ... the Franklin National Bank?" asks who wrote it: the verb says what is
+        # asked, and the last word ("bank") is only what the book is about.
+        return after, before, []
     ending = tokens[::-1]   # for a question word that comes first ("In which city was ... born?")
     while ending and not WORD.fullmatch(ending[0]):
         ending.pop(0)
