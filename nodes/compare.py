@@ -176,10 +176,11 @@ def alike(question: str, context: str) -> tuple[bool, list[str]] | None:
         when = [set().union(*(years for _, years in one)) for one in dated]
         return bool(when[0] & when[1]), [dated[0][0][0], dated[1][0][0]]
     # A word of one name in the sentence about the other says where both are ("Istanbul Technical University
-    # is located in Istanbul"); in English only a name is shared alike: "film" of "an American film
-    # director" and "an English film actor" is no nationality, nor "lead singer" a band.
+    # is located in Istanbul"); a word in Latin letters is shared alike only as a name: "film" of "an
+    # American film director" and "an English film actor" is no nationality, nor "lead" of "...乐队的 lead
+    # singer" and "...乐队的 lead guitarist" a band.
     one, other = (set(analyze(name)) for name in two_names(question))
-    first, second, shared = _best_pair(question, about, keep=one ^ other, named=language_of(question) == "en")
+    first, second, shared = _best_pair(question, about, keep=one ^ other, named=True)
     return bool(shared), [first, second]
 
 
@@ -253,14 +254,17 @@ _ZH_PAIR = re.compile(r"([^和与，,？?]+?)\s*[和与]\s*([^和与，,？?]+?)
 def _best_pair(question: str, about: list[list[tuple[str, set[str]]]], keep: set[str] = frozenset(),
                named: bool = False) -> tuple[str, str, set[str]]:
     """The sentence about the first thing and the one about the second that share the most words beyond
-    the question's (but those of `keep`), and those words; with `named`, only the words of names (`names`:
-    capitalised) both write. Words, not the Chinese character pairs `terms` adds: "是一" and "一位" are
+    the question's (but those of `keep`), and those words; with `named`, words in Latin letters only when
+    both write them in names (`names`: capitalised). Words, not the Chinese character pairs `terms` adds: "是一" and "一位" are
     shared by half the sentences of a Chinese text."""
     asked = set(analyze(question)) - keep
 
     def shared(a: str, one: set[str], b: str, other: set[str]) -> set[str]:
         words = {w for w in (one & other) - asked if not _COUNTED.match(w)}
-        return words & set().union(*names(a)) & set().union(*names(b)) if named else words
+        if not named:
+            return words
+        capitalised = set().union(*names(a)) & set().union(*names(b))
+        return {w for w in words if CJK_CHAR.match(w) or w in capitalised}
     pairs = [(a, b, shared(a, one, b, other)) for a, one in about[0] for b, other in about[1]]
     return max(pairs, key=lambda pair: len(pair[2]))
 

@@ -109,6 +109,8 @@ PORTS = ("Orla Venn is a harbour pilot at Brask. The river was cold. Tomas Quill
     ("Are Orla Venn and Tomas Quill of the same nationality?",
      "Orla Venn is an Icelandic harbour pilot. Tomas Quill is an English harbour pilot.", False),
     ("Are Orla Venn and Tomas Quill both from Brask?", PORTS, True),
+    ("Orla Venn和Tomas Quill在同一个乐队演奏吗？", "Orla Venn是灰港乐队的 lead singer。Tomas Quill是白湾乐队的 lead guitarist。",
+     False),
     # a one-character Chinese name; a name the sentence writes with marks in it ("灰港（李）")
     ("桃和灰港李属于同一科吗？", "桃属于蔷薇科。雨一直下。灰港（李）属于蔷薇科。", True),
     # a sentence that names both says nothing of either alone
