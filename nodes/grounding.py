@@ -18,10 +18,12 @@ from .lang import (ASKING_ZH, CJK_CHAR, CJK_RANGES, CJK_RUN, EN_QUESTION_WORD, S
 from .tokens import language_of
 
 # A sentence ends after 。！？； at once, and after .!?; (and a closing quote or bracket) where a blank
-# follows, but not after an initial ("Lyndon B. Johnson", "E.M. Forster"), inside a number (3.5), nor
-# after a title that ends in an ellipsis ('"告诉我..." 是...的专辑').
+# follows, but not after an initial ("Lyndon B. Johnson", "E.M. Forster") or a short title that goes with
+# a name ("The Valley Jr. Warriors play at...", "Dr. Ada Brook"), inside a number (3.5), nor after a
+# title that ends in an ellipsis ('"告诉我..." 是...的专辑').
 _SENTENCE_END = re.compile(r"(?<=[。！？；])\s*|(?<=[.!?;][\u201d\u2019\"')\]])(?<!\.\.[\u201d\u2019\"')\]])\s+"
-                           r"|(?<!\b[A-Z]\.)(?<=[.!?;])\s+|\n+")
+                           r"|(?<!\b[A-Z]\.)(?<!\b(?:Jr|Sr|Dr|Mr|Ms|St|Mt|Ft|Lt|vs)\.)(?<!\b(?:Mrs|Rev|Gen|Col|Sgt)\.)"
+                           r"(?<!\b(?:Prof|Capt)\.)(?<=[.!?;])\s+|\n+")
 ECHO = "repeats the question"
 NOT_IN_CONTEXT = "is not in the context"
 NOT_ASKED = "comes from a part of the context about something else"
@@ -246,7 +248,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     # Chinese needles need not hold, while the names they do hold are not marked.
     written = written_names(question)   # once: a chain may reach one of them (below)
     named = written if language_of(question) == "en" else []
-    if named and not any(name <= sentence for name in named for sentence in each):
+    if named and not any(_names_it(sentence, name) for name in named for sentence in each):
         # The question names what it asks about, and no sentence of the context names any of it: the
         # reply is about something else ("the bicycle" for "...the same century as the Fifth Symphony
         # was composed?" in a document that never mentions the symphony).
@@ -512,6 +514,23 @@ def _in_its_place(text: str, around: list[set[str]], said: set[str]) -> bool:
                    for w in near):
                 return True
     return False
+
+
+def _names_it(sentence: frozenset[str], name: set[str]) -> bool:
+    """Whether a sentence's terms hold a name's, a long one misspelt by a letter too ("Axeltory" of a
+    question for the "Axeltorv" of the document: the question's writer made the slip, not the document)."""
+    return all(t in sentence or len(t) >= 6 and any(_one_letter_apart(t, u) for u in sentence) for t in name)
+
+
+def _one_letter_apart(a: str, b: str) -> bool:
+    """Whether `b` is `a` with one letter changed, added or left out."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long = sorted((a, b), key=len)
+    i = next((k for k, (x, y) in enumerate(zip(short, long)) if x != y), len(short))
+    return short[i:] == long[i + 1:]
 
 
 def invents(reply: str, question: str, context: str) -> bool:

@@ -206,6 +206,12 @@ def test_an_answer_to_a_question_about_a_name_the_context_never_names_is_not_tie
                                                            "19th century.") == ""
     assert names(question) == [{"fifth", "symphoni"}]
     assert names("Masakatsu Ueda is a blue belt under whom?") == [{"ueda"}]   # a sentence's first word
+
+
+def test_a_long_name_the_question_misspells_by_a_letter_is_the_contexts():
+    context = "The Quillmarc Fair is held across the street from Brask.\nThe Quillmarc Fair opened in 1843."
+    assert unsupported("1843", "What year did the Quillmark Fair open?", context) == ""
+    assert unsupported("1843", "What year did the Quillmaxx Fair open?", context) == NOT_ASKED   # two letters
     assert names("以在乐队Dance Gavin Dance中担任主唱而闻名的歌手是谁？") == [{"danc", "gavin"}]
 
 
@@ -346,6 +352,9 @@ def test_sentences_cut_after_english_and_chinese_ends_and_at_lines():
      ["It was based on a novel by E.M. Forster;", "the U.S. Army liked it."]),
     ("It cost 3.5 million. He said \u201cGo.\u201d Then he left.",
      ["It cost 3.5 million.", "He said \u201cGo.\u201d", "Then he left."]),
+    # a short title that goes with a name
+    ("The Valley Jr. Warriors play at Brask. Dr. Ada Brook saw them.",
+     ["The Valley Jr. Warriors play at Brask.", "Dr. Ada Brook saw them."]),
 ])
 def test_initials_numbers_and_closing_quotes_do_not_cut_a_sentence(text, cut):
     assert sentences(text) == cut
