@@ -206,7 +206,8 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     question that asks for one (the rest of a "Yes, ..." to any other question is judged as the reply). A
     sentence that holds no word of the question itself, or that another one outdoes (`_outdone`: built like
     it, the same words of the question and more), does not tie a reply directly: LOOK_ALIKE says so. An
-    English question that names something (`names`) no sentence of the context names is not answered by it.
+    English question that names something (`names`) no sentence of the context names (a long name may be
+    misspelt by a letter: `_names_it`) is not answered by it.
     Facts a question was asked again with (`with_known`) count as context, not as the question. A Chinese
     reply that holds the question's question word (什么, 哪, 谁...) is an echo, whatever else it holds.
     """
