@@ -204,12 +204,12 @@ def _about(question: str, context: str) -> list[list[tuple[str, set[str]]]] | No
     if len(names) != 2:
         return None
     each = [(s, held, set(analyze(s))) for s, held in zip(*sentence_terms(context))]
-    about = [[(s, words) for s, held, words in each if _names(s, held, name) and not _names(s, held, other)]
+    about = [[(s, words) for s, held, words in each if _writes(s, held, name) and not _writes(s, held, other)]
              for name, other in (names, names[::-1])]
     return about if all(about) else None
 
 
-def _names(sentence: str, held: set[str], name: str) -> bool:
+def _writes(sentence: str, held: set[str], name: str) -> bool:
     """Whether a sentence (its terms `held`) names `name`: holds all its terms, or, for a Chinese name,
     writes it but for marks and spaces ("卡斯（乐队）" for "卡斯乐队", whose pair "斯乐" it lacks)."""
     return terms(name) <= held or bool(CJK_CHAR.search(name)) and _squashed(name) in _squashed(sentence)
@@ -255,8 +255,8 @@ def _best_pair(question: str, about: list[list[tuple[str, set[str]]]], keep: set
                named: bool = False) -> tuple[str, str, set[str]]:
     """The sentence about the first thing and the one about the second that share the most words beyond
     the question's (but those of `keep`), and those words; with `named`, words in Latin letters only when
-    both write them in names (`names`: capitalised). Words, not the Chinese character pairs `terms` adds: "是一" and "一位" are
-    shared by half the sentences of a Chinese text."""
+    both write them in names (`names`: capitalised). Words, not the Chinese character pairs `terms` adds:
+    "是一" and "一位" are shared by half the sentences of a Chinese text."""
     asked = set(analyze(question)) - keep
 
     def shared(a: str, one: set[str], b: str, other: set[str]) -> set[str]:

@@ -409,8 +409,8 @@ def asked_for(question: str) -> set[str]:
     noun: "record label" of "...formed through what record label?", "省份" of "位于哪个省份？"), the word
     before it ("formed", "位于") or, when it comes first, the question's last word ("born" of "In which city
     was ... born?"), but not after an opening "who", whose verb says what is asked ("wrote" of "Who wrote
-    the book ... the Franklin National Bank?", not "bank"). Empty for a question with no question word, or one that asks for a time or a number
-    or offers options (`asked_kind` and `options` judge those)."""
+    the book ... the Franklin National Bank?", not "bank"). Empty for a question with no question word, or
+    one that asks for a time or a number or offers options (`asked_kind` and `options` judge those)."""
     return _wanted(*_asked_around(question))
 
 
