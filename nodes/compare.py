@@ -203,16 +203,19 @@ def _about(question: str, context: str) -> list[list[tuple[str, set[str]]]] | No
     names = two_names(question)
     if len(names) != 2:
         return None
+    # each name's terms, and a Chinese name without its marks, once: every sentence is tested for both
+    written = [(terms(name), _squashed(name) if CJK_CHAR.search(name) else "") for name in names]
     each = [(s, held, set(analyze(s))) for s, held in zip(*sentence_terms(context))]
-    about = [[(s, words) for s, held, words in each if _writes(s, held, name) and not _writes(s, held, other)]
-             for name, other in (names, names[::-1])]
+    about = [[(s, words) for s, held, words in each if _writes(s, held, *mine) and not _writes(s, held, *theirs)]
+             for mine, theirs in (written, written[::-1])]
     return about if all(about) else None
 
 
-def _writes(sentence: str, held: set[str], name: str) -> bool:
-    """Whether a sentence (its terms `held`) names `name`: holds all its terms, or, for a Chinese name,
-    writes it but for marks and spaces ("卡斯（乐队）" for "卡斯乐队", whose pair "斯乐" it lacks)."""
-    return terms(name) <= held or bool(CJK_CHAR.search(name)) and _squashed(name) in _squashed(sentence)
+def _writes(sentence: str, held: set[str], name: set[str], squashed: str) -> bool:
+    """Whether a sentence (its terms `held`) names a name (its terms `name`): holds all its terms, or, for a
+    Chinese name (`squashed`: without marks and spaces), writes it but for marks and spaces ("卡斯（乐队）"
+    for "卡斯乐队", whose pair "斯乐" it lacks)."""
+    return name <= held or bool(squashed) and squashed in _squashed(sentence)
 
 
 def _squashed(text: str) -> str:
@@ -258,13 +261,14 @@ def _best_pair(question: str, about: list[list[tuple[str, set[str]]]], keep: set
     both write them in names (`names`: capitalised). Words, not the Chinese character pairs `terms` adds:
     "是一" and "一位" are shared by half the sentences of a Chinese text."""
     asked = set(analyze(question)) - keep
+    # each sentence's capitalised words once, not once for every sentence it is paired with
+    capitals = {s: set().union(*names(s)) for one in about for s, _ in one} if named else {}
 
     def shared(a: str, one: set[str], b: str, other: set[str]) -> set[str]:
         words = {w for w in (one & other) - asked if not _COUNTED.match(w)}
         if not named:
             return words
-        capitalised = set().union(*names(a)) & set().union(*names(b))
-        return {w for w in words if CJK_CHAR.match(w) or w in capitalised}
+        return {w for w in words if CJK_CHAR.match(w) or w in capitals[a] & capitals[b]}
     pairs = [(a, b, shared(a, one, b, other)) for a, one in about[0] for b, other in about[1]]
     return max(pairs, key=lambda pair: len(pair[2]))
 
