@@ -321,8 +321,11 @@ def _spelled(n: int) -> tuple[str, ...]:
 
 def yes_or_no(reply: str, question: str) -> bool:
     """Whether `reply` answers yes or no ("Yes, both airports are in the United States", "没有。") to a
-    question that asks for one: whatever else it says is not the answer, and is not judged."""
-    return bool(_YES_NO.match(reply)) and (asks_whether(question) or not _QUESTION_WORD.search(question))
+    question that asks for one: whatever else it says is not the answer, and is not judged. A question
+    that offers two options asks for one of them, with a question word or without ("是Jeff Martin还是Mark
+    Rankin也拥有独唱生涯？": a 0.5B model answers "是"); none of NeedleBench's 340 has a yes or no for gold."""
+    return bool(_YES_NO.match(reply)) and not options(question) \
+        and (asks_whether(question) or not _QUESTION_WORD.search(question))
 
 
 def says_yes(reply: str) -> bool | None:

@@ -42,6 +42,10 @@ CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. H
     ("Yes, Anna rebuilt it.", "Who rebuilt the mill?", ""),
     ("是的，彼得重建了它。", "谁重建了磨坊？", NOT_IN_CONTEXT),
     ("Yes", "The mill was rebuilt by Anna, wasn't it?", ""),       # no question word: a yes answers it
+    # ...nor one that offers two options, with a question word or without
+    ("是", "是安娜还是彼得重建了磨坊？", ECHO),
+    ("Yes.", "Was the mill rebuilt by Anna or by Peter?", ECHO),
+    ("是，安娜。", "是安娜还是彼得重建了磨坊？", ""),
     # the facts Lv3 asked the question again with, copied into the reply, are not words of its own
     ("The mill (Known: Anna) was rebuilt.", "Who rebuilt the mill?", ECHO),
     ("磨坊（已知：安娜）重建了。", "谁重建了磨坊？", ECHO),
