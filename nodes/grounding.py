@@ -18,11 +18,14 @@ from .tokens import language_of
 
 # A sentence ends after 。！？； at once, and after .!?; (and a closing quote or bracket) where a blank
 # follows, but not after an initial ("Lyndon B. Johnson", "E.M. Forster") or a short title that goes with
-# a name ("The Valley Jr. Warriors play at...", "Dr. Ada Brook"), inside a number (3.5), nor after a
-# title that ends in an ellipsis ('"告诉我..." 是...的专辑').
-_SENTENCE_END = re.compile(r"(?<=[。！？；])\s*|(?<=[.!?;][\u201d\u2019\"')\]])(?<!\.\.[\u201d\u2019\"')\]])\s+"
-                           r"|(?<!\b[A-Z]\.)(?<!\b(?:Jr|Sr|Dr|Mr|Ms|St|Mt|Ft|Lt|vs)\.)(?<!\b(?:Mrs|Rev|Gen|Col|Sgt)\.)"
-                           r"(?<!\b(?:Prof|Capt)\.)(?<=[.!?;])\s+|\n+")
+# a name ("The Valley Jr. Warriors play at...", "Dr. Ada Brook", "Rihanna's No. 1 single"), inside a number
+# (3.5), nor after a title that ends in an ellipsis ('"告诉我..." 是...的专辑'); nor, but for ";", where a
+# lower-case word follows, which no English sentence starts with: the mark ends a name ('"Nativity!" is
+# directed by...', "the E! reality series").
+_SENTENCE_END = re.compile(r"(?<=[。！？；])\s*|(?<=[.!?;][\u201d\u2019\"')\]])(?<!\.\.[\u201d\u2019\"')\]])(?<!;.)\s+(?![\sa-z])"
+                           r"|(?<=;[\u201d\u2019\"')\]])\s+|(?<=;)\s+"
+                           r"|(?<!\b[A-Z]\.)(?<!\b(?:Jr|Sr|Dr|Mr|Ms|St|Mt|Ft|Lt|vs|No)\.)(?<!\b(?:Mrs|Rev|Gen|Col|Sgt)\.)"
+                           r"(?<!\b(?:Prof|Capt)\.)(?<=[.!?])\s+(?![\sa-z])|\n+")
 ECHO = "repeats the question"
 NOT_IN_CONTEXT = "is not in the context"
 NOT_ASKED = "comes from a part of the context about something else"
@@ -248,7 +251,9 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     # Chinese needles need not hold, while the names they do hold are not marked.
     written = written_names(question)   # once: a chain may reach one of them (below)
     named = written if language_of(question) == "en" else []
-    if named and not any(_names_it(sentence, name) for name in named for sentence in each):
+    texts = sentence_terms(context)[0]
+    if named and not any(_names_it(sentence, name, text) for name in _name_words(question)
+                         for sentence, text in zip(each, texts)):
         # The question names what it asks about, and no sentence of the context names any of it: the
         # reply is about something else ("the bicycle" for "...the same century as the Fifth Symphony
         # was composed?" in a document that never mentions the symphony).
@@ -519,10 +524,23 @@ def _in_its_place(text: str, around: list[set[str]], said: set[str]) -> bool:
     return False
 
 
-def _names_it(sentence: frozenset[str], name: set[str]) -> bool:
-    """Whether a sentence's terms hold a name's, a long one misspelt by a letter too ("Axeltory" of a
-    question for the "Axeltorv" of the document: the question's writer made the slip, not the document)."""
-    return all(t in sentence or len(t) >= 6 and any(_one_letter_apart(t, u) for u in sentence) for t in name)
+def _name_words(question: str) -> list[list[tuple[str, set[str]]]]:
+    """Each name the question holds (`name_texts`) as its words, each with its terms (words with none left
+    out)."""
+    return [words for text in name_texts(question) if (words := [(w, t) for w in text.split() if (t := terms(w))])]
+
+
+def _names_it(sentence: frozenset[str], name: list[tuple[str, set[str]]], text: str) -> bool:
+    """Whether a sentence (its terms, its text) names a name (its words and their terms): holds every term of
+    it, a long one misspelt by a letter too ("Axeltory" of a question for the "Axeltorv" of the document: the
+    question's writer made the slip, not the document); a word before the last one also when the sentence
+    writes its initial ("Maurice E. Dockrell" for "Maurice Edward Dockrell") or the word misspelt by a letter
+    ("Andre Thysse" for "Andry Thysse")."""
+    def held(t: str, least: int) -> bool:
+        return t in sentence or len(t) >= least and any(_one_letter_apart(t, u) for u in sentence)
+    *before, (_, last) = name
+    return all(held(t, 6) for t in last) and all(
+        all(held(t, 4) for t in found) or re.search(rf"\b{re.escape(word[0])}\.", text) for word, found in before)
 
 
 def _one_letter_apart(a: str, b: str) -> bool:
@@ -744,18 +762,26 @@ def _chained(i: int, each: tuple[frozenset[str], ...], around: list[set[str]], a
              holding: list[int], rare: dict[str, list[int]], ties: Callable[[set[str]], bool],
              links: int) -> bool:
     """Whether the answer's sentence `i` is tied to the question through a chain of at most `links`
-    other sentences, each sharing a rare name with the one before it. Each must bring a word of the
-    question the chain lacks so far (a look-alike that holds most of the question already is not made an
-    answer by any sentence sharing a name), and be neither a look-alike itself nor the sentence the
-    answer's is a look-alike of (two needles of one template share its words)."""
+    other sentences, each sharing a rare name with the one before it. The chain ties at a sentence that
+    brings a word of the question the chain lacks so far (a look-alike that holds most of the question
+    already is not made an answer by any sentence sharing a name); one that brings none only links on.
+    None may be a look-alike itself or the sentence the answer's is a look-alike of (two needles of one
+    template share its words)."""
     paths, reached = [(i, asked & each[i])], {i}
     for _ in range(links):
         longer = []
         for k, got in paths:
             for j in sorted({j for t in each[k] for j in rare.get(t, ())} - reached):
-                if not asked & each[j] - got or _outdone(j, each, asked, holding) or _alike(j, i, each, asked):
+                if _outdone(j, each, asked, holding) or _alike(j, i, each, asked):
                     continue
                 reached.add(j)   # each sentence joins one chain, the shortest: the search stays small
+                brings = asked & each[j] - got
+                if not brings:
+                    # A link that holds no word of the question ("Vegas Stripped is a look at the South
+                    # Point Hotel" between the show's channel and the hotel's place) passes the chain on,
+                    # and adds nothing to it, nor its neighbours' words.
+                    longer.append((j, got))
+                    continue
                 now = got | asked & around[j]
                 if ties(now):
                     return True
