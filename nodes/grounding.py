@@ -50,8 +50,9 @@ _QUESTION_WORD = re.compile(rf"{EN_QUESTION_WORD.pattern}|什么|哪|谁|何|多
 _OR = r"\bor\b|还是|或者|或是"
 _CHOICE = re.compile(rf"{_OR}|\bwhether\b|哪一个", re.IGNORECASE)
 # The two options a question offers at its end: "Which genus has four species, Duboisia or Ctenanthe?",
-# "以下哪位获得了1908年的诺贝尔文学奖：霍华德·法斯特还是鲁道夫·欧肯？"
-_OPTIONS = re.compile(rf"(?:^|[,，:：;；]|\bwhich\b|哪)\s*(?:是\s*)?([^,，:：;；?？]{{1,60}}?)\s*(?:{_OR})\s*"
+# "Which dog has more traits, the Norwegian Buhund, or the English Foxhound?", "...first - Oklahoma or
+# Kansas?", "以下哪位获得了1908年的诺贝尔文学奖：霍华德·法斯特还是鲁道夫·欧肯？"
+_OPTIONS = re.compile(rf"(?:^|[,，:：;；]|\s[-–—]\s|\bwhich\b|哪)\s*(?:是\s*)?([^,，:：;；?？]{{1,60}}?)\s*,?\s*(?:{_OR})\s*"
                       r"([^,，:：;；?？]{1,60}?)\s*[?？]?\s*$", re.IGNORECASE)
 # ...or between commas after the question word and what it asks for: "Which documentary, Crumb or Cancer,
 # was produced first?", "哪个法庭案件，Gonzales v. Carhart还是Lawrence v. Texas，废除了鸡奸法？"
@@ -64,8 +65,10 @@ _OPTIONS_WITHIN = re.compile(rf"(?:\bwhich\b|哪)[^,，:：;；?？]{{0,30}}[,�
 _OPTIONS_AND = re.compile(r"(?:^|[,，:：;；])\s*([^,，:：;；?？和]{1,30}?)\s*和\s*([^,，:：;；?？和的]{1,30}?)\s*"
                           r"(?:中\s*[,，]?\s*(?:哪|谁)|(?:哪(?!些)|谁)[^,，:：;；?？]*[更先最较])")
 # ...or the two a question sets a choice between: "In between Splash and Son of Flubber, which one...?",
-# "在《Splash》和《Son of Flubber》之间，哪一部...？"
-_OPTIONS_BETWEEN = re.compile(r"\bbetween\s+([^,，:：;；?？]{1,60}?)\s+and\s+([^,，:：;；?？]{1,60}?)\s*,\s*(?:which|who)\b"
+# "Of the film directors A and B, which one...?", "在《Splash》和《Son of Flubber》之间，哪一部...？"
+_OPTIONS_BETWEEN = re.compile(r"\bbetween\s+([^,，:：;；?？]{1,60}?)\s+and\s+([^,，:：;；?？]{1,60}?)\s*,?\s*(?:which|who)\b"
+                              r"|^\W*of\s+(?:the\s+)?(?:[a-z]+\s+){0,3}?((?-i:[A-Z])[^,，:：;；?？]{0,59}?)\s+and\s+"
+                              r"([^,，:：;；?？]{1,60}?)\s*,\s*(?:which|who)\b"
                               r"|在\s*([^,，:：;；?？和]{1,30}?)\s*和\s*([^,，:：;；?？和]{1,30}?)\s*之间\s*[,，]?\s*(?:哪|谁)",
                               re.IGNORECASE)
 # ...or, in English, two names joined by "or" right after the verb that opens the question, or after
@@ -597,7 +600,10 @@ def picked(reply: str, question: str) -> list[int]:
 
 
 def _picks(said: set[str], offered: list[set[str]]) -> list[int]:
-    return [k for k, option in enumerate(offered) if said & option]
+    """Which options `said` names, by the words of each the other lacks when both have some: "The Chien-gris
+    breed of dog" names "the Chien-gris", not "Chinese Crested Dog"."""
+    own = [option - offered[1 - k] for k, option in enumerate(offered)] if len(offered) == 2 else []
+    return [k for k, option in enumerate(own if all(own) else offered) if said & option]
 
 
 def named_option(reply: str, question: str) -> str | None:
@@ -626,8 +632,9 @@ def option_texts(question: str) -> list[str]:
 def _option_terms(text: str, spans: tuple | None) -> list[set[str]]:
     if not spans:
         return []
-    # An "option" that asks something is not one: "这位音乐家还是什么虚拟乐队的主要创作歌手" ("also is").
-    if any(_QUESTION_WORD.search(text[a:b]) for a, b in spans):
+    # An "option" that asks something is not one: "这位音乐家还是什么虚拟乐队的主要创作歌手" ("also is"); a
+    # capitalised question word is a title's ("Who Put the Bomp", "The Man Who Skied Down Everest").
+    if any(not w.group()[0].isupper() for a, b in spans for w in _QUESTION_WORD.finditer(text[a:b])):
         return []
     found = [terms(text[a:b]) for a, b in spans]
     return found if all(found) and found[0] != found[1] else []
@@ -659,7 +666,7 @@ def _option_spans(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
         between = _OPTIONS_BETWEEN.search(text)
         if not between:
             return _opening_spans(text)
-        first = 1 if between.group(1) is not None else 3
+        first = next(k for k in (1, 3, 5) if between.group(k) is not None)
         return between.span(first), between.span(first + 1)
     first, second = match.span(1), match.span(2)
     if text[:first[0]].strip():

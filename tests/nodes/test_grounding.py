@@ -6,7 +6,7 @@ import pytest
 from longflow.nodes.answer import of_kind
 from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, STEP, WEAKER_CHOICE, a_step,
                                       asked_for, asked_kind, gives_kind, held, invents, named_option, names,
-                                      options, says_yes, sentences, swapped, terms, unsupported, with_known,
+                                      options, picked, says_yes, sentences, swapped, terms, unsupported, with_known,
                                       without_known, written_names)
 
 CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. Her brother kept the accounts."
@@ -258,6 +258,14 @@ def test_a_pick_of_an_option_the_context_never_names_is_caught(question, context
     assert unsupported(wrong, question, context) == WEAKER_CHOICE
 
 
+def test_a_pick_is_told_by_the_words_one_option_has_and_the_other_lacks():
+    question = "Which mill is now a museum, Oldbridge Mill or the Vanstead Mill?"
+    context = "Oldbridge Mill burned in 1900.\n\nThe river was cold.\n\nThe Vanstead Mill is now a museum."
+    assert picked("The Vanstead Mill is now a museum.", question) == [1]
+    assert unsupported("The Vanstead Mill is now a museum.", question, context) == ""
+    assert unsupported("The mill is now a museum.", question, context) == ECHO       # picks neither
+
+
 def test_a_pick_the_context_cannot_tell_from_the_other_is_an_answer():
     context = "Ada Vell was born in 1900.\n\nThe river was cold.\n\nBo Crane was born in 1910."
     assert unsupported("Bo Crane", "Who was born first, Ada Vell or Bo Crane?", context) == ""
@@ -323,6 +331,17 @@ def test_a_chinese_reply_that_keeps_the_question_word_is_an_echo():
     ("伊沃和安娜有哪些共同点，哪个更重要？", None),
     # 还是 as "also is": an "option" that asks something is none
     ("这位歌手是谁，这位歌手还是什么乐队的主唱？", None),
+    # ...but a title may hold a capitalised question word
+    ("Which song came first, Who Sang Low or Tinder?", "Which song came first, Tinder or Who Sang Low?"),
+    # a comma before the "or", a dash before the options
+    ("Which mill burned first, the Oldbridge Mill, or the Vanstead Mill?",
+     "Which mill burned first, the Vanstead Mill, or the Oldbridge Mill?"),
+    ("When the river rose, which town in the valley of the Brenn had its first mill built - Oldbridge or Vanstead?",
+     "When the river rose, which town in the valley of the Brenn had its first mill built - Vanstead or Oldbridge?"),
+    # "between A and B" without a comma, "Of the millers A and B, which one...?"
+    ("In between Ivo Brenn and Anna Vell who painted?", "In between Anna Vell and Ivo Brenn who painted?"),
+    ("Of the millers Ivo Brenn and Anna Vell, which one painted?",
+     "Of the millers Anna Vell and Ivo Brenn, which one painted?"),
 ])
 def test_a_question_with_its_options_the_other_way_round(question, other_way):
     assert swapped(question) == other_way
