@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
+from .as_written import as_written
 from .cloze import in_its_place
 from .compare import alike, compared, in_common
 from .grounding import (ECHO, INVENTED, LOOK_ALIKE, STEP, WEAKER_CHOICE, WRONG_KIND, a_step, asked_for,
@@ -112,12 +113,16 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
         return {"answer": NOT_FOUND[lang]}
     questions = separate_questions(asked, information)
     if len(questions) == 1:
-        reply = _answer_one(ctx, lang, prompt, asked, found, passages, check, focus)
+        reply = _written(lang, _answer_one(ctx, lang, prompt, asked, found, passages, check, focus), found,
+                         passages)
     else:
         # A small model asked three questions at once answers one of them, and its answer then shares
         # too few words with the whole to pass the check: each is asked, and checked, on its own.
-        replies = [_answer_one(ctx, lang, prompt, q, strongest(readable, q, evidence_tokens), passages, check,
-                               focus) for q in questions]
+        replies = []
+        for q in questions:
+            own = strongest(readable, q, evidence_tokens)
+            replies.append(_written(lang, _answer_one(ctx, lang, prompt, q, own, passages, check, focus), own,
+                                    passages))
         ctx.record.note(ctx.node, f"{len(questions)} questions in one: each answered on its own",
                         answered=sum(not is_decline(r) for r in replies))
         reply = "\n".join(f"{i}. {r}" for i, r in enumerate(replies, 1)) \
@@ -125,6 +130,13 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     if instructions and not is_decline(reply):   # a small model told to format a decline invents an answer
         reply = _follow(ctx, lang, instructions_prompt, question, reply, instructions)
     return {"answer": reply}
+
+
+def _written(lang: str, reply: str, found: list, passages: list) -> str:
+    """A Chinese answer as the context writes it (`as_written`): a name in full, a number with its unit."""
+    if lang != "zh" or is_decline(reply):
+        return reply
+    return as_written(reply, "\n".join([format_context(found), format_context(passages)]))
 
 
 def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list, passages: list, check: bool,

@@ -740,12 +740,12 @@ def _one_name_each(written: str) -> list[str]:
     ("和", "是", "的"...), into the parts that hold a "·". Latin words and titles are whole already."""
     if not _JOINED.search(written) or written.startswith("《"):
         return [written]
-    return [part for part in _NOT_IN_NAMES.split(written) if _JOINED.search(part)]
+    return [part for part in NOT_IN_NAMES.split(written) if _JOINED.search(part)]
 
 
 _JOINED = re.compile(r"[·•]")
 # Characters that join names or start what is said of them, and are not used to spell foreign names.
-_NOT_IN_NAMES = re.compile(r"[和与及跟同是的在吗呢都有于为被把从由对向也曾不没否或还这那哪谁么几个位名一两将以等]")
+NOT_IN_NAMES = re.compile(r"[和与及跟同是的在吗呢都有于为被把从由对向也曾不没否或还这那哪谁么几个位名一两将以等即]")
 
 
 def names(question: str) -> list[set[str]]:

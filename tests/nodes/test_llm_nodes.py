@@ -1066,3 +1066,13 @@ def test_a_users_own_template_gets_the_quoted_chunk(tmp_path):
     read_chunk(chunk, "When was the bicycle invented?", prompt="read.txt",
                ctx=Context(node="read", model=spy_model("None", seen), stream=None, flow_dir=tmp_path))
     assert seen[0].startswith("MY READER. <document>\n") and only_inside_the_quote(seen[0], INJECTED)
+
+
+def test_a_chinese_answer_is_given_as_the_context_writes_it_and_an_english_one_as_it_is():
+    context = [{"id": "d#1", "text": "《灯塔》的贝斯手是奥斯卡·韦恩布里。"},
+               {"id": "d#2", "text": "奥斯卡·韦恩布里是一位英国画家。"}]
+    ctx = ctx_with("奥斯卡")
+    assert answer("哪位英国画家是《灯塔》的贝斯手？", context, ctx=ctx)["answer"] == "奥斯卡·韦恩布里"
+    context = [{"id": "d#1", "text": "The Lantern's bass player is Oskar Wenbury, a painter."}]
+    ctx = ctx_with("Oskar")
+    assert answer("Which painter plays bass in The Lantern?", context, ctx=ctx)["answer"] == "Oskar"

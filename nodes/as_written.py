@@ -1,0 +1,66 @@
+"""A Chinese answer as the context writes it: a 0.5B model shortens what it copies. Asked "哪位英国画家兼音乐
+家在《精选集1》中被列为贝斯手？" it answers "斯图尔特" from "斯图尔特·斯图克雷是一位英国画家兼音乐家", and asked
+"哪一年...对公众开放了参观？" it answers "1981" from "自1981年起对公众开放参观". The name in full, and the number
+with the unit the context gives it, are the answer the document holds."""
+from __future__ import annotations
+
+import re
+
+from .grounding import NOT_IN_NAMES
+from .lang import CJK_RANGES
+
+# The mark that joins the parts of a transliterated name ("斯图尔特·斯图克雷").
+_PART_MARK = re.compile(r"[·•]")
+# A part of one: up to six characters, none of those that join or follow names ("是", "的"...).
+_PART = rf"(?:(?!{NOT_IN_NAMES.pattern})[{CJK_RANGES}]){{1,6}}?"
+# A reply that is a number alone: digits, with thousands' commas or a decimal point.
+_BARE_NUMBER = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+(?:\.\d+)?$")
+# What Chinese writes right after a number to say what it counts: the year and the date first, then
+# lengths, times, money and measure words, the longest form first ("平方英里" before "英里").
+_UNITS = sorted("""年 月 日 天 周 小时 分钟 秒 岁 英里 公里 千米 米 英尺 英寸 平方英里 平方公里 平方英尺 平方米 英亩 公顷
+吨 磅 公斤 千克 美元 英镑 欧元 元 人 名 位 个 次 部 张 首 座 家 条 集 季 幕 层 届 场 所 间 种 本 册 卷 章 艘 架 辆 门
+倍 分 球 票 轮 局 册 年代 世纪""".split(), key=len, reverse=True)
+_UNIT_AFTER = re.compile("|".join(_UNITS))
+
+
+def as_written(reply: str, context: str) -> str:
+    """`reply` as the context writes it, or `reply` itself: a name that is part of exactly one longer name
+    of the context, with the same first part and (when it has two or more) the same last part
+    ("布拉德利·库珀" of "布拉德利·查尔斯·库珀"); a number alone that the context writes with exactly one unit
+    ("1400" of "全程为1400英里")."""
+    answer = reply.strip().rstrip("。.")
+    if _BARE_NUMBER.match(answer):
+        units = {match.group() for match in (_UNIT_AFTER.match(context, end) for end in _ends(answer, context))
+                 if match}
+        return answer + units.pop() if len(units) == 1 else reply
+    parts = _PART_MARK.split(answer)
+    if not re.fullmatch(rf"[{CJK_RANGES}·•]+", answer) or any(len(p) < 2 for p in parts):
+        return reply
+    longer = {name for name in re.findall(_longer_name(parts), context)
+              if _extends(parts, _PART_MARK.split(name))}
+    return longer.pop() if len(longer) == 1 else reply
+
+
+def _longer_name(parts: list[str]) -> str:
+    """A pattern for a name with more parts than `parts`, its first part the same, and its last part the same
+    for a name of two parts or more; the last part of a longer one ends where a character that follows names
+    (`NOT_IN_NAMES`: "是", "的"...) or anything but Chinese does: Chinese runs names into the text, and a
+    name that runs on into other characters is not known."""
+    first = re.escape(parts[0])
+    if len(parts) > 1:
+        return rf"{first}(?:[·•]{_PART})+?[·•]{re.escape(parts[-1])}"
+    return rf"{first}(?:[·•]{_PART})+?(?={NOT_IN_NAMES.pattern}|[^{CJK_RANGES}·•]|$)"
+
+
+def _ends(number: str, context: str) -> list[int]:
+    """Where each writing of `number` in the context ends, a writing that is not part of a longer number."""
+    return [m.end() for m in re.finditer(rf"(?<![\d,.]){re.escape(number)}(?![\d]|[,.]\d)", context)]
+
+
+def _extends(short: list[str], full: list[str]) -> bool:
+    """Whether a name's parts `full` are more than `short`'s, its first part the same and, for a short name of
+    two parts or more, its last part too, the others kept in order."""
+    if len(full) <= len(short) or full[0] != short[0] or (len(short) > 1 and full[-1] != short[-1]):
+        return False
+    rest = iter(full[1:-1] if len(short) > 1 else full[1:])
+    return all(part in rest for part in short[1:-1] if len(short) > 1)

@@ -1,0 +1,32 @@
+"""A Chinese answer as the context writes it: a shortened name in full, a number with its unit."""
+from __future__ import annotations
+
+import pytest
+
+from longflow.nodes.as_written import as_written
+
+
+@pytest.mark.parametrize("reply, context, written", [
+    # a name shortened to its first part, or with a middle part left out
+    ("奥斯卡", "《灯塔》的贝斯手是奥斯卡·韦恩布里。\n奥斯卡·韦恩布里是一位画家。", "奥斯卡·韦恩布里"),
+    ("托马斯·奎尔", "托马斯·奎尔在港口工作。\n托马斯·阿尔文·奎尔获得了两次提名。", "托马斯·阿尔文·奎尔"),
+    ("托马斯·奎尔", "托马斯·奎尔即托马斯·阿尔文·奎尔", "托马斯·阿尔文·奎尔"),
+    # a number with the one unit the context gives it
+    ("1400", "这条公路全程为1400英里", "1400英里"),
+    ("1981", "这艘潜艇自1981年起对公众开放参观", "1981年"),
+    ("35,000", "该党有35,000名党员", "35,000名"),
+    # ...not a number inside a longer one
+    ("3", "他在2003年出生", "3"),
+    # two longer names, or two units: not known which, the reply stays
+    ("奥斯卡", "奥斯卡·韦恩布里是画家，奥斯卡·布朗是歌手", "奥斯卡"),
+    ("5", "他有5个孩子，5年后离开了港口", "5"),
+    # a name whose last part runs on into other characters, or one already in full
+    ("奥斯卡", "奥斯卡·韦恩布里获得了奖", "奥斯卡"),
+    ("托马斯·阿尔文·奎尔", "托马斯·奎尔即托马斯·阿尔文·奎尔", "托马斯·阿尔文·奎尔"),
+    # a name with a different first part is another name
+    ("迪克·奎尔", "迪克·奎尔即理查德·阿尔文·奎尔", "迪克·奎尔"),
+    # a sentence is not completed
+    ("他是奥斯卡", "奥斯卡·韦恩布里是一位画家。", "他是奥斯卡"),
+])
+def test_a_chinese_answer_as_the_context_writes_it(reply, context, written):
+    assert as_written(reply, context) == written
