@@ -139,7 +139,16 @@ def without_known(question: str) -> tuple[str, str]:
 
 
 def terms(text: str) -> set[str]:
-    return set(analyze(text)) | _pairs(text)
+    """`text`'s BM25 terms, its Chinese character pairs, and its names made of letters joined by "&" or
+    dots, which the terms leave out letter by letter ("A&M", "AT&T", "R.E.M.")."""
+    return set(analyze(text)) | _pairs(text) | _letters_joined(text)
+
+
+def _letters_joined(text: str) -> set[str]:
+    return {m.lower().replace(".", "") for m in _LETTERS_JOINED.findall(text)}
+
+
+_LETTERS_JOINED = re.compile(r"(?<![A-Za-z])[A-Za-z]{1,2}(?:[&.][A-Za-z]{1,2})+(?![A-Za-z])")
 
 
 def word_terms(text: str) -> set[str]:
@@ -370,7 +379,7 @@ def _said(reply: str, question: str) -> set[str]:
     function word ("洋在" of "北大西洋在缅因州" for "...北大西洋的一个入口，位于缅因州中南部？"): both characters are
     the question's or function words, and no word of the reply is the pair. Such a pair is no word of the
     reply's own."""
-    chars, words = set(CJK_CHAR.findall(question)) | _STOP_CHARS, set(analyze(reply))
+    chars, words = set(CJK_CHAR.findall(question)) | _STOP_CHARS, set(analyze(reply)) | _letters_joined(reply)
     return words | {p for p in _pairs(reply) if p in words or not (p[0] in chars and p[1] in chars)}
 
 

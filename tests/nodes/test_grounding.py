@@ -414,6 +414,13 @@ def test_a_name_the_context_writes_with_an_initial_or_a_slip_in_a_first_name_is_
     assert unsupported("Belgian", question.replace("Vasko", "Vasco"), context) == NOT_ASKED
 
 
+def test_a_name_of_letters_joined_by_an_ampersand_or_dots_is_a_word_of_its_own():
+    context = "《灯塔》由K&W唱片公司发行。\n《灯塔》是奥斯卡的第十张专辑。\nJ.K.L. is the stage name of Ivo Brenn."
+    assert unsupported("K&W唱片公司", "哪家唱片公司发行了奥斯卡的第十张专辑？", context) == ""
+    assert unsupported("J.K.L.", "What is the stage name of Ivo Brenn?", context) == ""
+    assert unsupported("Q.R.", "What is the stage name of Ivo Brenn?", context) == NOT_IN_CONTEXT
+
+
 def test_a_chain_links_on_through_a_sentence_that_holds_no_word_of_the_question():
     context = ("Lowmoor Nights was on the Harbour Channel.\nLowmoor Nights is a look at the Grey Finch Inn.\n"
                "The Grey Finch Inn is adjacent to Tollan Ranch.")
