@@ -113,16 +113,16 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
         return {"answer": NOT_FOUND[lang]}
     questions = separate_questions(asked, information)
     if len(questions) == 1:
-        reply = _written(lang, _answer_one(ctx, lang, prompt, asked, found, passages, check, focus), found,
-                         passages)
+        reply = _in_full(lang, asked, _answer_one(ctx, lang, prompt, asked, found, passages, check, focus),
+                         found, passages)
     else:
         # A small model asked three questions at once answers one of them, and its answer then shares
         # too few words with the whole to pass the check: each is asked, and checked, on its own.
         replies = []
         for q in questions:
             own = strongest(readable, q, evidence_tokens)
-            replies.append(_written(lang, _answer_one(ctx, lang, prompt, q, own, passages, check, focus), own,
-                                    passages))
+            replies.append(_in_full(lang, q, _answer_one(ctx, lang, prompt, q, own, passages, check, focus),
+                                    own, passages))
         ctx.record.note(ctx.node, f"{len(questions)} questions in one: each answered on its own",
                         answered=sum(not is_decline(r) for r in replies))
         reply = "\n".join(f"{i}. {r}" for i, r in enumerate(replies, 1)) \
@@ -132,10 +132,13 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     return {"answer": reply}
 
 
-def _written(lang: str, reply: str, found: list, passages: list) -> str:
-    """A Chinese answer as the context writes it (`as_written`): a name in full, a number with its unit."""
+def _in_full(lang: str, question: str, reply: str, found: list, passages: list) -> str:
+    """A Chinese answer in full: as the context writes it (`as_written`: a name in full, a number with its
+    unit), and a bare yes to a yes-no question as "是的", the form of the code's own (`_ALIKE`)."""
     if lang != "zh" or is_decline(reply):
         return reply
+    if yes_or_no(reply, question) and reply.strip().rstrip("。.!！") == "是":
+        return "是的"
     return as_written(reply, "\n".join([format_context(found), format_context(passages)]))
 
 

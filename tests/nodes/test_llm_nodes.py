@@ -1076,3 +1076,14 @@ def test_a_chinese_answer_is_given_as_the_context_writes_it_and_an_english_one_a
     context = [{"id": "d#1", "text": "The Lantern's bass player is Oskar Wenbury, a painter."}]
     ctx = ctx_with("Oskar")
     assert answer("Which painter plays bass in The Lantern?", context, ctx=ctx)["answer"] == "Oskar"
+
+
+@pytest.mark.parametrize("question, reply, expected", [
+    ("奥斯卡是画家吗？", "是", "是的"),
+    ("奥斯卡是画家吗？", "是。", "是的"),
+    ("奥斯卡是画家吗？", "不是", "不是"),
+    ("奥斯卡是画家吗？", "是，他是画家。", "是，他是画家。"),
+])
+def test_a_bare_chinese_yes_is_given_in_full(question, reply, expected):
+    context = [{"id": "d#1", "text": "奥斯卡·韦恩布里是一位英国画家。"}]
+    assert answer(question, context, ctx=ctx_with(reply))["answer"] == expected
