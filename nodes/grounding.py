@@ -294,6 +294,10 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     # to the one on where he was born, which alone holds too little of a long question.
     seen = Counter(t for sentence in each for t in sentence)
     unlinking = asked - set().union(*named)
+    if language_of(question) == "zh":
+        # Chinese marks few names, but a word of three characters or more is most often one ("奥运会" of
+        # "1996年夏季奥运会", which links the Olympics a shooter took part in to where they were held).
+        unlinking = {t for t in unlinking if not (CJK_RUN.fullmatch(t) and len(t) >= 3)}
     rare = {}
     for j, sentence in enumerate(each):
         for t in sentence - unlinking:
@@ -845,9 +849,15 @@ def _better(k: int, i: int, each: tuple[frozenset[str], ...], asked: set[str], a
         and len(shared & asked) > len(shared - asked) and _rival(each[k], asked | each[i])
 
 
+# Characters that say nothing of their own: the stop words of one character, and those that join names or
+# start what is said of them (`NOT_IN_NAMES`).
+_FUNCTION_CHARS = _STOP_CHARS | set(NOT_IN_NAMES.pattern[1:-1])
+
+
 def _rival(got: frozenset[str], known: set[str]) -> bool:
     """Whether a sentence's terms `got` hold something `known` (the question's and the reply's sentence's
     terms) does not: a word, not a pair of characters that meet where two known words do ("森主" of
-    "杰森·斯坦森主演")."""
-    chars = {c for t in known for c in CJK_CHAR.findall(t)} | _STOP_CHARS
-    return any(not (len(t) == 2 and CJK_RUN.fullmatch(t) and set(t) <= chars) for t in got - known)
+    "杰森·斯坦森主演"), nor a function character or one beside it ("曾", "曼曾" of "保罗·S·登曼曾是英国乐队Sade的成员"
+    against "保罗·登曼也是英国乐队Sweetback的成员": the same fact, with the answer in the named band's place)."""
+    chars = {c for t in known for c in CJK_CHAR.findall(t)} | _FUNCTION_CHARS
+    return any(not (len(t) <= 2 and CJK_RUN.fullmatch(t) and set(t) <= chars) for t in got - known)

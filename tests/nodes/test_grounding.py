@@ -421,6 +421,15 @@ def test_a_name_of_letters_joined_by_an_ampersand_or_dots_is_a_word_of_its_own()
     assert unsupported("Q.R.", "What is the stage name of Ivo Brenn?", context) == NOT_IN_CONTEXT
 
 
+def test_a_chinese_chain_links_through_a_long_word_the_question_says():
+    # "博览会" is in the question and in both needles: in Chinese, which marks few names, a link
+    context = "Ivo Brennmaa在1911年北岸博览会上参加了手枪项目\n1911年北岸博览会在丹麦举行"
+    question = ("Ivo Brennmaa是一位蒙古体育射击运动员，她在1911年北岸博览会上参加了10米和25米手枪项目，该届博览会官方称为"
+                "第26届博览会，非官方称为百年博览会，这是一场于1911年7月19日至8月4日在佐治亚州亚特兰大举行的重大国际综合性"
+                "体育赛事，是在哪个国家举办的？")
+    assert unsupported("丹麦", question, context) == ""
+
+
 def test_a_chain_links_on_through_a_sentence_that_holds_no_word_of_the_question():
     context = ("Lowmoor Nights was on the Harbour Channel.\nLowmoor Nights is a look at the Grey Finch Inn.\n"
                "The Grey Finch Inn is adjacent to Tollan Ranch.")
@@ -502,6 +511,16 @@ def test_a_line_next_to_a_look_alike_does_not_take_its_words():
                "The harpooneers sharpened their irons by the tryworks.")
     assert unsupported("The tryworks.", "What is the silver compass kept on Crow Reef?", context) == LOOK_ALIKE
     assert unsupported("The Glass Lantern.", "What is the silver compass kept on Crow Reef?", context) == ""
+
+
+def test_the_same_fact_with_a_function_word_more_is_no_look_alike():
+    # "曾" is no rival answer: the first sentence is the second with the named band in the answer's place
+    context = "伊沃·K·布伦曾是英国乐队Harbor的成员\n伊沃·布伦也是英国乐队Lantern的成员"
+    question = "伊沃·K·布伦是乐队Harbor的成员，他还是另一个英国乐队的成员，是什么乐队？"
+    assert unsupported("Lantern", question, context) == ""
+    # ...while a rival word is: the reply comes from the sentence about the other reef
+    assert unsupported("潮汐钟", "乌鸦礁上曾收藏着什么银罗盘？", "琥珀礁上收藏的银罗盘是潮汐钟。\n乌鸦礁上曾收藏的银罗盘是玻璃灯笼。") \
+        == LOOK_ALIKE
 
 
 def test_two_look_alikes_do_not_tie_each_other():
