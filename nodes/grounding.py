@@ -318,26 +318,46 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
         if any(_chained(i, each, around, asked, holding, unsaid,
                         lambda got: any(name <= got for name in titled), links) for i in holding):
             return ""
-    return LOOK_ALIKE if direct else NOT_ASKED if holding else NOT_IN_CONTEXT
+    if holding:
+        return LOOK_ALIKE if direct else NOT_ASKED
+    return ECHO if _restates(reply, question) else NOT_IN_CONTEXT
+
+
+def _restates(reply: str, question: str) -> bool:
+    """Whether a reply is the question restated with a word or two of the model's own ("促进全球性知识运动，
+    旨在鼓励和加强所有非洲裔人民之间的团结联系" for "...致力于推动什么样的全球性知识运动，旨在鼓励和加强所有非洲裔人民之间
+    的团结联系？"): three of its words or more are the question's, and fewer than a third are not. Such a reply
+    found nothing, as an echo did, and is asked again as one."""
+    words, asked = set(analyze(reply)), set(analyze(question))
+    return len(words & asked) >= 3 and 3 * len(words - asked) < len(words & asked)
 
 
 def _with_counts(own: set[str], context: str) -> tuple[frozenset[str], ...]:
     """The terms of each sentence of `context`, a reply's small counts in digits (`own`) among them where
-    the sentence writes them in Chinese: a model answers "8" from "艾伦·德文郡为英格兰赢得了八顶帽子". Not 1:
-    "一" is in every other Chinese sentence ("一部小说" is "a novel"), and "1部" would be held by it."""
+    the sentence writes them in words: a model answers "8" from "艾伦·德文郡为英格兰赢得了八顶帽子", and from "The
+    cricketer won eight caps". Not 1: "一" is in every other Chinese sentence ("一部小说" is "a novel"), and
+    "1部" would be held by it."""
     cut, each = sentence_terms(context)
     spelled = {t: _spelled(int(t)) for t in own if t.isdigit() and 1 < int(t) < 100}
     if not spelled:
         return each
-    return tuple(got | {t for t, ways in spelled.items() if any(w in text for w in ways)}
+    return tuple(got | {t for t, (chinese, english) in spelled.items()
+                        if any(w in text for w in chinese) or english and english <= got}
                  for text, got in zip(cut, each))
 
 
-def _spelled(n: int) -> tuple[str, ...]:
-    """How Chinese writes a number from 2 to 99 ("八", "十二", "二十五"; 2 also "两")."""
+def _spelled(n: int) -> tuple[tuple[str, ...], set[str]]:
+    """How Chinese writes a number from 2 to 99 ("八", "十二", "二十五"; 2 also "两"), and the terms of the
+    English word for it (up to twenty, and the tens; none for the others)."""
     tens, ones = divmod(n, 10)
     word = (_ZH_DIGITS[tens] if tens > 1 else "") + ("十" if tens else "") + (_ZH_DIGITS[ones] if ones else "")
-    return (word, "两") if n == 2 else (word,)
+    english = _EN_NUMBERS.get(n, "")
+    return ((word, "两") if n == 2 else (word,)), set(analyze(english))
+
+
+_EN_NUMBERS = dict(enumerate("""zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
+fifteen sixteen seventeen eighteen nineteen twenty""".split())) | {
+    10 * k: w for k, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), 3)}
 
 
 def yes_or_no(reply: str, question: str) -> bool:

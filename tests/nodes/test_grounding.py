@@ -63,6 +63,20 @@ def test_a_count_in_digits_is_found_where_the_context_writes_it_in_chinese():
     assert unsupported("8", question, context.replace("八个", "8个和两个")) == ""
 
 
+def test_a_count_in_digits_is_found_where_the_context_writes_it_in_english_words():
+    context = "Anna rebuilt the old mill.\nThe mill had eight millstones and a three-door barn."
+    assert unsupported("8", "How many millstones did the mill Anna rebuilt have?", context) == ""
+    assert unsupported("3", "How many doors did the barn of Anna's mill have?", context) == ""
+    assert unsupported("9", "How many millstones did the mill Anna rebuilt have?", context) == NOT_IN_CONTEXT
+
+
+def test_a_reply_that_restates_the_question_with_a_word_of_its_own_is_an_echo():
+    question = "安娜致力于推动什么样的磨坊运动，旨在鼓励和加强所有磨坊主之间的团结联系？"
+    context = "安娜致力于推动合作磨坊运动。\n那年河水很冷。"
+    assert unsupported("促进磨坊运动，旨在鼓励和加强所有磨坊主之间的团结联系。", question, context) == ECHO
+    assert unsupported("彼得的磨坊。", question, context) == NOT_IN_CONTEXT
+
+
 def test_a_multi_hop_answer_is_tied_through_the_name_it_shares_with_another_sentence():
     context = ("Mara Quill sang lead for the band Tin Orchard. The river was cold that year.\n\n"
                "Nobody spoke at supper. Her second EP was called Lanterns.\n\n"
