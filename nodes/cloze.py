@@ -66,6 +66,8 @@ def _placed(question: str, context: str) -> tuple[int, set[tuple[str, str]]]:
 # or a word that points back ("那座城市").
 _SAYS = re.compile(r"[是了在为被把于以的]|中$|^[一两几][个位支所名家部座种条本首件场张]|^[这那该此其]")
 _TITLE = re.compile(r"《[^》]*》")
+# Another name for it, in brackets after it: "无线电视（TVB）".
+_ALIAS = re.compile(r"[（(][^（）()]+[）)]$")
 
 
 def _fits(sentence: str, before: str, after: str):
@@ -79,7 +81,7 @@ def _fits(sentence: str, before: str, after: str):
             [0] + [m.end() for m in _MARK.finditer(sentence)]
         for start in starts:
             answer, right = _until(sentence[start:], after)
-            if answer and len(answer) <= _LONGEST and not _MARK.search(answer):
+            if answer and len(answer) <= _LONGEST and not _MARK.search(_ALIAS.sub("", answer)):
                 yield len(left) + len(right), answer
 
 

@@ -18,6 +18,8 @@ CONSUL = "托马斯·奎尔生于磨坊镇。\n奥拉·文恩被任命为下一�
     ("谁在布拉斯克担任领事？", "奥拉·文恩在布拉斯克担任领事。", "奥拉·文恩"),
     # Chinese names a work after its kind: the title that follows the question's noun
     ("她以在哪部长篇小说中塑造磨坊主一角而闻名？", "雨一直下。奥拉·文恩在长篇小说《河边磨坊》中塑造磨坊主一角。", "《河边磨坊》"),
+    # another name for the answer, in brackets after it, is part of it
+    ("她因在哪家电视台的角色而出名？", "奥拉·文恩因在北河电视台（NRT）的角色而出名", "北河电视台（NRT）"),
 ])
 def test_the_answer_is_what_the_sentence_has_in_the_question_words_place(question, context, expected):
     answer, sentence = in_its_place(question, context)
