@@ -5,7 +5,8 @@ the F1 is LV-Eval's keyword-recall F1, which punishes a reply that pads a lucky 
 tasks are ours: `absent` (the document does not hold the answer: the right reply says so and names
 nothing) and `instruction` (the answer, in the form the question asked for). One rule is ours too: a
 reasoning question that offers the gold and one other option scores 0 when the reply picks the other,
-whatever sentence it quotes (NeedleBench's word match would find the gold in the quote).
+whatever sentence it quotes (NeedleBench's word match would find the gold in the quote), and one that
+declines scores 0 (the word match finds the gold "no" in "does not say").
 
 Matching is NeedleBench's: a keyword counts when it occurs in the reply as written (case-sensitive), and
 multi-needle reasoning compares lowercased words as substrings. jieba (for Chinese F1) is imported on
@@ -460,6 +461,10 @@ def score(case: dict, prediction: str | None) -> dict:
         parts = {"words": len(gold.split())}
         if picks_other_option(case.get("question", ""), gold, prediction):
             return {"score": 0.0, "f1": 0.0, "parts": {**parts, "picked": "the other option"}}
+        if declines(prediction, lang) and names_nothing(prediction, case.get("question", ""), lang):
+            # "The document does not say." holds the gold "no" ("not"), and "文档中没有提到。" the gold "没有":
+            # a decline answers nothing.
+            return {"score": 0.0, "f1": 0.0, "parts": {**parts, "declined": True}}
         value = reasoning(prediction, gold)
     elif task == "absent":
         parts = {"declines": declines(prediction, lang),

@@ -285,6 +285,23 @@ def test_a_reasoning_reply_that_picks_the_other_option_scores_0_though_it_quotes
     assert right["score"] == 100 and "picked" not in right["parts"]
 
 
+@pytest.mark.parametrize("lang, question, gold, reply, expected", [
+    # NeedleBench's match finds "no" in "does not say", "the" of the gold in "The document..."
+    ("en", "Are Ada Brook and Carl Dunn from the same country?", "no", "The document does not say.", 0),
+    ("en", "Are Ada Brook and Carl Dunn from the same country?", "no", "No, the document does not say.", 0),
+    ("en", "What show did Ada Brook star in?", "The Mill Hour", "The document does not say.", 0),
+    ("zh", "林远和周安是否来自同一个国家？", "没有", "文档中没有提到。", 0),
+    # a no that says why is an answer
+    ("en", "Are Ada Brook and Carl Dunn from the same country?", "no",
+     "No (Ada Brook is Danish; Carl Dunn is Welsh)", 100),
+])
+def test_a_reasoning_reply_that_declines_scores_0(lang, question, gold, reply, expected):
+    if expected == 0:
+        assert reasoning(reply, gold) > 0   # NeedleBench's word match gives the decline credit
+    case = {"task": "reasoning", "language": lang, "question": question, "answer": gold, "keywords": [gold]}
+    assert score(case, reply)["score"] == expected
+
+
 def test_score_reports_what_was_found_and_rejects_unknown_tasks():
     case = {"task": "multi", "language": "en", "question": "?", "answer": "A. B.", "keywords": ["A", "B"]}
     multi = score(case, "A only")
