@@ -195,9 +195,10 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
         return _SETTLED[lang].format(option=option_texts(plainly)[settled[0]],
                                      sentence=settled[1].rstrip("。.").strip())
     alikeness = told(alike)  # (yes or no, a sentence about each), or None
-    if alikeness and says_yes(reply) is not alikeness[0]:
+    if alikeness and (says_yes(reply) is not alikeness[0] or is_decline(reply)):
         # Asked whether two things are alike, a 0.5B model says yes to nearly every one; what the
-        # sentences about each say is right far more often.
+        # sentences about each say is right far more often. A "No, the document does not say." is no
+        # "no": it declines.
         ctx.record.note(ctx.node, "the sentences about the two things answer whether they are alike",
                         reply=reply)
         yes, (first, second) = alikeness

@@ -537,6 +537,9 @@ MILLS = [{"id": "d#1", "text": "Orla Venn is a harbour pilot at Brask. The river
     ("The document does not say.",
      "No (Orla Venn is a harbour pilot at Brask; Tomas Quill is a miller at Sorrel)"),
     ("No.", "No."),   # a reply that says what the sentences say is kept
+    # ...but not a decline that opens with "No"
+    ("No, the document does not say.",
+     "No (Orla Venn is a harbour pilot at Brask; Tomas Quill is a miller at Sorrel)"),
 ])
 def test_whether_two_things_are_the_same_is_answered_by_the_sentences_about_each(reply, expected):
     ctx = ctx_with(reply, reply)
