@@ -19,7 +19,7 @@ _BARE_NUMBER = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+(?:\.\d+)?$")
 # lengths, times, money and measure words, the longest form first ("平方英里" before "英里").
 _UNITS = sorted("""年 月 日 天 周 小时 分钟 秒 岁 英里 公里 千米 米 英尺 英寸 平方英里 平方公里 平方英尺 平方米 英亩 公顷
 吨 磅 公斤 千克 美元 英镑 欧元 元 人 名 位 个 次 部 张 首 座 家 条 集 季 幕 层 届 场 所 间 种 本 册 卷 章 艘 架 辆 门
-倍 分 球 票 轮 局 册 年代 世纪""".split(), key=len, reverse=True)
+倍 分 球 票 轮 局 年代 世纪""".split(), key=len, reverse=True)
 _UNIT_AFTER = re.compile("|".join(_UNITS))
 
 
