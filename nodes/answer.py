@@ -12,8 +12,8 @@ from .cloze import in_its_place
 from .compare import alike, compared, in_common
 from .grounding import (ECHO, INVENTED, LOOK_ALIKE, STEP, WEAKER_CHOICE, WRONG_KIND, a_step, asked_for,
                         asked_kind, closest, gives_kind, invents, named_option, option_texts, picked, plain,
-                        says_yes, sentences, swapped, terms, unsupported, weaker_pick, with_known,
-                        without_known, yes_or_no)
+                        says_yes, sentences, stronger_option, swapped, terms, unsupported, weaker_pick,
+                        with_known, without_known, yes_or_no)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -81,7 +81,9 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     written by Molière" for "Who wrote the comedy referenced in the subtitle of The Guilty Mother?".
 
     A reply that names part of one of the options a question offers ("Texas废除了鸡奸法" for "哪个法庭案件，
-    Gonzales v. Carhart还是Lawrence v. Texas，废除了鸡奸法？") is answered with that option in full. A question
+    Gonzales v. Carhart还是Lawrence v. Texas，废除了鸡奸法？") is answered with that option in full; one that picks
+    the option the context says less of what was asked about, asked again with the options the other way
+    round, and picks it again, is answered with the other option and the sentence that says it. A question
     that compares its two options by a year or a count ("Who was born first, A or B?", "哪个乐队成员更多，A
     还是B？") is settled by the context when it gives one such number for each (`compare.compared`): a
     reply that does not pick that option (a 0.5B model picks the first one about as often as the right
@@ -289,7 +291,9 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     reply that gives no time or number where the question asks for one (`gives_kind`) is asked again from
     the sentences that give one (`of_kind`), and a step on the way (`a_step`) from those that say what was
     asked of it: if that second reply fails too, the first of those sentences that passes the check is the
-    answer (`next_hop`); any other second reply that fails is declined. An answer the context does not
+    answer (`next_hop`), and a pick of the weaker option made again gives way to the other option, with the
+    sentence that says it (`stronger_option`: "Pellora (Pellora is a genus of four species)"); any other
+    second reply that fails is declined. An answer the context does not
     hold, or holds only in a part about something else, is declined at once (the model had nothing to
     find, and a second ask would only make it pick some other words from the context)."""
     shown = format_context(evidence)
@@ -327,6 +331,14 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
                                           "the model found no more: answered with the sentence that goes on "
                                           "from it", reply=reply)
                 return hop
+            stronger = stronger_option(without_known(question)[0], source) if why == WEAKER_CHOICE else None
+            if stronger and again.startswith(WEAKER_CHOICE):
+                # Asked again with the options the other way round, a 0.5B model picks the option the context
+                # says less of again: the other one, with the sentence that says it, answers.
+                ctx.record.note(ctx.node, f"the answer {first[:200]!r} picks the option the context says less "
+                                          "of, twice: answered with the other", reply=reply)
+                return _SETTLED[lang].format(option=option_texts(without_known(question)[0])[stronger[0]],
+                                             sentence=stronger[1].rstrip("。.").strip())
             placed = in_its_place(without_known(question)[0], source) if why == ECHO else None
             if placed and not _judged(placed[0], question, source):
                 # A 0.5B model asked a Chinese question echoes a value of it ("美国" for "...美国驻哪个国家的大

@@ -6,8 +6,8 @@ import pytest
 from longflow.nodes.answer import of_kind
 from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, STEP, WEAKER_CHOICE, a_step,
                                       asked_for, asked_kind, gives_kind, held, invents, named_option, names,
-                                      options, picked, says_yes, sentences, swapped, terms, unsupported, with_known,
-                                      without_known, written_names)
+                                      options, picked, says_yes, sentences, stronger_option, swapped, terms,
+                                      unsupported, with_known, without_known, written_names)
 
 CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. Her brother kept the accounts."
            "\n\nA golden apple lay on the kitchen table of the farm.\n安娜在1820年重建了磨坊。")
@@ -278,6 +278,17 @@ def test_a_pick_is_told_by_the_words_one_option_has_and_the_other_lacks():
     assert picked("The Vanstead Mill is now a museum.", question) == [1]
     assert unsupported("The Vanstead Mill is now a museum.", question, context) == ""
     assert unsupported("The mill is now a museum.", question, context) == ECHO       # picks neither
+
+
+@pytest.mark.parametrize("context, expected", [
+    ("Pellora is a genus of four species.\n\nVantessa is a genus of herbs.", (0, "Pellora is a genus of four species.")),
+    ("Vantessa is a genus of four species.\n\nPellora is a genus of herbs.", (1, "Vantessa is a genus of four species.")),
+    ("Pellora is a genus of herbs.\n\nVantessa is a genus of herbs.", None),      # said alike of both
+    ("The river was cold that year.", None),                                      # named by no sentence
+    ("Pellora grew by the river.", None),                    # named, but with no word of what was asked
+])
+def test_the_stronger_option_is_the_one_the_context_says_more_of_what_was_asked(context, expected):
+    assert stronger_option("Which genus has four species, Pellora or Vantessa?", context) == expected
 
 
 def test_a_pick_the_context_cannot_tell_from_the_other_is_an_answer():

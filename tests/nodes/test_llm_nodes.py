@@ -448,10 +448,12 @@ def test_lv3s_final_step_that_finds_no_answer_keeps_what_the_lookup_of_the_quest
         "The document does not say."
 
 
-@pytest.mark.parametrize("second, expected", [("Pellora", "Pellora"), ("Vantessa", "The document does not say."),
+@pytest.mark.parametrize("second, expected", [("Pellora", "Pellora"),
+                                              # the weaker option picked twice: the other, with its sentence
+                                              ("Vantessa", "Pellora (Pellora is a genus of four species of shrubs)"),
                                               # asked again, a reply that names both has not picked
                                               ("Both Vantessa and Pellora.", "The document does not say.")])
-def test_a_pick_of_the_weaker_option_is_asked_again_and_declined_if_it_stays(second, expected):
+def test_a_pick_of_the_weaker_option_is_asked_again_and_answered_with_the_other_if_it_stays(second, expected):
     context = [{"id": "d#1", "text": "Pellora is a genus of four species of shrubs. The river was cold that year."},
                {"id": "d#2", "text": "Vantessa is a genus of herbs. Nobody spoke at supper."}]
     model = Recording(responses=["Vantessa", second])
