@@ -331,15 +331,17 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
                                           "the model found no more: answered with the sentence that goes on "
                                           "from it", reply=reply)
                 return hop
-            stronger = stronger_option(without_known(question)[0], source) if why == WEAKER_CHOICE else None
-            if stronger and again.startswith(WEAKER_CHOICE):
+            plainly = without_known(question)[0]
+            stronger = stronger_option(plainly, source) \
+                if why == WEAKER_CHOICE and again.startswith(WEAKER_CHOICE) else None
+            if stronger:
                 # Asked again with the options the other way round, a 0.5B model picks the option the context
                 # says less of again: the other one, with the sentence that says it, answers.
                 ctx.record.note(ctx.node, f"the answer {first[:200]!r} picks the option the context says less "
                                           "of, twice: answered with the other", reply=reply)
-                return _SETTLED[lang].format(option=option_texts(without_known(question)[0])[stronger[0]],
+                return _SETTLED[lang].format(option=option_texts(plainly)[stronger[0]],
                                              sentence=stronger[1].rstrip("。.").strip())
-            placed = in_its_place(without_known(question)[0], source) if why == ECHO else None
+            placed = in_its_place(plainly, source) if why == ECHO else None
             if placed and not _judged(placed[0], question, source):
                 # A 0.5B model asked a Chinese question echoes a value of it ("美国" for "...美国驻哪个国家的大
                 # 使？") twice; the sentence that fits around the question word has the answer in its place.

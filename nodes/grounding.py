@@ -731,23 +731,23 @@ def stronger_option(question: str, context: str) -> tuple[int, str] | None:
     """The option of the question (0 or 1) the context says more of what was asked about than of the other
     (`_weaker_choice`'s reading), with the sentence that says it; None when neither is said more of, or the
     stronger is said nothing of (a sentence that names it must hold a word of what was asked)."""
-    offered = options(question)
-    if len(offered) != 2:
+    found = _supports(options(question), question, context)
+    if len(found) != 2:
         return None
-    found = [_support(option, question, context) for option in offered]
     k = max((0, 1), key=lambda i: found[i][0])
     if found[k][0] < 1 or found[k][0] == found[1 - k][0]:
         return None
     return k, found[k][1]
 
 
-def _support(option: set[str], question: str, context: str) -> tuple[int, str]:
-    """How many of the question's other words the best sentence naming `option` holds (half its terms), and that
-    sentence; (-1, "") when none names it: an option no sentence names is said less of than one a sentence
-    names with none of those words."""
-    rest = terms(question) - set().union(*options(question))
-    return max(((len(rest & held), text) for text, held in zip(*sentence_terms(context))
-                if len(option & held) * 2 >= len(option)), default=(-1, ""), key=lambda found: found[0])
+def _supports(offered: list[set[str]], question: str, context: str) -> list[tuple[int, str]]:
+    """For each option (its terms), how many of the question's other words the best sentence naming it (half
+    its terms) holds, and that sentence; (-1, "") when none names it: an option no sentence names is said
+    less of than one a sentence names with none of those words."""
+    rest = terms(question) - set().union(*offered)
+    each = list(zip(*sentence_terms(context)))
+    return [max(((len(rest & held), text) for text, held in each if len(option & held) * 2 >= len(option)),
+                default=(-1, ""), key=lambda found: found[0]) for option in offered]
 
 
 def _weaker_choice(said: set[str], question: str, context: str) -> bool:
@@ -760,8 +760,8 @@ def _weaker_choice(said: set[str], question: str, context: str) -> bool:
     chosen = _picks(said, offered)
     if len(chosen) != 1:
         return False
-    mine = _support(offered[chosen[0]], question, context)[0]
-    return any(_support(option, question, context)[0] > mine for k, option in enumerate(offered) if k != chosen[0])
+    found = _supports(offered, question, context)
+    return any(support > found[chosen[0]][0] for k, (support, _) in enumerate(found) if k != chosen[0])
 
 
 # What a Chinese question marks as a name: a run of Latin words ("Marguerite Coppin"), a transliteration
