@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import re
 
-from .grounding import NOT_IN_NAMES
+from .grounding import NAME_JOIN, NOT_IN_NAMES
 from .lang import CJK_RANGES
 
-# The mark that joins the parts of a transliterated name ("斯图尔特·斯图克雷").
-_PART_MARK = re.compile(r"[·•]")
 # A part of one: up to six characters, none of those that join or follow names ("是", "的"...).
 _PART = rf"(?:(?!{NOT_IN_NAMES.pattern})[{CJK_RANGES}]){{1,6}}?"
 # A reply that is a number alone: digits, with thousands' commas or a decimal point.
@@ -33,11 +31,11 @@ def as_written(reply: str, context: str) -> str:
         units = {match.group() for match in (_UNIT_AFTER.match(context, end) for end in _ends(answer, context))
                  if match}
         return answer + units.pop() if len(units) == 1 else reply
-    parts = _PART_MARK.split(answer)
+    parts = NAME_JOIN.split(answer)
     if not re.fullmatch(rf"[{CJK_RANGES}·•]+", answer) or any(len(p) < 2 for p in parts):
         return reply
     longer = {name for name in re.findall(_longer_name(parts), context)
-              if _extends(parts, _PART_MARK.split(name))}
+              if _extends(parts, NAME_JOIN.split(name))}
     return longer.pop() if len(longer) == 1 else reply
 
 
@@ -46,10 +44,10 @@ def _longer_name(parts: list[str]) -> str:
     for a name of two parts or more; the last part of a longer one ends where a character that follows names
     (`NOT_IN_NAMES`: "是", "的"...) or anything but Chinese does: Chinese runs names into the text, and a
     name that runs on into other characters is not known."""
-    first = re.escape(parts[0])
+    first, joined = re.escape(parts[0]), NAME_JOIN.pattern
     if len(parts) > 1:
-        return rf"{first}(?:[·•]{_PART})+?[·•]{re.escape(parts[-1])}"
-    return rf"{first}(?:[·•]{_PART})+?(?={NOT_IN_NAMES.pattern}|[^{CJK_RANGES}·•]|$)"
+        return rf"{first}(?:{joined}{_PART})+?{joined}{re.escape(parts[-1])}"
+    return rf"{first}(?:{joined}{_PART})+?(?={NOT_IN_NAMES.pattern}|[^{CJK_RANGES}·•]|$)"
 
 
 def _ends(number: str, context: str) -> list[int]:

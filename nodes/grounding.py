@@ -787,12 +787,13 @@ def _one_name_each(written: str) -> list[str]:
     """A transliteration runs on into the Chinese around it, which has no spaces ("约翰·科利尔和马丁·艾米斯是
     同国籍吗" is one match): it is cut at the characters that join or follow names and are not in them
     ("和", "是", "的"...), into the parts that hold a "·". Latin words and titles are whole already."""
-    if not _JOINED.search(written) or written.startswith("《"):
+    if not NAME_JOIN.search(written) or written.startswith("《"):
         return [written]
-    return [part for part in NOT_IN_NAMES.split(written) if _JOINED.search(part)]
+    return [part for part in NOT_IN_NAMES.split(written) if NAME_JOIN.search(part)]
 
 
-_JOINED = re.compile(r"[·•]")
+# The mark that joins the parts of a transliterated name ("约翰·科利尔").
+NAME_JOIN = re.compile(r"[·•]")
 # Characters that join names or start what is said of them, and are not used to spell foreign names.
 NOT_IN_NAMES = re.compile(r"[和与及跟同是的在吗呢都有于为被把从由对向也曾不没否或还这那哪谁么几个位名一两将以等即]")
 

@@ -461,9 +461,9 @@ def score(case: dict, prediction: str | None) -> dict:
         parts = {"words": len(gold.split())}
         if picks_other_option(case.get("question", ""), gold, prediction):
             return {"score": 0.0, "f1": 0.0, "parts": {**parts, "picked": "the other option"}}
-        if declines(prediction, lang) and names_nothing(prediction, case.get("question", ""), lang):
-            # "The document does not say." holds the gold "no" ("not"), and "文档中没有提到。" the gold "没有":
-            # a decline answers nothing.
+        if absent(prediction, case.get("question", ""), lang):
+            # A reply that would answer an absent case declines: "The document does not say." holds the gold
+            # "no" ("not"), and "文档中没有提到。" the gold "没有", but answers nothing.
             return {"score": 0.0, "f1": 0.0, "parts": {**parts, "declined": True}}
         value = reasoning(prediction, gold)
     elif task == "absent":
