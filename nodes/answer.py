@@ -9,10 +9,10 @@ from longflow.core.registry import Range, node
 
 from .as_written import as_written
 from .cloze import in_its_place
-from .compare import alike, compared, in_common
-from .grounding import (ECHO, INVENTED, LOOK_ALIKE, STEP, WEAKER_CHOICE, WRONG_KIND, a_step, asked_for,
-                        asked_kind, closest, gives_kind, invents, named_option, option_texts, picked, plain,
-                        says_yes, sentences, stronger_option, swapped, terms, unsupported, weaker_pick,
+from .compare import alike, compared, in_common, one_sided
+from .grounding import (ECHO, INVENTED, LOOK_ALIKE, NOT_IN_CONTEXT, STEP, WEAKER_CHOICE, WRONG_KIND, a_step,
+                        asked_for, asked_kind, closest, gives_kind, invents, named_option, option_texts, picked,
+                        plain, says_yes, sentences, stronger_option, swapped, terms, unsupported, weaker_pick,
                         with_known, without_known, yes_or_no)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
@@ -89,8 +89,8 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     reply that does not pick that option (a 0.5B model picks the first one about as often as the right
     one) gives way to the option, with the sentence that gives its number: "B (B was born in 1938)". A
     question that asks what two named things have in common ("A and B, have which occupation in
-    common?"), left without an answer (a 0.5B model echoes it), is answered with the words the context's
-    sentences about each share (`compare.in_common`): "tennis player (A is a tennis player; B is a tennis
+    common?"), left without an answer (a 0.5B model echoes it) or answered with what the context says of one
+    of them only (`compare.one_sided`), is answered with the words the context's sentences about each share (`compare.in_common`): "tennis player (A is a tennis player; B is a tennis
     player)". A question that asks whether two named things are alike ("Are A and B of the same
     nationality?", "Are A and B both directors?") is answered from the sentences about each when they
     tell (`compare.alike`), unless the reply says so: "No (A is an American film director; B is an English
@@ -145,7 +145,7 @@ def _in_full(lang: str, question: str, reply: str, found: list, passages: list) 
         return reply
     if yes_or_no(reply, question) and reply.strip().rstrip("。.!！") == "是":
         return "是的"
-    return as_written(reply, "\n".join([format_context(found), format_context(passages)]))
+    return as_written(reply, "\n".join([format_context(found, cite=False), format_context(passages, cite=False)]))
 
 
 def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list, passages: list, check: bool,
@@ -179,10 +179,11 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
     # those do not tell (its final step may have nothing else).
     plainly = without_known(question)[0]
     told = _told_by_sentences(plainly, found, passages)
-    shared = told(in_common) if is_decline(reply) else None
+    shared = told(in_common) if is_decline(reply) or told(lambda q, text: one_sided(reply, q, text)) else None
     if shared:
         # Asked what two named things have in common, a 0.5B model echoes the question ("Thomaz Koch and
-        # Sébastien Lareau have the same occupation in common."): the words their sentences share answer.
+        # Sébastien Lareau have the same occupation in common."), or names what one of them is and the
+        # other not: the words their sentences share answer.
         ctx.record.note(ctx.node, "no answer from the model: answered with what the sentences about the "
                                   "two things share", shared=shared[0])
         return _IN_COMMON[lang].format(answer=shared[0], first=shared[1][0].rstrip("。."),
@@ -219,7 +220,7 @@ def _told_by_sentences(question: str, found: list, passages: list):
     """`decide(question, text)` (`in_common`, `compared`, `alike`) read from the reader's sentences and the
     document's passages, and from what Lv3's lookups answered too only when those do not tell."""
     documented = [p for p in passages if not _looked_up(p)]
-    in_document = "\n".join([format_context(found), format_context(documented)])
+    in_document = "\n".join([format_context(found, cite=False), format_context(documented, cite=False)])
     # Lv3's memory as what its lookups stated: its questions are the model's words, and an answer made by
     # code gives its sentences rather than a quote of a quote ("不是（A: 不是（…）…）").
     stated = "\n".join(_stated(str(p["answer"])) for p in passages if _looked_up(p))
@@ -288,17 +289,22 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     shown, or took the wrong one of two alike), the echo with a note that it is not the answer (or, when
     the question offers options, to answer with one of them), the pick with the options in the other
     order (a small model picks the first name it is offered); a supported
-    reply that gives no time or number where the question asks for one (`gives_kind`) is asked again from
-    the sentences that give one (`of_kind`), and a step on the way (`a_step`) from those that say what was
+    reply that gives no time or number where the question asks for one (`gives_kind`), or one that gives a
+    time or number the context does not hold, is asked again from the sentences that give one (`of_kind`), and a step on the way (`a_step`) from those that say what was
     asked of it: if that second reply fails too, the first of those sentences that passes the check is the
     answer (`next_hop`), and a pick of the weaker option made again gives way to the other option, with the
     sentence that says it (`stronger_option`: "Pellora (Pellora is a genus of four species)"); any other
     second reply that fails is declined. An answer the context does not
     hold, or holds only in a part about something else, is declined at once (the model had nothing to
     find, and a second ask would only make it pick some other words from the context)."""
-    shown = format_context(evidence)
-    source = _together(shown, format_context(ties)) if ties else shown
+    shown = format_context(evidence, cite=False)
+    source = _together(shown, format_context(ties, cite=False)) if ties else shown
     why = _judged(reply, question, source)
+    if why == NOT_IN_CONTEXT and asked_kind(question) and gives_kind(reply, question):
+        # Asked how many, a 0.5B model writes a count of its own ("1", "10人") where the context gives
+        # "seven novels", "八人": the number is made up, not the thing asked about; like a reply that
+        # gives no number, it is asked again from the sentences that give one.
+        why = WRONG_KIND
     if why in (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, STEP, INVENTED):
         # A pick of the weaker option is asked again with the options the other way round, from the
         # sentences shown when there are no fewer to show; a reply of the wrong kind, or a step on the way
@@ -312,7 +318,7 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
         kind = of_kind(source, question, reply, focus, why) if by_kind else []
         narrowed = (kind if by_kind else focused(evidence, question, focus)) \
             or (evidence if again_asked != question else [])
-        if narrowed and (format_context(narrowed) != shown or again_asked != question):
+        if narrowed and (format_context(narrowed, cite=False) != shown or again_asked != question):
             ctx.record.count("answers_asked_again")
             first, reply = reply, _ask(ctx, lang, prompt, again_asked, narrowed)
             declined = is_decline(reply)
@@ -444,8 +450,9 @@ def focused(evidence: list, question: str, k: int) -> list[str]:
 
 
 def _sentences_of(evidence: list) -> list[str]:
-    """The sentences of each item of `evidence`, in order (an item's sentences never run into the next's)."""
-    return [s for item in evidence for s in sentences(format_context([item]))]
+    """The sentences of each item of `evidence`, in order, without its citation (an item's sentences never run
+    into the next's)."""
+    return [s for item in evidence for s in sentences(format_context([item], cite=False)) if terms(s)]
 
 
 def of_kind(source: str, question: str, reply: str, k: int, why: str = WRONG_KIND) -> list[str]:
@@ -546,13 +553,17 @@ def citation(item: dict) -> str:
     return f"{where}, {item['section']}" if item.get("section") else str(where)
 
 
-def format_context(context: Any) -> str:
+def format_context(context: Any, cite: bool = True) -> str:
+    """The context as the model is shown it: each passage under its citation (`[doc0#3, page 2]`), each of
+    Lv3's lookups as "Q: ...\nA: ...". Without `cite`, the text the checks read: a chunk's number is no
+    count the document gives ("3" for "How many...?" is not in "[doc0#3]"); a mark with no words in its
+    place keeps the passages apart, as the citation did (a sentence is tied through its neighbours)."""
     if not context:
         return "(nothing relevant was found)"
     parts = []
     for item in context if isinstance(context, list) else [context]:
         if isinstance(item, dict) and "text" in item:
-            parts.append(f"[{citation(item)}]\n{item['text'].strip()}")
+            parts.append(f"[{citation(item) if cite else '#'}]\n{item['text'].strip()}")
         elif isinstance(item, dict) and "answer" in item:
             parts.append(f"Q: {item.get('question', '')}\nA: {item['answer']}")
         else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .bm25_text import analyze
+from .bm25_text import analyze, tagged_names
 from .grounding import (asks_whether, names, option_texts, options, sentence_terms, terms,
                         written_name_texts)
 from .lang import CJK_CHAR, CJK_RUN
@@ -112,7 +112,7 @@ def _zh_number(numeral: str) -> float | None:
 
 # A question that asks what two named things share ("...have which occupation in common?", "...都是什
 # 么？", "这两个乐队演奏什么类型的音乐？"), not whether they share it ("Are both...?", "...吗？": `asks_whether`).
-_SHARED = re.compile(r"\b(?:both|in common|share|shared)\b|都|共同|这两|两者|二者", re.IGNORECASE)
+_SHARED = re.compile(r"\b(?:both|in common|share|shared)\b|都|共同|共有|这两|两者|二者", re.IGNORECASE)
 # "一位", "一名" ("a", with a measure word) are shared by most Chinese sentences that say what someone is.
 _COUNTED = re.compile(r"[一二两三四五六七八九十几]")
 _UNIT = re.compile(r"[A-Za-zÀ-ɏ0-9][A-Za-zÀ-ɏ0-9'’-]*|" + CJK_RUN.pattern)
@@ -137,6 +137,21 @@ def in_common(question: str, context: str) -> tuple[str, list[str]] | None:
     if not spans:   # shared words in a script the units do not cover (Cyrillic, Greek)
         return None
     return first[min(a for a, _ in spans):max(b for _, b in spans)], [first, second]
+
+
+def one_sided(reply: str, question: str, context: str) -> bool:
+    """Whether `reply`, to a question that asks what two named things have in common, names only what the
+    context says of one of them: its own words (beyond the question's) are in the sentences about one
+    thing and not the other, and none is in both. "音乐家" for "卢卡·普罗丹和格伦·格雷戈里共有的职业是什么？" from
+    "卢卡·普罗丹是一位意大利-苏格兰的音乐家和歌手" and "格伦·格雷戈里是一位英格兰的歌手" is the first one's alone."""
+    if not _SHARED.search(question) or asks_whether(question):
+        return False
+    about = _about(question, context)
+    own = set(analyze(reply)) - set(analyze(question))
+    if about is None or not own:
+        return False
+    held = [set().union(*(words for _, words in one)) for one in about]
+    return bool(own & (held[0] ^ held[1])) and not own & held[0] & held[1]
 
 
 # A question that asks whether two things are the same in some respect ("Do A and B play in the same
@@ -188,6 +203,11 @@ def _both(question: str, about: list[list[tuple[str, set[str]]]]) -> tuple[bool,
     """Whether what a question says of two things holds of both, by the question's own words the sentences
     about each hold; None when neither holds any, or each holds one the other lacks."""
     said = set(analyze(question)) - set().union(*(terms(name) for name in two_names(question)))
+    # A Chinese word is counted once, in its parts: "动画电影" is held where "动画" and "电影" are ("成人动画悬疑
+    # 惊悚剧情科幻电影"), and a sentence holding the whole would otherwise hold a word the other lacks. One
+    # character is a unit or a fragment ("年" of "2001年"), not something said of the two.
+    parts = {w for w in said if CJK_CHAR.match(w) and len(w) > 1}
+    said = {w for w in said if not CJK_CHAR.match(w) or w in parts and not any(o != w and o in w for o in parts)}
     best = [max(one, key=lambda sentence: len(sentence[1] & said)) for one in about]
     held = [set().union(*(words for _, words in one)) & said for one in about]
     both, either = held[0] & held[1], held[0] ^ held[1]
@@ -250,7 +270,7 @@ _EN_PAIR = re.compile(rf"^\W*(?i:is\s+it\s+true\s+that|are|were|is|was|do|does|d
                       rf"(?:(?i:both|the|a|an)\s+|[a-z]+\s+){{0,3}}?({_EN_NAME})\s+and\s+(?:(?i:the|a|an)\s+)?"
                       rf"({_EN_NAME})")
 # "A和B都...", "A与B是否...", "A和B，是...吗": the two things, up to where what is asked of them starts.
-_ZH_PAIR = re.compile(r"([^和与，,？?]+?)\s*[和与]\s*([^和与，,？?]+?)\s*(?:这两|两者|二者|都|均|是否|是|曾|来自|"
+_ZH_PAIR = re.compile(r"([^和与，,？?]+?)\s*[和与]\s*([^和与，,？?]+?)\s*(?:这两|两者|二者|共有|共同|都|均|是否|是|曾|来自|"
                       r"位于|属于|有|在|，|,)")
 
 
@@ -268,9 +288,18 @@ def _best_pair(question: str, about: list[list[tuple[str, set[str]]]], keep: set
         words = {w for w in (one & other) - asked if not _COUNTED.match(w)}
         if not named:
             return words
-        return {w for w in words if CJK_CHAR.match(w) or w in capitals[a] & capitals[b]}
+        return {w for w in words if (_zh_name(w, a) and _zh_name(w, b) if CJK_CHAR.match(w)
+                                      else w in capitals[a] & capitals[b])}
     pairs = [(a, b, shared(a, one, b, other)) for a, one in about[0] for b, other in about[1]]
     return max(pairs, key=lambda pair: len(pair[2]))
+
+
+def _zh_name(word: str, sentence: str) -> bool:
+    """Whether a Chinese word of `sentence` is (part of) a name there: jieba tags it as one ("美国",
+    "加利福尼亚州"; two characters, not "恩", one of a transliteration), or it is three characters or more, which
+    a common word seldom is ("鸢尾科"). "电影" of "一位美国电影导演" and "一位英国电影和舞台演员" is no nationality,
+    nor "属于" a family."""
+    return len(word) >= 3 or len(word) == 2 and any(word in name for name in tagged_names(sentence))
 
 
 def _held_spans(unit: re.Match, shared: set[str]) -> list[tuple[int, int]]:

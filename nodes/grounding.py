@@ -795,7 +795,7 @@ def _one_name_each(written: str) -> list[str]:
 # The mark that joins the parts of a transliterated name ("约翰·科利尔").
 NAME_JOIN = re.compile(r"[·•]")
 # Characters that join names or start what is said of them, and are not used to spell foreign names.
-NOT_IN_NAMES = re.compile(r"[和与及跟同是的在吗呢都有于为被把从由对向也曾不没否或还这那哪谁么几个位名一两将以等即]")
+NOT_IN_NAMES = re.compile(r"[和与及跟同共是的在吗呢都有于为被把从由对向也曾不没否或还这那哪谁么几个位名一两将以等即]")
 
 
 def names(question: str) -> list[set[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from longflow.nodes.compare import alike, compared, in_common, two_names
+from longflow.nodes.compare import alike, compared, in_common, one_sided, two_names
 from longflow.nodes.grounding import terms
 
 BORN = "Orla Venn was born on 12 March 1931. The rain kept on. Tomas Quill was born in 1948 in a mill town."
@@ -113,6 +113,16 @@ PORTS = ("Orla Venn is a harbour pilot at Brask. The river was cold. Tomas Quill
      False),
     # a one-character Chinese name; a name the sentence writes with marks in it ("灰港（李）")
     ("桃和灰港李属于同一科吗？", "桃属于蔷薇科。雨一直下。灰港（李）属于蔷薇科。", True),
+    # a Chinese word shared as a name (jieba's tag, or three characters), not a common word: "电影" is no
+    # nationality, "属于" no family, "恩" (one character of a transliteration) no director
+    ("奥拉·文恩和托马斯·奎尔是否具有相同的国籍？", "奥拉·文恩是一位美国电影导演。托马斯·奎尔是一位英国电影演员。", False),
+    ("奥拉·文恩和托马斯·奎尔是否具有相同的国籍？", "奥拉·文恩是一位美国电影导演。托马斯·奎尔是一位美国电影演员。", True),
+    ("灰港李和白湾桃是否来自同一个科？", "灰港李属于鸢尾科。白湾桃属于桔梗科。", False),
+    ("纪录片《灰港》和《白湾》是否有同一个导演？", "《灰港》由约翰·格伦恩执导。《白湾》由肖恩·费恩执导。", False),
+    # what the question says of both, counted in its parts: "动画电影" is held where "动画" and "电影" are;
+    # "年" of "2001年" is a unit, not something said of them
+    ("《灰港》和《白湾》都是动画电影吗？", "《灰港》是一部成人动画悬疑电影。《白湾》是一部土耳其动画电影。", True),
+    ("《灰港》和《白湾》都是在2001年发布的吗？", "《灰港》是一部2001年的纪录片。《白湾》是在2007年至2011年间发布的。", False),
     # a sentence that names both says nothing of either alone
     ("Tomas Quill和Ida Marsh是否在同一个城镇工作？",
      "Tomas Quill是布拉斯克的磨坊主。Tomas Quill和Ida Marsh都在布拉斯克。Ida Marsh是索雷尔的织工。", False),
@@ -150,6 +160,19 @@ def test_two_chinese_names_without_marks_are_the_two_things_asked_of(question, e
 ])
 def test_the_two_names_of_a_question(question, expected):
     assert two_names(question) == expected
+
+
+@pytest.mark.parametrize("reply, expected", [
+    ("音乐家", True),               # the first one's alone
+    ("歌手", False),                # both's
+    ("音乐家和歌手", False),         # both's among them
+    ("文档中没有提到。", False),      # nothing of either
+])
+def test_a_reply_that_names_what_one_of_the_two_is(reply, expected):
+    question = "奥拉·文恩和托马斯·奎尔共有的职业是什么？"
+    context = "奥拉·文恩是一位冰岛的音乐家和歌手。雨一直下。托马斯·奎尔是一位英格兰的歌手。"
+    assert one_sided(reply, question, context) is expected
+    assert not one_sided(reply, "奥拉·文恩是什么职业？", context)        # asks nothing of two
 
 
 def test_what_two_chinese_names_without_marks_share():

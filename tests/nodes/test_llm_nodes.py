@@ -529,6 +529,19 @@ def test_what_two_things_have_in_common_is_answered_when_the_model_finds_nothing
     assert out["answer"] == expected
 
 
+def test_what_one_of_two_things_is_is_not_what_they_have_in_common():
+    # a 0.5B model names what the first sentence says ("poet"), which the second does not say of the other
+    context = [{"id": "d#1", "text": "Orla Venn is a poet and a harbour pilot. The river was cold that year."},
+               PILOTS[1]]
+    out = answer("Orla Venn and Tomas Quill, have which occupation in common?", context, ctx=ctx_with("Poet."))
+    assert out["answer"] == ("harbour pilot (Orla Venn is a poet and a harbour pilot; Tomas Quill was a harbour "
+                             "pilot in Brask)")
+    zh = [{"id": "d#1", "text": "奥拉·文恩是一位冰岛的音乐家和歌手。雨一直下。"},
+          {"id": "d#2", "text": "没有人说话。托马斯·奎尔是一位英格兰的歌手。"}]
+    out = answer("奥拉·文恩和托马斯·奎尔共有的职业是什么？", zh, ctx=ctx_with("音乐家"))
+    assert out["answer"] == "歌手（奥拉·文恩是一位冰岛的音乐家和歌手；托马斯·奎尔是一位英格兰的歌手）"
+
+
 MILLS = [{"id": "d#1", "text": "Orla Venn is a harbour pilot at Brask. The river was cold that year."},
          {"id": "d#2", "text": "Nobody spoke at supper. Tomas Quill is a miller at Sorrel."}]
 
@@ -627,6 +640,21 @@ def test_a_reply_with_no_time_to_a_when_question_is_asked_again_from_the_sentenc
     # shown the sentences that give a time and share a word with the question or the reply only
     assert "Varno Hall opened in May 1921." in model.last
     assert "river" not in model.last and "1890" not in model.last
+
+
+@pytest.mark.parametrize("first, second, expected", [("12", "seven", "seven"),
+                                                     ("12", "15", "The document does not say.")])
+def test_a_count_the_context_does_not_hold_is_asked_again_from_the_sentences_that_give_one(first, second,
+                                                                                           expected):
+    # a 0.5B model writes a count of its own: the number is made up, and asked again from the sentences
+    # that give one, it may find the context's; a second made-up count is declined
+    boats = [{"id": "d#1", "text": "The Varno Hall regatta was won by Orla Venn. The river was cold."},
+             {"id": "d#2", "text": "Nobody spoke at supper. Orla Venn owned seven boats."}]
+    model = Recording(responses=[first, second])
+    ctx = Context(node="n", model=model, stream=None)
+    out = answer("How many boats did the winner of the Varno Hall regatta own?", boats, ctx=ctx)
+    assert out["answer"] == expected and ctx.record.model_calls == 2
+    assert "Orla Venn owned seven boats." in model.last
 
 
 LANTERNS = [
