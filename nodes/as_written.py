@@ -1,7 +1,8 @@
 """A Chinese answer as the context writes it: a 0.5B model shortens what it copies. Asked "哪位英国画家兼音乐
 家在《精选集1》中被列为贝斯手？" it answers "斯图尔特" from "斯图尔特·斯图克雷是一位英国画家兼音乐家", and asked
-"哪一年...对公众开放了参观？" it answers "1981" from "自1981年起对公众开放参观". The name in full, and the number
-with the unit the context gives it, are the answer the document holds."""
+"哪一年...对公众开放了参观？" it answers "1981" from "自1981年起对公众开放参观". The name in full, the number
+with the unit the context gives it (in the context's numerals: "五天", not "5天"), and a title in the 《》 the
+context writes it in, are the answer the document holds."""
 from __future__ import annotations
 
 import re
@@ -25,18 +26,56 @@ def as_written(reply: str, context: str) -> str:
     """`reply` as the context writes it, or `reply` itself: a name that is part of exactly one longer name
     of the context, with the same first part and (when it has two or more) the same last part
     ("布拉德利·库珀" of "布拉德利·查尔斯·库珀"); a number alone that the context writes with exactly one unit
-    ("1400" of "全程为1400英里")."""
+    ("1400" of "全程为1400英里"); a number in digits that the context writes only in Chinese numerals ("5天"
+    of "战斗持续了五天"); a title the context writes in 《》, without them or in other quotes ("Loud" of
+    "《Loud》中的歌曲")."""
     answer = reply.strip().rstrip("。.")
-    if _BARE_NUMBER.match(answer):
-        units = {match.group() for match in (_UNIT_AFTER.match(context, end) for end in _ends(answer, context))
-                 if match}
-        return answer + units.pop() if len(units) == 1 else reply
+    if _BARE_NUMBER.match(answer) or _DIGITS_AND_UNIT.match(answer):
+        return _numerals(answer, context) or _with_unit(answer, context) or reply
+    title = f"《{_QUOTES.sub('', answer)}》"
+    if len(title) > 2 and title in context and title != answer:
+        return title
     parts = NAME_JOIN.split(answer)
     if not re.fullmatch(rf"[{CJK_RANGES}·•]+", answer) or any(len(p) < 2 for p in parts):
         return reply
     longer = {name for name in re.findall(_longer_name(parts), context)
               if _extends(parts, NAME_JOIN.split(name))}
     return longer.pop() if len(longer) == 1 else reply
+
+
+# A number in digits with what it counts: "5天", "10周".
+_DIGITS_AND_UNIT = re.compile(rf"^\d+(?:{_UNIT_AFTER.pattern})$")
+_QUOTES = re.compile(r"^[\"'“‘「『]+|[\"'”’」』]+$")
+_ZH_DIGITS = "零一二三四五六七八九"
+
+
+def _with_unit(number: str, context: str) -> str | None:
+    """A number alone with the one unit the context writes right after it, if it writes exactly one."""
+    if not _BARE_NUMBER.match(number):
+        return None
+    units = {match.group() for match in (_UNIT_AFTER.match(context, end) for end in _ends(number, context))
+             if match}
+    return number + units.pop() if len(units) == 1 else None
+
+
+def _numerals(answer: str, context: str) -> str | None:
+    """A number from 1 to 99 in digits (with its unit, or alone) as the context writes it in Chinese
+    numerals, when it writes it so in exactly one way and never in digits: "5天" of "五天", "3" of "三门"."""
+    digits = re.match(r"\d+", answer).group()
+    unit = answer[len(digits):]
+    if not 0 < int(digits) < 100 or _ends(digits, context):
+        return None
+    spelled = {_spelled(int(digits))} | ({"两"} if digits == "2" else set())
+    written = {m.group() for word in spelled
+               for m in re.finditer(rf"(?<![{_ZH_DIGITS}十两百千万]){word}(?:{re.escape(unit) if unit else _UNIT_AFTER.pattern})",
+                                    context)}
+    return written.pop() if len(written) == 1 else None
+
+
+def _spelled(n: int) -> str:
+    """1 to 99 in Chinese numerals: "五", "十", "十五", "二十一"."""
+    tens, ones = divmod(n, 10)
+    return ("" if not tens else "十" if tens == 1 else _ZH_DIGITS[tens] + "十") + (_ZH_DIGITS[ones] if ones else "")
 
 
 def _longer_name(parts: list[str]) -> str:

@@ -1,4 +1,5 @@
-"""A Chinese answer as the context writes it: a shortened name in full, a number with its unit."""
+"""A Chinese answer as the context writes it: a shortened name in full, a number with its unit or in Chinese
+numerals, a title in its marks."""
 from __future__ import annotations
 
 import pytest
@@ -25,6 +26,18 @@ from longflow.nodes.as_written import as_written
     ("托马斯·阿尔文·奎尔", "托马斯·奎尔即托马斯·阿尔文·奎尔", "托马斯·阿尔文·奎尔"),
     # a name with a different first part is another name
     ("迪克·奎尔", "迪克·奎尔即理查德·阿尔文·奎尔", "迪克·奎尔"),
+    # a number in digits that the context writes only in Chinese numerals, with its unit or the one it gives
+    ("5天", "这场战斗持续了五天。", "五天"),
+    ("10周", "该单曲在榜上停留了十周", "十周"),
+    ("3", "宝马推出了一款三门掀背车", "三门"),
+    ("2", "他有两个孩子", "两个"),
+    # ...not where it also writes the digits, nor inside a longer numeral ("二十五")
+    ("5天", "持续了五天，后来又过了5天", "5天"),
+    ("5", "二十五名成员", "5"),
+    # a title the context writes in 《》, given without them or in other quotes
+    ("Loud", "他因《Loud》中的歌曲获奖", "《Loud》"),
+    ('"死侍2"', "《死侍2》由大卫执导", "《死侍2》"),
+    ("霍利橡树", "她在长寿肥皂剧霍利橡树中饰演", "霍利橡树"),
     # a sentence is not completed
     ("他是奥斯卡", "奥斯卡·韦恩布里是一位画家。", "他是奥斯卡"),
 ])
