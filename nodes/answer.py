@@ -88,13 +88,13 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     还是B？") is settled by the context when it gives one such number for each (`compare.compared`): a
     reply that does not pick that option (a 0.5B model picks the first one about as often as the right
     one) gives way to the option, with the sentence that gives its number: "B (B was born in 1938)". A
-    question that asks what two named things have in common ("A and B, have which occupation in
-    common?"), left without an answer (a 0.5B model echoes it) or answered with what the context says of one
-    of them only (`compare.one_sided`), is answered with the words the context's sentences about each share (`compare.in_common`): "tennis player (A is a tennis player; B is a tennis
-    player)". A question that asks whether two named things are alike ("Are A and B of the same
-    nationality?", "Are A and B both directors?") is answered from the sentences about each when they
-    tell (`compare.alike`), unless the reply says so: "No (A is an American film director; B is an English
-    film and stage actor)".
+    question that asks what two named things have in common ("A and B, have which occupation in common?"),
+    left without an answer (a 0.5B model echoes it) or answered with what the context says of one of them
+    only (`compare.one_sided`), is answered with the words the context's sentences about each share
+    (`compare.in_common`): "tennis player (A is a tennis player; B is a tennis player)". A question that
+    asks whether two named things are alike ("Are A and B of the same nationality?", "Are A and B both
+    directors?") is answered from the sentences about each when they tell (`compare.alike`), unless the
+    reply says so: "No (A is an American film director; B is an English film and stage actor)".
 
     A Chinese answer is given in full: a transliterated name the 0.5B model shortened, as the context writes
     it when it writes exactly one longer form ("斯图尔特" → "斯图尔特·斯图克雷"), a number alone with the one unit
@@ -145,7 +145,7 @@ def _in_full(lang: str, question: str, reply: str, found: list, passages: list) 
         return reply
     if yes_or_no(reply, question) and reply.strip().rstrip("。.!！") == "是":
         return "是的"
-    return as_written(reply, "\n".join([format_context(found, cite=False), format_context(passages, cite=False)]))
+    return as_written(reply, "\n".join(format_context(items, cite=False) for items in (found, passages)))
 
 
 def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list, passages: list, check: bool,
@@ -290,13 +290,14 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     the question offers options, to answer with one of them), the pick with the options in the other
     order (a small model picks the first name it is offered); a supported
     reply that gives no time or number where the question asks for one (`gives_kind`), or one that gives a
-    time or number the context does not hold, is asked again from the sentences that give one (`of_kind`), and a step on the way (`a_step`) from those that say what was
-    asked of it: if that second reply fails too, the first of those sentences that passes the check is the
-    answer (`next_hop`), and a pick of the weaker option made again gives way to the other option, with the
-    sentence that says it (`stronger_option`: "Pellora (Pellora is a genus of four species)"); any other
-    second reply that fails is declined. An answer the context does not
-    hold, or holds only in a part about something else, is declined at once (the model had nothing to
-    find, and a second ask would only make it pick some other words from the context)."""
+    time or number the context does not hold, is asked again from the sentences that give one (`of_kind`),
+    and a step on the way (`a_step`) from those that say what was asked of it: if that second reply fails
+    too, the first of those sentences that passes the check is the answer (`next_hop`), and a pick of the
+    weaker option made again gives way to the other option, with the sentence that says it
+    (`stronger_option`: "Pellora (Pellora is a genus of four species)"); any other second reply that fails
+    is declined. An answer the context does not hold, or holds only in a part about something else, is
+    declined at once (the model had nothing to find, and a second ask would only make it pick some other
+    words from the context)."""
     shown = format_context(evidence, cite=False)
     source = _together(shown, format_context(ties, cite=False)) if ties else shown
     why = _judged(reply, question, source)

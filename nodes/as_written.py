@@ -65,17 +65,19 @@ def _numerals(answer: str, context: str) -> str | None:
     unit = answer[len(digits):]
     if not 0 < int(digits) < 100 or _ends(digits, context):
         return None
-    spelled = {_spelled(int(digits))} | ({"两"} if digits == "2" else set())
-    written = {m.group() for word in spelled
-               for m in re.finditer(rf"(?<![{_ZH_DIGITS}十两百千万]){word}(?:{re.escape(unit) if unit else _UNIT_AFTER.pattern})",
-                                    context)}
+    spelled = "|".join([_spelled(int(digits))] + (["两"] if digits == "2" else []))
+    counted = re.escape(unit) if unit else _UNIT_AFTER.pattern
+    # not inside a longer numeral: "五" of "二十五"
+    found = re.finditer(rf"(?<![{_ZH_DIGITS}十两百千万])(?:{spelled})(?:{counted})", context)
+    written = {m.group() for m in found}
     return written.pop() if len(written) == 1 else None
 
 
 def _spelled(n: int) -> str:
     """1 to 99 in Chinese numerals: "五", "十", "十五", "二十一"."""
     tens, ones = divmod(n, 10)
-    return ("" if not tens else "十" if tens == 1 else _ZH_DIGITS[tens] + "十") + (_ZH_DIGITS[ones] if ones else "")
+    ten = "" if not tens else "十" if tens == 1 else _ZH_DIGITS[tens] + "十"
+    return ten + (_ZH_DIGITS[ones] if ones else "")
 
 
 def _longer_name(parts: list[str]) -> str:

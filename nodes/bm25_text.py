@@ -109,26 +109,25 @@ def lone_content_characters(text: str) -> frozenset[str]:
     """The Chinese words of one character in `text` that jieba tags as a verb or a noun ("写" of "谁写了...",
     "死" of "他死于哪一年"), not as an adverb, a locative or a pronoun ("曾", "上" of "历史上", "另"). Cached:
     Lv2's reader asks it of the same question once per chunk, and the tagger runs under a lock."""
-    if not CJK_RUN.search(text):
-        return frozenset()
-    _jieba()
-    import jieba.posseg
-    with _jieba_lock:   # the tagger's tokenizer is shared
-        pairs = [(p.word, p.flag) for run in CJK_RUN.findall(text) for p in jieba.posseg.cut(run, HMM=False)]
-    return frozenset(word for word, flag in pairs if len(word) == 1 and flag[:1] in ("v", "n"))
+    return frozenset(word for word, flag in _tagged(text) if len(word) == 1 and flag[:1] in ("v", "n"))
 
 
 @lru_cache(maxsize=256)
 def tagged_names(text: str) -> frozenset[str]:
     """The Chinese words in `text` that jieba tags as names (of people, places, organisations, other proper
-    nouns: "美国", "加利福尼亚州"), not as common nouns or verbs ("电影", "属于"). Cached, as above."""
+    nouns: "美国", "加利福尼亚州"), not as common nouns or verbs ("电影", "属于"). Cached: a comparison asks it
+    of the same sentences once per pair."""
+    return frozenset(word for word, flag in _tagged(text) if flag[:2] in ("nr", "ns", "nt", "nz"))
+
+
+def _tagged(text: str) -> list[tuple[str, str]]:
+    """The words of the Chinese runs of `text` with jieba's part-of-speech tags."""
     if not CJK_RUN.search(text):
-        return frozenset()
+        return []
     _jieba()
     import jieba.posseg
-    with _jieba_lock:
-        pairs = [(p.word, p.flag) for run in CJK_RUN.findall(text) for p in jieba.posseg.cut(run, HMM=False)]
-    return frozenset(word for word, flag in pairs if flag[:2] in ("nr", "ns", "nt", "nz"))
+    with _jieba_lock:   # the tagger's tokenizer is shared
+        return [(p.word, p.flag) for run in CJK_RUN.findall(text) for p in jieba.posseg.cut(run, HMM=False)]
 
 
 def term_ids(texts: list[str], vocab: dict[str, int]) -> list[list[int]]:

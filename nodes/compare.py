@@ -207,7 +207,8 @@ def _both(question: str, about: list[list[tuple[str, set[str]]]]) -> tuple[bool,
     # 惊悚剧情科幻电影"), and a sentence holding the whole would otherwise hold a word the other lacks. One
     # character is a unit or a fragment ("年" of "2001年"), not something said of the two.
     parts = {w for w in said if CJK_CHAR.match(w) and len(w) > 1}
-    said = {w for w in said if not CJK_CHAR.match(w) or w in parts and not any(o != w and o in w for o in parts)}
+    smallest = {w for w in parts if not any(o != w and o in w for o in parts)}
+    said = {w for w in said if not CJK_CHAR.match(w)} | smallest
     best = [max(one, key=lambda sentence: len(sentence[1] & said)) for one in about]
     held = [set().union(*(words for _, words in one)) & said for one in about]
     both, either = held[0] & held[1], held[0] ^ held[1]
