@@ -139,12 +139,13 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
 
 
 def _in_full(lang: str, question: str, reply: str, found: list, passages: list) -> str:
-    """A Chinese answer in full: as the context writes it (`as_written`: a name in full, a number with its
-    unit), and a bare yes to a yes-no question as "是的", the form of the code's own (`_ALIKE`)."""
-    if lang != "zh" or is_decline(reply):
-        return reply
-    if yes_or_no(reply, question) and reply.strip().rstrip("。.!！") == "是":
-        return "是的"
+    """An answer in full: as the context writes it (`as_written`: a name in full; in Chinese, a number with
+    its unit or in the context's numerals, a title in its marks), and a bare yes to a Chinese yes-no
+    question as "是的", the form of the code's own (`_ALIKE`). A yes or no is no name ("No" of "No
+    Devotion")."""
+    if is_decline(reply) or says_yes(reply) is not None:
+        return "是的" if lang == "zh" and reply.strip().rstrip("。.!！") == "是" and yes_or_no(reply, question) \
+            else reply
     return as_written(reply, "\n".join(format_context(items, cite=False) for items in (found, passages)))
 
 

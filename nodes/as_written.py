@@ -1,13 +1,13 @@
-"""A Chinese answer as the context writes it: a 0.5B model shortens what it copies. Asked "哪位英国画家兼音乐
+"""An answer as the context writes it: a 0.5B model shortens what it copies. Asked "哪位英国画家兼音乐
 家在《精选集1》中被列为贝斯手？" it answers "斯图尔特" from "斯图尔特·斯图克雷是一位英国画家兼音乐家", and asked
 "哪一年...对公众开放了参观？" it answers "1981" from "自1981年起对公众开放参观". The name in full, the number
 with the unit the context gives it (in the context's numerals: "五天", not "5天"), and a title in the 《》 the
-context writes it in, are the answer the document holds."""
+context writes it in, are the answer the document holds; so is "Thomas Loren Friedman" for "Thomas Friedman"."""
 from __future__ import annotations
 
 import re
 
-from .grounding import NAME_JOIN, NOT_IN_NAMES
+from .grounding import NAME_JOIN, NOT_IN_NAMES, sentences
 from .lang import CJK_RANGES
 
 # A part of one: up to six characters, none of those that join or follow names ("是", "的"...).
@@ -28,13 +28,18 @@ def as_written(reply: str, context: str) -> str:
     ("布拉德利·库珀" of "布拉德利·查尔斯·库珀"); a number alone that the context writes with exactly one unit
     ("1400" of "全程为1400英里"); a number in digits that the context writes only in Chinese numerals ("5天"
     of "战斗持续了五天"); a title the context writes in 《》, without them or in other quotes ("Loud" of
-    "《Loud》中的歌曲")."""
+    "《Loud》中的歌曲"); a name in Latin letters that is part of exactly one longer one, as for a Chinese name
+    ("Thomas Friedman" of "Thomas Loren Friedman", "Rangers" of "Rangers Football Club")."""
     answer = reply.strip().rstrip("。.")
     if _BARE_NUMBER.match(answer) or _DIGITS_AND_UNIT.match(answer):
         return _numerals(answer, context) or _with_unit(answer, context) or reply
     title = f"《{_QUOTES.sub('', answer)}》"
     if len(title) > 2 and title in context and title != answer:
         return title
+    if _LATIN_NAME.fullmatch(answer):
+        words = answer.split()
+        longer = {name for name in _latin_names(context) if _extends(words, name.split())}
+        return longer.pop() if len(longer) == 1 else reply
     parts = NAME_JOIN.split(answer)
     if not re.fullmatch(rf"[{CJK_RANGES}·•]+", answer) or any(len(p) < 2 for p in parts):
         return reply
@@ -43,10 +48,25 @@ def as_written(reply: str, context: str) -> str:
     return longer.pop() if len(longer) == 1 else reply
 
 
+# A name in Latin letters: capitalised words on one line, with the small words names hold ("Bank of England").
+_LATIN_NAME = re.compile(r"[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.&-]*(?:[ ]+(?:(?:of|the|de|la|le|du|von|van|der|da|di)[ ]+)*"
+                         r"[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.&-]*)*")
 # A number in digits with what it counts: "5天", "10周".
 _DIGITS_AND_UNIT = re.compile(rf"^\d+(?:{_UNIT_AFTER.pattern})$")
 _QUOTES = re.compile(r"^[\"'“‘「『]+|[\"'”’」』]+$")
 _ZH_DIGITS = "零一二三四五六七八九"
+
+
+def _latin_names(context: str) -> set[str]:
+    """The names in Latin letters each sentence of the context writes, without the full stop that ends the
+    sentence ("Thomas Loren Friedman" of "...by Thomas Loren Friedman."; "Jr." keeps its own)."""
+    found = set()
+    for sentence in sentences(context):
+        for name in _LATIN_NAME.finditer(sentence):
+            text = name.group()
+            ends = name.end() == len(sentence.rstrip()) and text.endswith(".") and len(text.split()[-1]) > 3
+            found.add(text[:-1] if ends else text)
+    return found
 
 
 def _with_unit(number: str, context: str) -> str | None:

@@ -1,4 +1,4 @@
-"""A Chinese answer as the context writes it: a shortened name in full, a number with its unit or in Chinese
+"""An answer as the context writes it: a shortened name in full, a number with its unit or in Chinese
 numerals, a title in its marks."""
 from __future__ import annotations
 
@@ -38,6 +38,14 @@ from longflow.nodes.as_written import as_written
     ("Loud", "他因《Loud》中的歌曲获奖", "《Loud》"),
     ('"死侍2"', "《死侍2》由大卫执导", "《死侍2》"),
     ("霍利橡树", "她在长寿肥皂剧霍利橡树中饰演", "霍利橡树"),
+    # a name in Latin letters, shortened, as the one longer form the context writes
+    ("Thomas Quill", "It was written by Thomas Alvin Quill.\nHe lived at Brask.", "Thomas Alvin Quill"),
+    ("Brask", "Brask Harbour Club won the cup", "Brask Harbour Club"),
+    ("Quill", "Quill Jr. was born in Brask", "Quill Jr."),
+    ("Orla", "Orla Venn. Brask was cold.", "Orla Venn"),              # not the full stop, nor the next sentence
+    # ...not where it writes two (an "and" joins two names), nor a name with another first word
+    ("Thomas", "Thomas Quill and Thomas Venn sailed", "Thomas"),
+    ("Tom Quill", "Thomas Alvin Quill sailed", "Tom Quill"),
     # a sentence is not completed
     ("他是奥斯卡", "奥斯卡·韦恩布里是一位画家。", "他是奥斯卡"),
 ])

@@ -1101,14 +1101,18 @@ def test_a_users_own_template_gets_the_quoted_chunk(tmp_path):
     assert seen[0].startswith("MY READER. <document>\n") and only_inside_the_quote(seen[0], INJECTED)
 
 
-def test_a_chinese_answer_is_given_as_the_context_writes_it_and_an_english_one_as_it_is():
+def test_an_answer_is_given_as_the_context_writes_it():
     context = [{"id": "d#1", "text": "《灯塔》的贝斯手是奥斯卡·韦恩布里。"},
                {"id": "d#2", "text": "奥斯卡·韦恩布里是一位英国画家。"}]
     ctx = ctx_with("奥斯卡")
     assert answer("哪位英国画家是《灯塔》的贝斯手？", context, ctx=ctx)["answer"] == "奥斯卡·韦恩布里"
     context = [{"id": "d#1", "text": "The Lantern's bass player is Oskar Wenbury, a painter."}]
     ctx = ctx_with("Oskar")
-    assert answer("Which painter plays bass in The Lantern?", context, ctx=ctx)["answer"] == "Oskar"
+    assert answer("Which painter plays bass in The Lantern?", context, ctx=ctx)["answer"] == "Oskar Wenbury"
+    # a yes or no is no name: "No" of "No Devotion"
+    context = [{"id": "d#1", "text": "No Devotion formed in 2014."}, {"id": "d#2", "text": "Saosin formed in 2003."}]
+    out = answer("Did No Devotion form before 2010?", context, ctx=ctx_with("No"))
+    assert out["answer"] == "No"
 
 
 @pytest.mark.parametrize("question, reply, expected", [
