@@ -146,7 +146,8 @@ def _in_full(lang: str, question: str, reply: str, found: list, passages: list) 
     if is_decline(reply) or says_yes(reply) is not None:
         return "是的" if lang == "zh" and reply.strip().rstrip("。.!！") == "是" and yes_or_no(reply, question) \
             else reply
-    return as_written(reply, "\n".join(format_context(items, cite=False) for items in (found, passages)))
+    return as_written(reply, "\n".join(format_context(items, cite=False) for items in (found, passages)),
+                      without_known(question)[0])
 
 
 def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list, passages: list, check: bool,

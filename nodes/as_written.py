@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .grounding import NAME_JOIN, NOT_IN_NAMES, sentences
+from .grounding import NAME_JOIN, NOT_IN_NAMES, sentences, terms
 from .lang import CJK_RANGES
 
 # A part of one: up to six characters, none of those that join or follow names ("是", "的"...).
@@ -22,14 +22,16 @@ _UNITS = sorted("""年 月 日 天 周 小时 分钟 秒 岁 英里 公里 千�
 _UNIT_AFTER = re.compile("|".join(_UNITS))
 
 
-def as_written(reply: str, context: str) -> str:
+def as_written(reply: str, context: str, question: str = "") -> str:
     """`reply` as the context writes it, or `reply` itself: a name that is part of exactly one longer name
     of the context, with the same first part and (when it has two or more) the same last part
     ("布拉德利·库珀" of "布拉德利·查尔斯·库珀"); a number alone that the context writes with exactly one unit
     ("1400" of "全程为1400英里"); a number in digits that the context writes only in Chinese numerals ("5天"
     of "战斗持续了五天"); a title the context writes in 《》, without them or in other quotes ("Loud" of
     "《Loud》中的歌曲"); a name in Latin letters that is part of exactly one longer one, as for a Chinese name
-    ("Thomas Friedman" of "Thomas Loren Friedman", "Rangers" of "Rangers Football Club")."""
+    ("Thomas Friedman" of "Thomas Loren Friedman", "Rangers" of "Rangers Football Club"), written in a
+    sentence that shares a word with the `question`, when one is given: "London" is not "London Bridge" of
+    a line of the book about something else."""
     answer = reply.strip().rstrip("。.")
     if _BARE_NUMBER.match(answer) or _DIGITS_AND_UNIT.match(answer):
         return _numerals(answer, context) or _with_unit(answer, context) or reply
@@ -38,7 +40,7 @@ def as_written(reply: str, context: str) -> str:
         return title
     if _LATIN_NAME.fullmatch(answer):
         words = answer.split()
-        longer = {name for name in _latin_names(context) if _extends(words, name.split())}
+        longer = {name for name in _latin_names(context, question) if _extends(words, name.split())}
         return longer.pop() if len(longer) == 1 else reply
     parts = NAME_JOIN.split(answer)
     if not re.fullmatch(rf"[{CJK_RANGES}·•]+", answer) or any(len(p) < 2 for p in parts):
@@ -57,11 +59,14 @@ _QUOTES = re.compile(r"^[\"'“‘「『]+|[\"'”’」』]+$")
 _ZH_DIGITS = "零一二三四五六七八九"
 
 
-def _latin_names(context: str) -> set[str]:
-    """The names in Latin letters each sentence of the context writes, without the full stop that ends the
-    sentence ("Thomas Loren Friedman" of "...by Thomas Loren Friedman."; "Jr." keeps its own)."""
-    found = set()
+def _latin_names(context: str, question: str) -> set[str]:
+    """The names in Latin letters each sentence of the context writes (each that shares a word with the
+    question, when one is given), without the full stop that ends the sentence ("Thomas Loren Friedman" of
+    "...by Thomas Loren Friedman."; "Jr." keeps its own)."""
+    found, asked = set(), terms(question)
     for sentence in sentences(context):
+        if question and not terms(sentence) & asked:
+            continue
         for name in _LATIN_NAME.finditer(sentence):
             text = name.group()
             ends = name.end() == len(sentence.rstrip()) and text.endswith(".") and len(text.split()[-1]) > 3

@@ -49,5 +49,12 @@ from longflow.nodes.as_written import as_written
     # a sentence is not completed
     ("他是奥斯卡", "奥斯卡·韦恩布里是一位画家。", "他是奥斯卡"),
 ])
-def test_a_chinese_answer_as_the_context_writes_it(reply, context, written):
+def test_an_answer_as_the_context_writes_it(reply, context, written):
     assert as_written(reply, context) == written
+
+
+def test_a_longer_name_is_read_from_a_sentence_about_the_question():
+    # "Brask" is not "Brask Bridge" of a line about something else
+    context = "Orla Venn was born in Brask.\nBrask Bridge was built in 1890."
+    assert as_written("Brask", context, "Where was Orla Venn born?") == "Brask"
+    assert as_written("Brask", context, "When was the bridge at Brask built?") == "Brask Bridge"
