@@ -96,9 +96,11 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     directors?") is answered from the sentences about each when they tell (`compare.alike`), unless the
     reply says so: "No (A is an American film director; B is an English film and stage actor)".
 
-    A Chinese answer is given in full: a transliterated name the 0.5B model shortened, as the context writes
-    it when it writes exactly one longer form ("斯图尔特" → "斯图尔特·斯图克雷"), a number alone with the one unit
-    the context gives it ("1981" → "1981年"), and a bare yes as "是的" (`as_written`).
+    An answer is given in full, as the context writes it (`as_written`): a name the 0.5B model shortened,
+    when the context writes exactly one longer form ("斯图尔特" → "斯图尔特·斯图克雷", "Thomas Friedman" →
+    "Thomas Loren Friedman", the latter from a sentence that shares a word with the question); in Chinese,
+    a number alone with the one unit the context gives it ("1981" → "1981年") or in the numerals it writes
+    ("5天" → "五天"), a title in its 《》, and a bare yes as "是的".
 
     Several questions in one (a line each, with question marks: "Answer each of these: 1. ...? 2. ...?")
     are answered and checked one by one, and the answers numbered: a small model asked three at once
