@@ -112,7 +112,7 @@ def _zh_number(numeral: str) -> float | None:
 
 # A question that asks what two named things share ("...have which occupation in common?", "...都是什
 # 么？", "这两个乐队演奏什么类型的音乐？"), not whether they share it ("Are both...?", "...吗？": `asks_whether`).
-_SHARED = re.compile(r"\b(?:both|in common|share|shared)\b|都|共同|共有|这两|两者|二者", re.IGNORECASE)
+_SHARED = re.compile(r"\b(?:both|in common|share|shared|mutual)\b|都|共同|共有|这两|两者|二者", re.IGNORECASE)
 # "一位", "一名" ("a", with a measure word) are shared by most Chinese sentences that say what someone is.
 _COUNTED = re.compile(r"[一二两三四五六七八九十几]")
 _UNIT = re.compile(r"[A-Za-zÀ-ɏ0-9][A-Za-zÀ-ɏ0-9'’-]*|" + CJK_RUN.pattern)
@@ -253,7 +253,7 @@ def two_names(question: str) -> list[str]:
     when it marks fewer or more than two, the two things it opens with, joined by "和" or "与" ("圣地亚哥国际机场
     和麦卡伦国际机场是否位于同一个州？"): Chinese names of places, firms and drinks carry no mark."""
     if language_of(question) == "en":
-        pair = _EN_PAIR.match(question.strip())
+        pair = _EN_PAIR.match(question.strip()) or _EN_OPENING_PAIR.match(question.strip())
         return list(pair.groups()) if pair else [n for n in written_name_texts(question) if terms(n)]
     names = [n for n in written_name_texts(question) if terms(n)]
     if len(names) == 2:
@@ -270,6 +270,8 @@ _EN_NAME = (r"[A-ZÀ-Þ0-9][\w'’.&/-]*(?:(?:\s+|,\s*)(?:(?:of|the|a|an|in|on|a
 _EN_PAIR = re.compile(rf"^\W*(?i:is\s+it\s+true\s+that|are|were|is|was|do|does|did|have|has|had|can|could)\s+"
                       rf"(?:(?i:both|the|a|an)\s+|[a-z]+\s+){{0,3}}?({_EN_NAME})\s+and\s+(?:(?i:the|a|an)\s+)?"
                       rf"({_EN_NAME})")
+# "A and B, have which mutual occupation?", "A and B are both what?": the two things the question opens with.
+_EN_OPENING_PAIR = re.compile(rf"^\W*({_EN_NAME})\s+and\s+(?:(?i:the|a|an)\s+)?({_EN_NAME})\s*(?:,|(?i:are|were|both)\b)")
 # "A和B都...", "A与B是否...", "A和B，是...吗": the two things, up to where what is asked of them starts.
 _ZH_PAIR = re.compile(r"([^和与，,？?]+?)\s*[和与]\s*([^和与，,？?]+?)\s*(?:这两|两者|二者|共有|共同|都|均|是否|是|曾|来自|"
                       r"位于|属于|有|在|，|,)")

@@ -59,6 +59,8 @@ def test_what_the_numbers_do_not_settle(question, context):
 @pytest.mark.parametrize("question, context, expected", [
     ("Orla Venn and Tomas Quill, have which occupation in common?",
      "Orla Venn is a harbour pilot. The rain kept on. Tomas Quill was a harbour pilot in Brask.", "harbour pilot"),
+    ("Orla Venn and Tomas Quill, have which mutual occupation?",
+     "Orla Venn is a harbour pilot. The rain kept on. Tomas Quill was a harbour pilot in Brask.", "harbour pilot"),
     ("Gray Harbor和Lantern Choir都是什么？", "Gray Harbor是一支冰岛民谣乐队。雨一直下。Lantern Choir是一支英国乐队。", "乐队"),
     ("Gray Harbor和Lantern Choir这两个乐队演奏什么音乐？",
      "Gray Harbor是一支民谣摇滚乐队。雨一直下。Lantern Choir演奏民谣摇滚。", "民谣摇滚"),
@@ -157,6 +159,9 @@ def test_two_chinese_names_without_marks_are_the_two_things_asked_of(question, e
     ("Were the films Night at the Old Mill and Brask, Sorrel both made in 1950?",
      ["Night at the Old Mill", "Brask, Sorrel"]),
     ("Are the Icelandic pilots Orla Venn and Tomas Quill both at work?", ["Icelandic", "Orla Venn", "Tomas Quill"]),
+    # ...or the two the question opens with, before a comma, "are" or "both"
+    ("Orla Venn and Tomas Quill, have which mutual occupation?", ["Orla Venn", "Tomas Quill"]),
+    ("Night at the Old Mill and The Grey Harbour are both what?", ["Night at the Old Mill", "Grey Harbour"]),
 ])
 def test_the_two_names_of_a_question(question, expected):
     assert two_names(question) == expected
