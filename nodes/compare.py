@@ -249,7 +249,8 @@ _MARKS = re.compile(r"[\W_]+")
 def two_names(question: str) -> list[str]:
     """The two things a question asks of, as written. In English, the two names joined by "and" after the
     verb that opens it ("Are A Kid in King Arthur's Court and Racing Extinction both...?": lower-case words
-    inside a name kept), else the names it marks (`written_name_texts`); in Chinese, the names it marks, or
+    inside a name kept), or that open it ("Green on Red and Hollywood Undead are both what?"), else the names
+    it marks (`written_name_texts`); in Chinese, the names it marks, or
     when it marks fewer or more than two, the two things it opens with, joined by "和" or "与" ("圣地亚哥国际机场
     和麦卡伦国际机场是否位于同一个州？"): Chinese names of places, firms and drinks carry no mark."""
     if language_of(question) == "en":
@@ -271,7 +272,8 @@ _EN_PAIR = re.compile(rf"^\W*(?i:is\s+it\s+true\s+that|are|were|is|was|do|does|d
                       rf"(?:(?i:both|the|a|an)\s+|[a-z]+\s+){{0,3}}?({_EN_NAME})\s+and\s+(?:(?i:the|a|an)\s+)?"
                       rf"({_EN_NAME})")
 # "A and B, have which mutual occupation?", "A and B are both what?": the two things the question opens with.
-_EN_OPENING_PAIR = re.compile(rf"^\W*({_EN_NAME})\s+and\s+(?:(?i:the|a|an)\s+)?({_EN_NAME})\s*(?:,|(?i:are|were|both)\b)")
+_EN_OPENING_PAIR = re.compile(rf"^\W*({_EN_NAME})\s+and\s+(?:(?i:the|a|an)\s+)?({_EN_NAME})"
+                              rf"\s*(?:,|(?i:are|were|both)\b)")
 # "A和B都...", "A与B是否...", "A和B，是...吗": the two things, up to where what is asked of them starts.
 _ZH_PAIR = re.compile(r"([^和与，,？?]+?)\s*[和与]\s*([^和与，,？?]+?)\s*(?:这两|两者|二者|共有|共同|都|均|是否|是|曾|来自|"
                       r"位于|属于|有|在|，|,)")
