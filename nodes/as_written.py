@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .grounding import NAME_JOIN, NOT_IN_NAMES, sentences, terms
+from .grounding import NAME_JOIN, NOT_IN_NAMES, sentences, terms, zh_numerals
 from .lang import CJK_RANGES
 
 # A part of one: up to six characters, none of those that join or follow names ("是", "的"...).
@@ -56,7 +56,6 @@ _LATIN_NAME = re.compile(r"[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.&-]*(?:[ ]+(?:(?:of|the
 # A number in digits with what it counts: "5天", "10周".
 _DIGITS_AND_UNIT = re.compile(rf"^\d+(?:{_UNIT_AFTER.pattern})$")
 _QUOTES = re.compile(r"^[\"'“‘「『]+|[\"'”’」』]+$")
-_ZH_DIGITS = "零一二三四五六七八九"
 
 
 def _latin_names(context: str, question: str) -> set[str]:
@@ -90,19 +89,12 @@ def _numerals(answer: str, context: str) -> str | None:
     unit = answer[len(digits):]
     if not 0 < int(digits) < 100 or _ends(digits, context):
         return None
-    spelled = "|".join([_spelled(int(digits))] + (["两"] if digits == "2" else []))
+    spelled = "|".join(zh_numerals(int(digits)))
     counted = re.escape(unit) if unit else _UNIT_AFTER.pattern
     # not inside a longer numeral: "五" of "二十五"
-    found = re.finditer(rf"(?<![{_ZH_DIGITS}十两百千万])(?:{spelled})(?:{counted})", context)
+    found = re.finditer(rf"(?<![零一二三四五六七八九十两百千万])(?:{spelled})(?:{counted})", context)
     written = {m.group() for m in found}
     return written.pop() if len(written) == 1 else None
-
-
-def _spelled(n: int) -> str:
-    """1 to 99 in Chinese numerals: "五", "十", "十五", "二十一"."""
-    tens, ones = divmod(n, 10)
-    ten = "" if not tens else "十" if tens == 1 else _ZH_DIGITS[tens] + "十"
-    return ten + (_ZH_DIGITS[ones] if ones else "")
 
 
 def _longer_name(parts: list[str]) -> str:

@@ -347,12 +347,16 @@ def _with_counts(own: set[str], context: str) -> tuple[frozenset[str], ...]:
 
 
 def _spelled(n: int) -> tuple[tuple[str, ...], set[str]]:
-    """How Chinese writes a number from 2 to 99 ("八", "十二", "二十五"; 2 also "两"), and the terms of the
-    English word for it (up to twenty, and the tens; none for the others)."""
+    """How Chinese writes a number from 2 to 99 (`zh_numerals`), and the terms of the English word for it (up
+    to twenty, and the tens; none for the others)."""
+    return zh_numerals(n), set(analyze(_EN_NUMBERS.get(n, "")))
+
+
+def zh_numerals(n: int) -> tuple[str, ...]:
+    """How Chinese writes a number from 1 to 99: "一", "八", "十二", "二十五"; 2 also "两"."""
     tens, ones = divmod(n, 10)
     word = (_ZH_DIGITS[tens] if tens > 1 else "") + ("十" if tens else "") + (_ZH_DIGITS[ones] if ones else "")
-    english = _EN_NUMBERS.get(n, "")
-    return ((word, "两") if n == 2 else (word,)), set(analyze(english))
+    return (word, "两") if n == 2 else (word,)
 
 
 _EN_NUMBERS = dict(enumerate("""zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
