@@ -27,7 +27,7 @@ _LANGUAGE_RULE = {"en": "Answer in English unless an instruction says otherwise.
                   "zh": "除非指令另有要求，请用中文回答。"}
 
 
-@node(outputs={"answer": "str"}, uses_model=True,
+@node(outputs={"answer": "str", "sources": "list[Evidence]"}, uses_model=True,
       param_docs={"prompt": "template file overriding the built-in one",
                   "check": "decline an answer whose words are not in a passage of the context about what "
                            "was asked, and one that only repeats the question after asking again from the "
@@ -110,6 +110,13 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     decline), in a second short call that sees only the question and the answer; the first call is asked
     the `information` split off the question. A translated answer could not be checked against the
     context, and a small model keeps to one task at a time.
+
+    `sources` are the sentences of the reader's sentences and the passages (not Lv3's memory) that the
+    answer was taken from (`taken_from`: those holding most of its own words), other than the reader's:
+    Lv2 adds them to its evidence (`out: {sources: evidence}`), so that Lv3 remembers the document's
+    sentences, not only the model's words, and for a first hop ("Northwestern University" for "In what
+    city did Duane Swank get his PhD?") the sentence that names it again, where the next hop starts
+    ("Northwestern University is in Evanston, Illinois").
     """
     lang = language_of(question)
     # The instructions wait for the second call: the first one is asked the information alone.
@@ -118,7 +125,7 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     found = strongest(readable, asked, evidence_tokens)
     if not found and not passages:
         ctx.record.note(ctx.node, "nothing relevant to answer from: the document does not say")
-        return {"answer": NOT_FOUND[lang]}
+        return {"answer": NOT_FOUND[lang], "sources": []}
     questions = separate_questions(asked, information)
     if len(questions) == 1:
         reply = _in_full(lang, asked, _answer_one(ctx, lang, prompt, asked, found, passages, check, focus),
@@ -135,9 +142,13 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
                         answered=sum(not is_decline(r) for r in replies))
         reply = "\n".join(f"{i}. {r}" for i, r in enumerate(replies, 1)) \
             if any(not is_decline(r) for r in replies) else NOT_FOUND[lang]
+    # The sentences the answer was taken from (Lv2 adds them to its evidence: Lv3 then remembers the
+    # document's words, not only the model's, and a first hop's sentences name where the next hop starts).
+    sources = [] if is_decline(reply) else taken_from(
+        reply, asked, [*readable, *(p for p in passages if not _looked_up(p))], readable)
     if instructions and not is_decline(reply):   # a small model told to format a decline invents an answer
         reply = _follow(ctx, lang, instructions_prompt, question, reply, instructions)
-    return {"answer": reply}
+    return {"answer": reply, "sources": sources}
 
 
 def _in_full(lang: str, question: str, reply: str, found: list, passages: list) -> str:
@@ -502,6 +513,37 @@ def strongest(evidence: list, question: str, budget: int) -> list:
             kept.append(i)
             spent += cost
     return sorted((unique[i] for i in kept), key=_place)
+
+
+def taken_from(reply: str, question: str, items: list, known: list = (), most: int = 3) -> list[dict]:
+    """For each sentence of the reply, the sentences of `items` (the reader's sentences, retrieved chunks)
+    that hold as many of its own words (those the question lacks) as any, and at least half, the `most`
+    that hold most of the question's; as evidence items (`{"chunk", "doc", "start", "end", "text"}`), none
+    already in `known`.
+
+    They are what the answer was taken from, and for a step on the way, where the next step starts: "Duane
+    Swank got his PhD from Northwestern University." has "Northwestern University" of its own, held by
+    the sentence it came from and by "Northwestern University is in Evanston, Illinois"."""
+    asked = terms(without_known(question)[0])
+    seen = [" ".join(_text(item).split()) for item in known]
+    candidates = [(" ".join(sentence.split()), item) for item in items
+                  if isinstance(item, dict) and str(item.get("text") or "").strip()
+                  for sentence in sentences(str(item["text"]))]
+    held = {text: terms(text) for text, _ in candidates}
+    taken = {}
+    for part in sentences(reply) or [reply]:
+        own = terms(part) - asked
+        holding = {text: (len(held[text] & own), item) for text, item in candidates
+                   if own and len(held[text] & own) * 2 >= len(own)}
+        # Only those that hold as many as any: "The college bell rang." holds half of "Harwick College".
+        most_held = max((n for n, _ in holding.values()), default=0)
+        best = sorted((text for text, (n, _) in holding.items()
+                       if n == most_held and not any(text in known_text for known_text in seen)),
+                      key=lambda text: -len(held[text] & asked))[:most]
+        for text in best:
+            taken.setdefault(text, holding[text][1])
+    return [{"chunk": item.get("chunk", item.get("id")), "doc": item.get("doc"), "start": item.get("start"),
+             "end": item.get("end"), "text": text} for text, item in taken.items()]
 
 
 def _text(item: Any) -> str:

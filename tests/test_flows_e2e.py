@@ -77,7 +77,8 @@ def test_lv2_with_a_fake_model_reads_every_chunk(tmp_path):
     assert result.answer == "In 1817."
     assert result.record["model_calls"] == n + 3
     assert any("keyword retrieval alone" in note["message"] for note in result.record["notes"])
-    assert result.outputs["evidence"] == []
+    # no sentence read, and the one the answer was taken from (found by retrieval) is the evidence
+    assert [e["text"] for e in result.outputs["evidence"]] == [BICYCLE]
     assert any("nothing relevant" in n_["message"] for n_ in result.record["notes"])
 
 
@@ -150,6 +151,19 @@ def test_lv3_two_hops_through_the_openai_client(tmp_path, tool_calling):
     assert server.stats.max_tokens["plan"] == 300   # a sub-question is short, with tools or without
     rejected = [f for f in result.record["fallbacks"] if "rejected tools" in f["reason"]]
     assert len(rejected) == (0 if tool_calling else 1)
+
+
+def test_lv3_remembers_the_sentence_a_lookups_answer_was_taken_from(tmp_path):
+    # No reader keeps the symphony's sentence (it holds too few of the question's words); the lookup's
+    # answer is taken from it in the retrieved chunks, and Lv3's found sentences hold it: what the later
+    # steps read is the document's sentence, not only the model's words.
+    doc = haystack_with(tmp_path, SYMPHONY, BICYCLE)
+    question = TWO_HOP.replace("composed?", "composed by its composer, according to the old records?")
+    with ScriptedServer(Script(needles=[SYMPHONY, BICYCLE], plan=[])) as server:
+        result = run_scripted(server, "lv3.yaml", doc, question)
+    assert result.outputs["memory"][0] == {"question": question, "answer": f"{SYMPHONY} {BICYCLE}"}
+    assert [e["text"] for e in result.outputs["found"]][:2] == [SYMPHONY, BICYCLE]
+    assert all(e["chunk"].startswith("doc0#") for e in result.outputs["found"])
 
 
 def test_lv3_loop_stops_at_its_limit(tmp_path):

@@ -234,7 +234,7 @@ def test_answer_applies_instructions_to_an_answer_found_without_them():
     ctx = Context(node="n", model=model, stream=None)
     out = answer("When was it invented? Answer in French.", [{"id": "d#0", "text": "Invented in 1817."}],
                  ["Answer in French"], ["When was it invented?"], ctx=ctx)
-    assert out == {"answer": "Il a été inventé en 1817."}
+    assert out["answer"] == "Il a été inventé en 1817."
     assert "- Answer in French" in model.last and "Answer: It was invented in 1817." in model.last
     assert ctx.record.model_calls == 2
 
@@ -243,7 +243,7 @@ def test_answer_does_not_apply_instructions_to_a_decline():
     ctx = ctx_with("The passages do not say.")   # a second call, to format the decline, would fail
     out = answer("Who? Reply in JSON.", [{"id": "d#0", "text": "Invented in 1817."}], ["Reply in JSON"], ["Who?"],
                  ctx=ctx)
-    assert out == {"answer": "The passages do not say."} and ctx.record.model_calls == 1
+    assert out == {"answer": "The passages do not say.", "sources": []} and ctx.record.model_calls == 1
 
 
 MILL = [{"id": "d#0", "text": "The river ran fast that spring. Anna rebuilt the old mill in 1820. "
@@ -382,6 +382,32 @@ def test_an_answer_from_a_look_alike_is_asked_again_from_the_closest_sentences(s
     ctx = Context(node="n", model=model, stream=None)
     assert answer("What is the silver compass kept on Crow Reef?", REEFS, ctx=ctx)["answer"] == out
     assert ctx.record.model_calls == 2 and "gulls" not in model.last and "Rain" not in model.last
+
+
+# A first hop and the next one, in retrieved chunks, with book lines around them (one of them holding half
+# of the first hop's name).
+HOPS = {"en": ("In what town did Ada Brook take her degree?", "Harwick College",
+               ["The tide turned at noon. Ada Brook took her degree at Harwick College. The gulls were loud.",
+                "Harwick College is in Lowmoor. The college bell rang. Rain fell on the harbour."],
+               ["Ada Brook took her degree at Harwick College.", "Harwick College is in Lowmoor."]),
+        "zh": ("陈默在哪座城市获得了博士学位？", "青岚学院",
+               ["潮水在中午转向。陈默在青岚学院获得了博士学位。海鸥很吵。", "青岚学院位于临川。学院的钟声响了。雨落在港口上。"],
+               ["陈默在青岚学院获得了博士学位。", "青岚学院位于临川。"])}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_answer_gives_the_sentences_it_was_taken_from_and_those_that_go_on_from_it(lang):
+    # A small model stops at the first hop; the sentences that hold its words are the one it came from and
+    # the one that names it again, where the next hop starts: Lv3 remembers both, not the model's words.
+    question, step, texts, (source, next_hop) = HOPS[lang]
+    passages = [{"id": f"d#{i}", "doc": "d", "start": i * 100, "text": t} for i, t in enumerate(texts)]
+    out = answer(question, passages, ctx=ctx_with(step))
+    assert [(s["chunk"], s["text"]) for s in out["sources"]] == [("d#0", source), ("d#1", next_hop)]
+    # what the reader kept already is not given twice; a decline was taken from nothing
+    read = [{"chunk": "d#0", "doc": "d", "start": 0, "text": source}]
+    assert [s["text"] for s in answer(question, passages, evidence=read, ctx=ctx_with(step))["sources"]] == \
+        [next_hop]
+    assert answer(question, passages, ctx=ctx_with(NOT_FOUND[lang]))["sources"] == []
 
 
 def test_answer_keeps_the_readers_sentences_closest_to_the_question_within_budget():
