@@ -50,9 +50,10 @@ def used_chunks(record: dict, outputs: dict) -> list[int]:
 
 
 def evidence_ids(record: dict, outputs: dict) -> list[str]:
-    """The ids of the chunks ("doc0#7") whose sentences a reader kept (Lv2's `evidence`, Lv3's `found`),
-    which is what the answer was asked from first; for a flow without a reader (Lv1), or whose readers
-    kept nothing, the chunks its retrievals handed on (the record's `context`, nested lookups included).
+    """The ids of the chunks ("doc0#7") whose sentences a reader kept or an answer was taken from (Lv2's
+    `evidence`, Lv3's `found`), which is what the answer was asked from first; for a flow without them
+    (Lv1), or whose readers kept nothing and whose answer was taken from nothing, the chunks its
+    retrievals handed on (the record's `context`, nested lookups included).
     Retrieval alone would name every chunk of a document that fits its token budget."""
     ids = {str(e.get("chunk", "")) for key in ("evidence", "found") for e in outputs.get(key) or []
            if isinstance(e, dict)} - {""}
