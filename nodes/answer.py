@@ -142,10 +142,11 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
                         answered=sum(not is_decline(r) for r in replies))
         reply = "\n".join(f"{i}. {r}" for i, r in enumerate(replies, 1)) \
             if any(not is_decline(r) for r in replies) else NOT_FOUND[lang]
-    # The sentences the answer was taken from (Lv2 adds them to its evidence: Lv3 then remembers the
-    # document's words, not only the model's, and a first hop's sentences name where the next hop starts).
+    # The sentences the answer was taken from, among those the model was shown (Lv2 adds them to its
+    # evidence: Lv3 then remembers the document's words, not only the model's, and a first hop's
+    # sentences name where the next hop starts).
     sources = [] if is_decline(reply) else taken_from(
-        reply, asked, [*readable, *(p for p in passages if not _looked_up(p))], readable)
+        reply, asked, [*found, *(p for p in passages if not _looked_up(p))], readable)
     if instructions and not is_decline(reply):   # a small model told to format a decline invents an answer
         reply = _follow(ctx, lang, instructions_prompt, question, reply, instructions)
     return {"answer": reply, "sources": sources}
