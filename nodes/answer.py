@@ -111,9 +111,9 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     the `information` split off the question. A translated answer could not be checked against the
     context, and a small model keeps to one task at a time.
 
-    `sources` are the sentences of the reader's sentences and the passages (not Lv3's memory) that the
-    answer was taken from (`taken_from`: those holding most of its own words), other than the reader's:
-    Lv2 adds them to its evidence (`out: {sources: evidence}`), so that Lv3 remembers the document's
+    `sources` are the sentences the answer was taken from, among those the model was shown (the reader's
+    and the passages', not Lv3's memory; `taken_from`: those holding most of its own words), less the
+    ones the reader kept: Lv2 adds them to its evidence (`out: {sources: evidence}`), so that Lv3 remembers the document's
     sentences, not only the model's words, and for a first hop ("Northwestern University" for "In what
     city did Duane Swank get his PhD?") the sentence that names it again, where the next hop starts
     ("Northwestern University is in Evanston, Illinois").
