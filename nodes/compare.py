@@ -267,13 +267,12 @@ def two_names(question: str) -> list[str]:
 # of the World", "Theo van Gogh") or a comma ("Qidong, Jiangsu"); not "and", which joins the two.
 _EN_NAME = (r"[A-ZÀ-Þ0-9][\w'’.&/-]*(?:(?:\s+|,\s*)(?:(?:of|the|a|an|in|on|at|for|to|de|des|du|la|le|von|van|"
             r"der|del|da|di|y)\s+)*[A-ZÀ-Þ0-9][\w'’.&/-]*)*")
+_EN_TWO = rf"({_EN_NAME})\s+and\s+(?:(?i:the|a|an)\s+)?({_EN_NAME})"   # "A and B", "A and the B"
 # "Are A and B both...?", "Do filmmakers A and B share...?", "Is it true that both A and B...?"
 _EN_PAIR = re.compile(rf"^\W*(?i:is\s+it\s+true\s+that|are|were|is|was|do|does|did|have|has|had|can|could)\s+"
-                      rf"(?:(?i:both|the|a|an)\s+|[a-z]+\s+){{0,3}}?({_EN_NAME})\s+and\s+(?:(?i:the|a|an)\s+)?"
-                      rf"({_EN_NAME})")
+                      rf"(?:(?i:both|the|a|an)\s+|[a-z]+\s+){{0,3}}?{_EN_TWO}")
 # "A and B, have which mutual occupation?", "A and B are both what?": the two things the question opens with.
-_EN_OPENING_PAIR = re.compile(rf"^\W*({_EN_NAME})\s+and\s+(?:(?i:the|a|an)\s+)?({_EN_NAME})"
-                              rf"\s*(?:,|(?i:are|were|both)\b)")
+_EN_OPENING_PAIR = re.compile(rf"^\W*{_EN_TWO}\s*(?:,|(?i:are|were|both)\b)")
 # "A和B都...", "A与B是否...", "A和B，是...吗": the two things, up to where what is asked of them starts.
 _ZH_PAIR = re.compile(r"([^和与，,？?]+?)\s*[和与]\s*([^和与，,？?]+?)\s*(?:这两|两者|二者|共有|共同|都|均|是否|是|曾|来自|"
                       r"位于|属于|有|在|，|,)")
