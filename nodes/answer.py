@@ -35,7 +35,8 @@ _LANGUAGE_RULE = {"en": "Answer in English unless an instruction says otherwise.
                   "focus": "how many of the context's sentences (those sharing most words with the "
                            "question) that second ask shows the model; 0: no second ask",
                   "evidence_tokens": "the most the reader's sentences asked from first may take (those "
-                                     "sharing most words with the question are kept)",
+                                     "sharing most words with the question, and with what Lv3's lookups "
+                                     "answered, are kept)",
                   "instructions_prompt": "template file overriding the built-in one that applies the "
                                          "instructions to the answer"})
 def answer(question: str, context: Any = None, instructions: list | None = None,
@@ -122,7 +123,12 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     # The instructions wait for the second call: the first one is asked the information alone.
     asked = " ".join(string_list(information)) if instructions and information else question
     readable, passages = usable(evidence), usable(context)
-    found = strongest(readable, asked, evidence_tokens)
+    # Lv3's final step keeps the sentences read that share words with what its lookups answered, as well as
+    # with the question: at 1M tokens its readers keep more than the budget, and the sentence where the
+    # next hop starts shares none of the question's words ("Northwestern University is in Evanston,
+    # Illinois" for "In what city did Duane Swank get his PhD?").
+    answered = _found_answers(passages, _KNOWN_TOKENS)
+    found = strongest(readable, asked, evidence_tokens, also=answered)
     if not found and not passages:
         ctx.record.note(ctx.node, "nothing relevant to answer from: the document does not say")
         return {"answer": NOT_FOUND[lang], "sources": []}
@@ -135,7 +141,7 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
         # too few words with the whole to pass the check: each is asked, and checked, on its own.
         replies = []
         for q in questions:
-            own = strongest(readable, q, evidence_tokens)
+            own = strongest(readable, q, evidence_tokens, also=answered)
             replies.append(_in_full(lang, q, _answer_one(ctx, lang, prompt, q, own, passages, check, focus),
                                     own, passages))
         ctx.record.note(ctx.node, f"{len(questions)} questions in one: each answered on its own",
@@ -501,12 +507,13 @@ def next_hop(found: list[str], question: str, source: str) -> str | None:
     return next((s for s in found if not _judged(s, question, source)), None)
 
 
-def strongest(evidence: list, question: str, budget: int) -> list:
+def strongest(evidence: list, question: str, budget: int, also: list[str] = ()) -> list:
     """`evidence` without repeats, cut to `budget` tokens by keeping the items that share most terms with
-    the question, in document order. Lv3 gathers the same sentence from several lookups, and a reader at
-    1M tokens keeps some sentence from hundreds of chunks."""
+    the question and the texts `also` (what Lv3's lookups answered), in document order. Lv3 gathers the
+    same sentence from several lookups, and a reader at 1M tokens keeps some sentence from hundreds of
+    chunks."""
     unique = list({_text(item): item for item in evidence}.values())
-    asked = terms(question)
+    asked = terms("\n".join([question, *also]))
     kept, spent = [], 0
     for i in sorted(range(len(unique)), key=lambda i: -len(terms(_text(unique[i])) & asked)):
         cost = count_tokens(_text(unique[i]))

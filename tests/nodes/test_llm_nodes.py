@@ -419,6 +419,22 @@ def test_answer_keeps_the_readers_sentences_closest_to_the_question_within_budge
     assert "Anna rebuilt the mill." in model.last and model.last.count("Filler") < 6
 
 
+def test_lv3s_final_step_keeps_the_next_hops_sentence_when_the_sentences_read_overflow_the_budget():
+    # At 1M tokens the readers keep more than the budget, many of them book lines with a word of the
+    # question; the sentence where the next hop starts shares none of its words, only the first hop's.
+    lines = [{"chunk": f"d#{i}", "doc": "d", "start": i, "text": f"The old city wall number {i} stood by the river."}
+             for i in range(60)]
+    source = {"chunk": "d#98", "doc": "d", "start": 98, "text": "Tam Orrin got his doctorate from Carrow College."}
+    hop = {"chunk": "d#99", "doc": "d", "start": 99, "text": "Carrow College stands in Lindford, Wessex."}
+    memory = [{"question": "Where did Tam Orrin get his doctorate?",
+               "answer": "Tam Orrin got his doctorate from Carrow College."}]
+    model = Recording(responses=["Lindford, Wessex"])
+    out = answer("In what city did Tam Orrin get his doctorate?", memory, evidence=[*lines, source, hop],
+                 evidence_tokens=60, ctx=Context(node="n", model=model, stream=None))
+    assert hop["text"] in model.last and model.last.count("city wall") < 6
+    assert out["answer"] == "Lindford, Wessex"
+
+
 def test_lv3s_memory_does_not_tie_an_answer_from_the_sentences_read():
     # The memory's questions and answers repeat the bridge's name; counted as context, it would no longer
     # be rare, and the answer, tied to the question only through it, would be declined.
