@@ -285,7 +285,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     # A sentence ties the reply directly when it speaks of what was asked itself (a neighbour may add the
     # rest: "Her brother kept the accounts" after "Anna rebuilt the mill"), and neither it nor that
     # neighbour is a look-alike.
-    if any(asked & each[i] and not _outdone(i, each, asked, holding)
+    if any(asked & each[i] and not _outdone(i, each, asked, holding, own)
            and ties(_tied(i, each, asked, holding)) for i in direct):
         return ""
     # A name may be in every sentence of a chain ("加拿大轮胎中心" in the three needles that say where
@@ -303,7 +303,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
         for t in sentence - unlinking:
             if seen[t] <= links + 1:
                 rare.setdefault(t, []).append(j)
-    if any(_chained(i, each, around, asked, holding, rare, ties, links) for i in holding):
+    if any(_chained(i, each, around, asked, holding, rare, ties, links, own) for i in holding):
         return ""
     # A chain also ties when it reaches a name the question writes, one the context holds in no more
     # sentences than a chain has: "Billy Zane is American" through "Fishtales stars Billy Zane" for "What
@@ -316,7 +316,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
     if titled:
         unsaid = {t: found for t, found in rare.items() if t not in own}
         if any(_chained(i, each, around, asked, holding, unsaid,
-                        lambda got: any(name <= got for name in titled), links) for i in holding):
+                        lambda got: any(name <= got for name in titled), links, own) for i in holding):
             return ""
     if holding:
         return LOOK_ALIKE if direct else NOT_ASKED
@@ -821,7 +821,7 @@ def name_texts(question: str) -> list[str]:
 
 def _chained(i: int, each: tuple[frozenset[str], ...], around: list[set[str]], asked: set[str],
              holding: list[int], rare: dict[str, list[int]], ties: Callable[[set[str]], bool],
-             links: int) -> bool:
+             links: int, own: set[str]) -> bool:
     """Whether the answer's sentence `i` is tied to the question through a chain of at most `links`
     other sentences, each sharing a rare name with the one before it. The chain ties at a sentence that
     brings a word of the question the chain lacks so far (a look-alike that holds most of the question
@@ -833,7 +833,7 @@ def _chained(i: int, each: tuple[frozenset[str], ...], around: list[set[str]], a
         longer = []
         for k, got in paths:
             for j in sorted({j for t in each[k] for j in rare.get(t, ())} - reached):
-                if _outdone(j, each, asked, holding) or _alike(j, i, each, asked):
+                if _outdone(j, each, asked, holding) or _alike(j, i, each, asked, own):
                     continue
                 reached.add(j)   # each sentence joins one chain, the shortest: the search stays small
                 brings = asked & each[j] - got
@@ -851,11 +851,11 @@ def _chained(i: int, each: tuple[frozenset[str], ...], around: list[set[str]], a
     return False
 
 
-def _alike(j: int, i: int, each: tuple[frozenset[str], ...], asked: set[str]) -> bool:
+def _alike(j: int, i: int, each: tuple[frozenset[str], ...], asked: set[str], own: set[str]) -> bool:
     """Whether sentence `j` is the one the answer's sentence `i` is a look-alike of (`_better`): built
     like it in words of the question ("hidden", "island" of two needles of one template). A sentence that
     shares only a name the question does not say with it ("Andrés D'Alessandro") is the chain's link."""
-    return bool(each[j] & each[i] & asked) and _better(j, i, each, asked)
+    return bool(each[j] & each[i] & asked) and _better(j, i, each, asked, own=own)
 
 
 def _tied(i: int, each: tuple[frozenset[str], ...], asked: set[str], holding: list[int]) -> set[str]:
@@ -867,18 +867,19 @@ def _tied(i: int, each: tuple[frozenset[str], ...], asked: set[str], holding: li
 
 
 def _outdone(i: int, each: tuple[frozenset[str], ...], asked: set[str], holding: list[int],
-             alike: float = 0.5) -> bool:
+             own: set[str] = frozenset(), alike: float = 0.5) -> bool:
     """Whether sentence `i` is a look-alike of a better one: another sentence, built like it (holding
     `alike` of its terms) but not holding the reply, that says the same of what was asked and more
     ("...hidden on Storm Island is the Sun Stone" for "...hidden on Golden Island?", where "...hidden on
     Golden Island is the Time-Space Key" is in the context too). Such a reply took its words from the
     sentence about something else. It may still pass as the last hop of a chain, through a name it
     shares with another sentence."""
-    return bool(asked & each[i]) and any(k not in holding and _better(k, i, each, asked, alike)
+    return bool(asked & each[i]) and any(k not in holding and _better(k, i, each, asked, alike, own)
                                          for k in range(len(each)))
 
 
-def _better(k: int, i: int, each: tuple[frozenset[str], ...], asked: set[str], alike: float = 0.5) -> bool:
+def _better(k: int, i: int, each: tuple[frozenset[str], ...], asked: set[str], alike: float = 0.5,
+            own: set[str] = frozenset()) -> bool:
     """Whether sentence `k` is built like sentence `i` (shares `alike` of its terms, more of them the
     question's than not) and says the same of what was asked and more, with something of its own in the
     reply's place. Two sentences that share mostly a name ("The 1926 Navy team represented the United States
@@ -886,8 +887,22 @@ def _better(k: int, i: int, each: tuple[frozenset[str], ...], asked: set[str], a
     two needles of one template; one that only says what the question says ("《左轮手枪》由杰森·斯坦森主演"
     for "谁导演了…《左轮手枪》，该片主演了…杰森·斯坦森？") offers no other answer than `i`'s ("…由盖·里奇执导")."""
     shared = each[k] & each[i]
-    return asked & each[k] > asked & each[i] and len(shared) >= alike * len(each[i]) \
+    return asked & each[k] > asked & each[i] and _built_alike(len(shared), each[k], each[i], own, alike) \
         and len(shared & asked) > len(shared - asked) and _rival(each[k], asked | each[i])
+
+
+def _built_alike(shared: int, other: frozenset[str], answers: frozenset[str], own: set[str], alike: float) -> bool:
+    """Whether two sentences that share `shared` terms are built alike: they hold `alike` of the answer's
+    sentence's terms, or, when the answer fills at most half of its sentence (the reply's `own` terms
+    there), `alike` of what each of them says besides it (the other taken to hold as long an answer). A
+    short needle is mostly its answer: "Hidden on Forgotten Island is the legendary Time-Space Key" shares
+    three of its seven terms with "Hidden on Mysterious Island is the legendary Magic Essence", and three of
+    the four that are not the answer. A sentence that is all answer ("Trolls (film) revolve around two
+    trolls on a quest...", copied whole) has no form to share."""
+    filled = len(own & answers)
+    rest = len(answers) - filled
+    return shared >= alike * len(answers) or 0 < filled <= rest and shared >= alike * rest \
+        and shared >= alike * (len(other) - filled)
 
 
 # Characters that say nothing of their own: the stop words of one character, and those that join names or

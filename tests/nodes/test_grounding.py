@@ -514,6 +514,16 @@ def test_a_look_alike_does_not_stop_the_last_hop_of_a_chain():
     assert unsupported("On 1 September 2017.", question, context) == ""
 
 
+def test_a_short_needle_that_is_mostly_its_answer_has_look_alikes_too():
+    # Each needle is half its answer: beside it, the two share too few words to look built alike, unless
+    # what fills the answer's place is left out of both.
+    context = ("Hidden on Amber Reef is the legendary Tide-Turning Clock.\n\n"
+               "Hidden on Crow Reef is the legendary Glass-Eyed Lantern.")
+    question = "What legendary item is hidden on Crow Reef?"
+    assert unsupported("Tide-Turning Clock", question, context) == LOOK_ALIKE
+    assert unsupported("The legendary Glass-Eyed Lantern", question, context) == ""
+
+
 def test_a_sentence_that_only_shares_the_questions_words_is_no_look_alike():
     # "Amber Reef" and "silver compass" are in another sentence too, but that one is not built like the
     # answer's: the answer stands.
