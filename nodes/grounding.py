@@ -868,8 +868,8 @@ def _tied(i: int, each: tuple[frozenset[str], ...], asked: set[str], holding: li
 
 def _outdone(i: int, each: tuple[frozenset[str], ...], asked: set[str], holding: list[int],
              own: set[str] = frozenset(), alike: float = 0.5) -> bool:
-    """Whether sentence `i` is a look-alike of a better one: another sentence, built like it (holding
-    `alike` of its terms) but not holding the reply, that says the same of what was asked and more
+    """Whether sentence `i` is a look-alike of a better one: another sentence, built like it
+    (`_built_alike`) but not holding the reply, that says the same of what was asked and more
     ("...hidden on Storm Island is the Sun Stone" for "...hidden on Golden Island?", where "...hidden on
     Golden Island is the Time-Space Key" is in the context too). Such a reply took its words from the
     sentence about something else. It may still pass as the last hop of a chain, through a name it
@@ -880,8 +880,8 @@ def _outdone(i: int, each: tuple[frozenset[str], ...], asked: set[str], holding:
 
 def _better(k: int, i: int, each: tuple[frozenset[str], ...], asked: set[str], alike: float = 0.5,
             own: set[str] = frozenset()) -> bool:
-    """Whether sentence `k` is built like sentence `i` (shares `alike` of its terms, more of them the
-    question's than not) and says the same of what was asked and more, with something of its own in the
+    """Whether sentence `k` is built like sentence `i` (`_built_alike`, sharing more of the question's
+    terms than not) and says the same of what was asked and more, with something of its own in the
     reply's place. Two sentences that share mostly a name ("The 1926 Navy team represented the United States
     Naval Academy", "United States Naval Academy is in the state of Maryland") are two links of a chain, not
     two needles of one template; one that only says what the question says ("《左轮手枪》由杰森·斯坦森主演"
@@ -891,7 +891,8 @@ def _better(k: int, i: int, each: tuple[frozenset[str], ...], asked: set[str], a
         and len(shared & asked) > len(shared - asked) and _rival(each[k], asked | each[i])
 
 
-def _built_alike(shared: int, other: frozenset[str], answers: frozenset[str], own: set[str], alike: float) -> bool:
+def _built_alike(shared: int, other: frozenset[str], answers: frozenset[str], own: set[str],
+                 alike: float) -> bool:
     """Whether two sentences that share `shared` terms are built alike: they hold `alike` of the answer's
     sentence's terms, or, when the answer fills at most half of its sentence (the reply's `own` terms
     there), `alike` of what each of them says besides it (the other taken to hold as long an answer). A
