@@ -9,7 +9,7 @@
 
 Cases are generated from --seed (see longflow.apps.quality.cases); results go to OUT/results.jsonl, one
 line per case and method, and a run that is interrupted resumes where it stopped. The report
-(OUT/report.md, OUT/heatmap-METHOD.png) is written at the end of every run.
+(OUT/report.md, OUT/heatmap_METHOD.png) is written at the end of every run.
 """
 from __future__ import annotations
 
