@@ -114,10 +114,10 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
 
     `sources` are the sentences the answer was taken from, among those the model was shown (the reader's
     and the passages', not Lv3's memory; `taken_from`: those holding most of its own words), less the
-    ones the reader kept: Lv2 adds them to its evidence (`out: {sources: evidence}`), so that Lv3 remembers the document's
-    sentences, not only the model's words, and for a first hop ("Northwestern University" for "In what
-    city did Duane Swank get his PhD?") the sentence that names it again, where the next hop starts
-    ("Northwestern University is in Evanston, Illinois").
+    ones the reader kept: Lv2 adds them to its evidence (`out: {sources: evidence}`), so that Lv3
+    remembers the document's sentences, not only the model's words, and for a first hop ("Northwestern
+    University" for "In what city did Duane Swank get his PhD?") the sentence that names it again, where
+    the next hop starts ("Northwestern University is in Evanston, Illinois").
     """
     lang = language_of(question)
     # The instructions wait for the second call: the first one is asked the information alone.
@@ -134,16 +134,16 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
         return {"answer": NOT_FOUND[lang], "sources": []}
     questions = separate_questions(asked, information)
     if len(questions) == 1:
-        reply = _in_full(lang, asked, _answer_one(ctx, lang, prompt, asked, found, passages, check, focus),
-                         found, passages)
+        reply = _in_full(lang, asked, _answer_one(ctx, lang, prompt, asked, found, passages, answered, check,
+                                                  focus), found, passages)
     else:
         # A small model asked three questions at once answers one of them, and its answer then shares
         # too few words with the whole to pass the check: each is asked, and checked, on its own.
         replies = []
         for q in questions:
             own = strongest(readable, q, evidence_tokens, also=answered)
-            replies.append(_in_full(lang, q, _answer_one(ctx, lang, prompt, q, own, passages, check, focus),
-                                    own, passages))
+            replies.append(_in_full(lang, q, _answer_one(ctx, lang, prompt, q, own, passages, answered, check,
+                                                         focus), own, passages))
         ctx.record.note(ctx.node, f"{len(questions)} questions in one: each answered on its own",
                         answered=sum(not is_decline(r) for r in replies))
         reply = "\n".join(f"{i}. {r}" for i, r in enumerate(replies, 1)) \
@@ -170,9 +170,10 @@ def _in_full(lang: str, question: str, reply: str, found: list, passages: list) 
                       without_known(question)[0])
 
 
-def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list, passages: list, check: bool,
-                focus: int) -> str:
-    """An answer from the reader's sentences, else from the passages, else a decline."""
+def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list, passages: list,
+                answered: list[str], check: bool, focus: int) -> str:
+    """An answer from the reader's sentences (asked with what Lv3's lookups `answered`), else from the
+    passages, else a decline."""
     reply = NOT_FOUND[lang]
     if found:
         # Echoes go straight to the passages below, which have their own second ask. The answer may be
@@ -183,7 +184,7 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
         # names they repeat would no longer count as rare.
         reply = _answer_from(ctx, lang, prompt, question, found, check, focus=0,
                              ties=[p for p in passages if not _looked_up(p)],
-                             known=_found_answers(passages, _KNOWN_TOKENS))
+                             known=answered)
         if is_decline(reply) and passages:
             ctx.record.note(ctx.node, "no answer from the reader's sentences: asking from the passages")
     if is_decline(reply) and passages:

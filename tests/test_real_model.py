@@ -92,7 +92,8 @@ def test_engine_run_defaults_to_the_embedded_model(haystack, monkeypatch, capsys
 
 
 # The benchmark's CI slice: a few generated cases with the real model, and a floor the current code clears
-# (README "Answer quality" has where the levels stand; benchmarks/HISTORY.md, each round's tables). Seed 7 is not the seed the README's figures use.
+# (README "Answer quality" has where the levels stand; benchmarks/HISTORY.md, each round's tables). Seed 7
+# is not the seed the README's figures use.
 SLICE = {"tasks": ("single", "absent"), "languages": ("en", "zh"), "lengths": (4000,), "depths": (50,),
          "seed": 7}
 FLOORS = {"lv1": 75.0, "lv2": 75.0}

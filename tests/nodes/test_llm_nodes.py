@@ -422,9 +422,10 @@ def test_answer_keeps_the_readers_sentences_closest_to_the_question_within_budge
 def test_lv3s_final_step_keeps_the_next_hops_sentence_when_the_sentences_read_overflow_the_budget():
     # At 1M tokens the readers keep more than the budget, many of them book lines with a word of the
     # question; the sentence where the next hop starts shares none of its words, only the first hop's.
-    lines = [{"chunk": f"d#{i}", "doc": "d", "start": i, "text": f"The old city wall number {i} stood by the river."}
-             for i in range(60)]
-    source = {"chunk": "d#98", "doc": "d", "start": 98, "text": "Tam Orrin got his doctorate from Carrow College."}
+    lines = [{"chunk": f"d#{i}", "doc": "d", "start": i,
+              "text": f"The old city wall number {i} stood by the river."} for i in range(60)]
+    source = {"chunk": "d#98", "doc": "d", "start": 98,
+              "text": "Tam Orrin got his doctorate from Carrow College."}
     hop = {"chunk": "d#99", "doc": "d", "start": 99, "text": "Carrow College stands in Lindford, Wessex."}
     memory = [{"question": "Where did Tam Orrin get his doctorate?",
                "answer": "Tam Orrin got his doctorate from Carrow College."}]
