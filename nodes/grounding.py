@@ -300,9 +300,12 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
         unlinking = {t for t in unlinking if not (CJK_RUN.fullmatch(t) and len(t) >= 3)}
     rare = {}
     for j, sentence in enumerate(each):
-        for t in sentence - unlinking:
-            if seen[t] <= links + 1:
-                rare.setdefault(t, []).append(j)
+        # ...and in English a name is written with a capital: in a few passages of a book, "see" and
+        # "week" are as rare as any name, and chained "On seeing Alpátych he went" to a needle through
+        # "Princess Mary did not see her father for a whole week" and "At the end of the week...".
+        candidates = {t for t in sentence - unlinking if seen[t] <= links + 1}
+        for t in candidates - _ordinary(texts[j]) if candidates else ():
+            rare.setdefault(t, []).append(j)
     if any(_chained(i, each, around, asked, holding, rare, ties, links, own) for i in holding):
         return ""
     # A chain also ties when it reaches a name the question writes, one the context holds in no more
@@ -832,7 +835,7 @@ def _chained(i: int, each: tuple[frozenset[str], ...], around: list[set[str]], a
     for _ in range(links):
         longer = []
         for k, got in paths:
-            for j in sorted({j for t in each[k] for j in rare.get(t, ())} - reached):
+            for j in sorted({j for t in each[k] if k in rare.get(t, ()) for j in rare[t]} - reached):
                 if _outdone(j, each, asked, holding) or _alike(j, i, each, asked, own):
                     continue
                 reached.add(j)   # each sentence joins one chain, the shortest: the search stays small
@@ -849,6 +852,14 @@ def _chained(i: int, each: tuple[frozenset[str], ...], around: list[set[str]], a
                 longer.append((j, now))
         paths = longer
     return False
+
+
+def _ordinary(text: str) -> set[str]:
+    """The terms `text` writes only in words that start with a small letter: ordinary words, not names
+    (digits and Chinese have no small letters, and stay)."""
+    words = WORD.findall(text)
+    lower = [w for w in words if w[0].islower()]
+    return terms(" ".join(lower)) - terms(" ".join(w for w in words if w[0].isupper())) if lower else set()
 
 
 def _alike(j: int, i: int, each: tuple[frozenset[str], ...], asked: set[str], own: set[str]) -> bool:
