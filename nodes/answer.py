@@ -10,10 +10,10 @@ from longflow.core.registry import Range, node
 from .as_written import as_written
 from .cloze import in_its_place
 from .compare import alike, compared, in_common, one_sided
-from .grounding import (ECHO, INVENTED, LOOK_ALIKE, NOT_IN_CONTEXT, STEP, WEAKER_CHOICE, WRONG_KIND, a_step,
-                        asked_for, asked_kind, closest, gives_kind, invents, named_option, option_texts, picked,
-                        plain, says_yes, sentences, stronger_option, swapped, terms, unsupported, weaker_pick,
-                        with_known, without_known, yes_or_no)
+from .grounding import (BESIDE_THE_POINT, ECHO, INVENTED, LOOK_ALIKE, NOT_IN_CONTEXT, STEP, WEAKER_CHOICE,
+                        WRONG_KIND, a_step, asked_for, asked_kind, beside_the_point, closest, gives_kind, invents,
+                        named_option, option_texts, picked, plain, says_yes, sentences, stronger_option, swapped,
+                        terms, unsupported, weaker_pick, with_known, without_known, yes_or_no)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -311,16 +311,16 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     is asked again from the most relevant sentences (the model did not find the answer in what it was
     shown, or took the wrong one of two alike), the echo with a note that it is not the answer (or, when
     the question offers options, to answer with one of them), the pick with the options in the other
-    order (a small model picks the first name it is offered); a supported
-    reply that gives no time or number where the question asks for one (`gives_kind`), or one that gives a
-    time or number the context does not hold, is asked again from the sentences that give one (`of_kind`),
-    and a step on the way (`a_step`) from those that say what was asked of it: if that second reply fails
-    too, the first of those sentences that passes the check is the answer (`next_hop`), and a pick of the
-    weaker option made again gives way to the other option, with the sentence that says it
-    (`stronger_option`: "Pellora (Pellora is a genus of four species)"); any other second reply that fails
-    is declined. An answer the context does not hold, or holds only in a part about something else, is
-    declined at once (the model had nothing to find, and a second ask would only make it pick some other
-    words from the context)."""
+    order (a small model picks the first name it is offered); a supported reply that gives no time or number where
+    the question asks for one (`gives_kind`), or one that gives a time or number the context does not hold, is
+    asked again from the sentences that give one (`of_kind`), and a step on the way (`a_step`), or a reply beside
+    the point (`beside_the_point`: what the context says of a thing the question names, not what the question asks
+    of it), from those that say what was asked: if that second reply fails too, the first of those sentences that
+    passes the check is the answer (`next_hop`), and a pick of the weaker option made again gives way to the other
+    option, with the sentence that says it (`stronger_option`: "Pellora (Pellora is a genus of four species)"); any
+    other second reply that fails is declined. An answer the context does not hold, or holds only in a part about
+    something else, is declined at once (the model had nothing to find, and a second ask would only make it pick
+    some other words from the context)."""
     shown = format_context(evidence, cite=False)
     source = _together(shown, format_context(ties, cite=False)) if ties else shown
     why = _judged(reply, question, source)
@@ -329,16 +329,16 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
         # "seven novels", "八人": the number is made up, not the thing asked about; like a reply that
         # gives no number, it is asked again from the sentences that give one.
         why = WRONG_KIND
-    if why in (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, STEP, INVENTED):
+    if why in (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, STEP, INVENTED, BESIDE_THE_POINT):
         # A pick of the weaker option is asked again with the options the other way round, from the
-        # sentences shown when there are no fewer to show; a reply of the wrong kind, or a step on the way
-        # (with itself as a fact found: the second hop starts from it), from the sentences that hold the
-        # kind, or the thing, asked for; one that makes up a name, from those closest to the question and
-        # to the words of it that are written.
+        # sentences shown when there are no fewer to show; a reply of the wrong kind, a step on the way
+        # (with itself as a fact found: the second hop starts from it) or a reply beside the point, from the
+        # sentences that hold the kind, or the thing, asked for; one that makes up a name, from those closest
+        # to the question and to the words of it that are written.
         again_asked = (swapped(question) if why == WEAKER_CHOICE
                        else _one_of(question, lang) or _not_this(question, reply, lang) if why == ECHO
                        else with_known(question, [reply], lang) if why == STEP else None) or question
-        by_kind = why in (WRONG_KIND, STEP, INVENTED)
+        by_kind = why in (WRONG_KIND, STEP, INVENTED, BESIDE_THE_POINT)
         kind = of_kind(source, question, reply, focus, why) if by_kind else []
         narrowed = (kind if by_kind else focused(evidence, question, focus)) \
             or (evidence if again_asked != question else [])
@@ -353,7 +353,7 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
                 again = "picks neither option"
             if not declined and not again:
                 return reply
-            hop = next_hop(kind, question, source) if why == STEP else None
+            hop = next_hop(kind, question, source) if why in (STEP, BESIDE_THE_POINT) else None
             if hop:
                 # A 0.5B model asked again from "Tartuffe was written by Molière", with the step known,
                 # copies the step: the sentence that goes on from the step, and passes the check, answers.
@@ -445,7 +445,8 @@ def _judged(reply: str, question: str, source: str) -> str:
     return unsupported(reply, question, source) or ("" if gives_kind(reply, question) else WRONG_KIND) \
         or (WEAKER_CHOICE if weaker_pick(reply, question, source) else "") \
         or (INVENTED if invents(reply, question, source) else "") \
-        or (STEP if a_step(reply, question, source) else "")
+        or (STEP if a_step(reply, question, source) else "") \
+        or (BESIDE_THE_POINT if beside_the_point(reply, question, source) else "")
 
 
 def _together(shown: str, ties: str) -> str:
@@ -481,17 +482,18 @@ def _sentences_of(evidence: list) -> list[str]:
 
 def of_kind(source: str, question: str, reply: str, k: int, why: str = WRONG_KIND) -> list[str]:
     """The `k` sentences of `source` that give the kind of thing the question asks for (a time, a number; for
-    a STEP, what it asks for by name, `asked_for`, in those that hold the step's own words when some do; any,
-    for a reply that makes up a name) and share most terms with the question and `reply`, in the order they
-    come. A reply of the wrong kind often names what the answer is about ("the Canadian Tire Centre" for "When
-    did the arena that hosted the trials open?"), and the sentence that dates it names it too; so does the
-    sentence that says what was asked of a step ("The Saturdays were formed through Fascination Records")."""
-    if why == STEP:
+    a STEP, what it asks for by name, `asked_for`, in those that hold the step's own words when some do; for a
+    reply BESIDE_THE_POINT, what it asks for in any; any, for a reply that makes up a name) and share most terms
+    with the question and `reply`, in the order they come. A reply of the wrong kind often names what the answer is
+    about ("the Canadian Tire Centre" for "When did the arena that hosted the trials open?"), and the sentence that
+    dates it names it too; so does the sentence that says what was asked of a step ("The Saturdays were formed
+    through Fascination Records")."""
+    if why in (STEP, BESIDE_THE_POINT):
         # ...the sentences that say what was asked of the step itself, when some do: a 0.5B model shown
         # the book's other lines about writing copies the step again.
         wanted, own = asked_for(question), terms(reply) - terms(question)
         found = [s for s in sentences(source) if terms(s) & wanted]
-        found = [s for s in found if terms(s) & own] or found
+        found = [s for s in found if terms(s) & own] or found if why == STEP else found
     elif why == INVENTED:
         found = sentences(source)
     else:

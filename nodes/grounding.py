@@ -34,6 +34,7 @@ WEAKER_CHOICE = "picks the option the context says less of what was asked about"
 WRONG_KIND = "gives no time or number, which the question asks for"
 STEP = "names a step on the way to what was asked, not the answer"
 INVENTED = "names something the context never writes"
+BESIDE_THE_POINT = "says something else of what was asked about than what the question asks"
 # A yes/no reply adds no word of its own, and is an answer all the same; so is a pick between the
 # alternatives a question offers.
 _YES_WORDS = frozenset({"yes", "是的", "是", "对"})
@@ -546,8 +547,63 @@ def a_step(reply: str, question: str, context: str, share: float = 0.5, tie: flo
     # A sentence that names nothing new ("Donovan is a Scottish singer, songwriter and guitarist") makes
     # the reply the answer to both halves of the question, not a step.
     return any(not got & wanted and len(got & tying) >= tie * len(tying) for _, got in holding) \
-        and any(got & wanted and (any(name - said for name in names(text)) or _in_its_place(text, around, said))
-                for text, got in holding)
+        and any(_says_what_was_asked(text, got, wanted, said, around) for text, got in holding)
+
+
+def beside_the_point(reply: str, question: str, context: str, share: float = 0.5, most: int = 3,
+                     links: int = 3) -> bool:
+    """Whether `reply` says something else of what the question names than what it asks: neither it nor a sentence
+    it comes from holds what the question asks for (`asked_for`), and another sentence does, naming something new,
+    is linked to the reply's sentences by no name the question lacks (it would be a hop before them: `_linked`),
+    and is itself an answer tied to the question (`unsupported`, tried on the `most` that share most of the
+    question's words). "Franklin National Bank was the United States' 20th largest bank." for "Who wrote the book
+    Power in Earth detailing the connections between ... the Franklin National Bank?", where "Power on Earth is
+    written by Nick Tosches" says who wrote it: a small model copies the sentence that shares the question's
+    names, whatever it says of them."""
+    plainly, known = without_known(question)
+    after, before, last = _asked_around(plainly)
+    wanted, asked = _wanted(after, before, last), terms(plainly)
+    own = _said(reply, plainly) - asked
+    if not wanted or not own or wanted & terms(reply):
+        return False
+    cut, each = sentence_terms(f"{context}\n{known}" if known else context)
+    holding = {i for i, got in enumerate(each) if len(own & got) >= share * len(own)}
+    if not holding or any(each[i] & wanted for i in holding):
+        return False
+    said, around = asked | terms(reply), [terms(" ".join(after)), terms(" ".join(before))]
+    # A sentence linked to the reply's by names the question lacks is a hop before it ("Tam Orrin got his
+    # doctorate from Carrow College" before "Carrow College stands in Lindford"; "Where Danger Lives stars
+    # Faith Domergue", "Domergue is Howard Hughes' protege" before "Howard Hughes has OCD"): the reply goes
+    # on from it.
+    reached = _linked(holding, cut, each, asked, links)
+    wanted -= set().union(*names(plainly))   # "Lives" of "Where Danger Lives" is a name's, not what is asked
+    saying = [cut[j] for j, got in enumerate(each)
+              if j not in reached and _says_what_was_asked(cut[j], got, wanted, said, around)]
+    return any(not unsupported(text, question, context) for text in
+               [saying[i] for i in closest(saying, plainly, most)])
+
+
+def _linked(start: set[int], cut: tuple[str, ...], each: tuple[frozenset[str], ...], asked: set[str],
+            links: int) -> set[int]:
+    """The sentences `start` and those linked to them through at most `links` others, each sharing with the
+    one before it a term the question (`asked`) lacks that is no ordinary word (`_ordinary`)."""
+    linking = [got - asked - _ordinary(text) for text, got in zip(cut, each)]
+    reached, frontier = set(start), set().union(*(linking[i] for i in start))
+    for _ in range(links):
+        new = {j for j, got in enumerate(linking) if j not in reached and got & frontier}
+        if not new:
+            break
+        reached |= new
+        frontier = set().union(*(linking[j] for j in new))
+    return reached
+
+
+def _says_what_was_asked(text: str, got: frozenset[str], wanted: set[str], said: set[str],
+                         around: list[set[str]]) -> bool:
+    """Whether a sentence (its text, its terms) holds what the question asks for and names something new:
+    a name no term of `said` (the question's and the reply's) holds, or in Chinese, which marks no names by
+    capitals, a word in the question word's place (`_in_its_place`)."""
+    return bool(got & wanted) and (any(name - said for name in names(text)) or _in_its_place(text, around, said))
 
 
 def _in_its_place(text: str, around: list[set[str]], said: set[str]) -> bool:

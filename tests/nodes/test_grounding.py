@@ -5,9 +5,9 @@ import pytest
 
 from longflow.nodes.answer import of_kind
 from longflow.nodes.grounding import (ECHO, LOOK_ALIKE, NOT_ASKED, NOT_IN_CONTEXT, STEP, WEAKER_CHOICE, a_step,
-                                      asked_for, asked_kind, gives_kind, held, invents, named_option, names,
-                                      options, picked, says_yes, sentences, stronger_option, swapped, terms,
-                                      unsupported, with_known, without_known, written_names)
+                                      asked_for, asked_kind, beside_the_point, gives_kind, held, invents,
+                                      named_option, names, options, picked, says_yes, sentences, stronger_option,
+                                      swapped, terms, unsupported, with_known, without_known, written_names)
 
 CONTEXT = ("The river ran fast that spring. Anna rebuilt the old mill in 1820. Her brother kept the accounts."
            "\n\nA golden apple lay on the kitchen table of the farm.\n安娜在1820年重建了磨坊。")
@@ -478,6 +478,32 @@ def test_a_chain_links_by_names_not_by_ordinary_words_as_rare_as_names():
              .replace("whole week", "whole week in Smolensk").replace("At the end of the week", "In Smolensk")
              .replace("former ways", "talks with Lina Mora"))
     assert unsupported(reply, question, named) == ""
+
+
+def test_a_reply_that_says_something_else_of_what_the_question_names_is_beside_the_point():
+    question = ("Who wrote the book Salt of Kings detailing the ties between the Orlan guild, the Harbour Mint "
+                "and the Corvin Trust?")
+    context = ("Salt of Kings is written by Ada Brook.\nThe tide was low.\nSalt of Kings details ties with the "
+               "Orlan guild, the Harbour Mint, the Corvin Trust.\nNobody spoke at supper.\n"
+               "Corvin Trust was the country's 20th largest trust.")
+    reply = "Corvin Trust was the country's 20th largest trust."
+    assert unsupported(reply, question, context) == ""   # tied to the question: its names
+    assert beside_the_point(reply, question, context)
+    assert not beside_the_point("Ada Brook", question, context)
+    # ...only where another sentence says what was asked
+    assert not beside_the_point(reply, question, context.replace("is written by", "was liked by"))
+    # A next hop goes on from the sentence that holds what was asked ("doctorate"), sharing a name with it.
+    hops = "Tam Orrin got his doctorate from Carrow College.\nThe tide was low.\nCarrow College is in Lindford."
+    assert not beside_the_point("Lindford", "In what city did Tam Orrin get his doctorate?", hops)
+    # ...or through a name between them
+    hops = ("Tam Orrin got his doctorate from Carrow College.\nThe tide was low.\nCarrow College sits on the Ness "
+            "estate.\nThe Ness estate is in Lindford.")
+    assert not beside_the_point("Lindford", "In what city did Tam Orrin get his doctorate?", hops)
+    # A word of a name the question writes ("Lives" of a film's title) is not what it asks for: the film's
+    # sentence names its star, not the producer's disorder.
+    hops = ("Olaf Kern has gout.\nThe tide was low.\nOlaf Kern produced Where Rain Lives.\nNobody spoke.\n"
+            "Where Rain Lives stars Ida Marr.")
+    assert not beside_the_point("gout", "What disorder the man who produced Where Rain Lives have?", hops)
 
 
 def test_held_is_the_share_of_terms_the_source_holds():

@@ -712,6 +712,10 @@ BOWLER = [{"id": "d#1", "text": "The Harriers' best bowler was Tom Ashdown. The 
 LANTERNS_ZH = [{"id": "d#1", "text": "《港湾之灯》是民谣乐队灯笼演唱的歌曲。那一周潮水很低。"},
                {"id": "d#2", "text": "晚饭时没有人说话。磨坊在1890年烧毁了。"},
                {"id": "d#3", "text": "灯笼乐队是通过明水唱片公司组建的。一条狗睡在门边。"}]
+TRUST = [{"id": "d#1", "text": "Salt of Kings is written by Ada Brook. The tide was low."},
+         {"id": "d#2", "text": "Nobody spoke at supper. Salt of Kings details ties with the Orlan guild, the "
+                               "Harbour Mint, the Corvin Trust."},
+         {"id": "d#3", "text": "The mill burned in 1890. Corvin Trust was the country's 20th largest trust."}]
 # question, context, the first reply, a right second one, the sentence that second ask must be shown
 ASKED_AGAIN = {
     "a step on the way": ('"Harbour Lights" is a song by a folk group formed through what record label?',
@@ -723,22 +727,30 @@ ASKED_AGAIN = {
     "a made-up name": ("Which university did the Harriers' best bowler attend?", BOWLER,
                        "Tom Ashdown attended the University of Oxford.", "The University of Leeds",
                        "Tom Ashdown studied at the University of Leeds."),
+    # what the context says of a thing the question names, not what it asks of the book: who wrote it
+    "beside the point": ("Who wrote the book Salt of Kings detailing the ties between the Orlan guild, the "
+                         "Harbour Mint and the Corvin Trust?", TRUST,
+                         "Corvin Trust was the country's 20th largest trust.", "Ada Brook",
+                         "Salt of Kings is written by Ada Brook."),
 }
+# the kinds whose second miss is answered with the sentence that says what was asked
+ANSWERED_BY_THE_SENTENCE = ("a step on the way", "a step, in Chinese", "beside the point")
 
 
 @pytest.mark.parametrize("kind", ASKED_AGAIN)
 @pytest.mark.parametrize("right", [True, False])
 def test_a_reply_is_asked_again_from_the_sentences_that_say_what_was_asked(kind, right):
     # A step is shown the sentences that hold what the question asks for ("formed", "record label"), with
-    # the step as a fact found on the way; a made-up name, those closest to the question and to the
-    # reply's written words. The same step twice is answered with the sentence that goes on from it (the
-    # sentence the second ask was shown that passes the check); the same made-up name twice is declined.
+    # the step as a fact found on the way, and so is a reply beside the point (without it); a made-up
+    # name, those closest to the question and to the reply's written words. The same step twice is
+    # answered with the sentence that goes on from it (the sentence the second ask was shown that passes
+    # the check), and so is the same reply beside the point; the same made-up name twice is declined.
     question, context, first, second, shown = ASKED_AGAIN[kind]
     model = Recording(responses=[first, second if right else first])
     ctx = Context(node="n", model=model, stream=None)
     out = answer(question, context, ctx=ctx, focus=2)
     declined = "文档中没有提到。" if "Chinese" in kind else "The document does not say."
-    assert out["answer"] == (second if right else shown if kind.startswith("a step") else declined)
+    assert out["answer"] == (second if right else shown if kind in ANSWERED_BY_THE_SENTENCE else declined)
     assert ctx.record.model_calls == 2 and shown in model.last and "1890" not in model.last
     assert (with_known(question, [first], language_of(question)) in model.last) == kind.startswith("a step")
 
