@@ -242,6 +242,8 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
         # A Chinese question keeps its question word in place ("刀具被称为什么术语？"), and so does a reply
         # that only restates it with words from the context around ("刀具被称为什么术语是在...创造的").
         return ECHO
+    if own and _restates(reply, question) and _renamed(reply, question, own, asked - said, context):
+        return ECHO
     if not own:
         offered = options(question)
         chosen, short = _picks(said, offered), len(said) * 2 < len(asked)
@@ -334,6 +336,18 @@ def _restates(reply: str, question: str) -> bool:
     found nothing, as an echo did, and is asked again as one."""
     words, asked = set(analyze(reply)), set(analyze(question))
     return len(words & asked) >= 3 and 3 * len(words - asked) < len(words & asked)
+
+
+def _renamed(reply: str, question: str, own: set[str], dropped: set[str], context: str) -> bool:
+    """Whether a reply that restates the question keeps what the question asks about as the question words
+    it (the words after its question word) and has for its own words only another name the context gives a
+    thing the question names: a sentence holds them and words of the question the reply left out. "Cleveland
+    Ohio based department store was one of the original anchors for The Shoppes at Parma." for "What Cleveland
+    Ohio based department store was one of the original anchors for the Parmatown Mall?", where the context
+    says "The Shoppes at Parma used to be known as Parmatown Mall": it names no store, as an echo would not."""
+    after = terms(" ".join(_asked_around(question)[0]))
+    return bool(after) and after <= terms(reply) \
+        and any(own <= got and got & dropped for got in sentence_terms(context)[1])
 
 
 def _with_counts(own: set[str], context: str) -> tuple[frozenset[str], ...]:

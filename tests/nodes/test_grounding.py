@@ -506,6 +506,20 @@ def test_a_reply_that_says_something_else_of_what_the_question_names_is_beside_t
     assert not beside_the_point("gout", "What disorder the man who produced Where Rain Lives have?", hops)
 
 
+def test_a_restatement_with_another_name_for_what_the_question_names_is_an_echo():
+    # The reply keeps what the question asks about ("Harbour based shipping line") and swaps in the name the
+    # context gives the quay: it names no shipping line.
+    question = "What Harbour based shipping line was one of the first tenants of the Old Salt Quay?"
+    context = ("Wren Lines was a first tenant of Mill Wharf.\nThe tide was low.\nWren Lines was founded in "
+               "Harbour.\nNobody spoke at supper.\nMill Wharf used to be known as the Old Salt Quay.")
+    assert unsupported("Harbour based shipping line was one of the first tenants of Mill Wharf.", question,
+                       context) == ECHO
+    for right in ("Wren Lines was one of the first tenants of the Old Salt Quay.",
+                  "Wren Lines, a Harbour based shipping line, was one of the first tenants of Mill Wharf.",
+                  "Wren Lines"):
+        assert unsupported(right, question, context) == ""
+
+
 def test_held_is_the_share_of_terms_the_source_holds():
     assert held("Anna rebuilt the barn", "Anna rebuilt the mill") == pytest.approx(2 / 3)
     assert held("the of", "anything") == 1.0
