@@ -311,16 +311,16 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     is asked again from the most relevant sentences (the model did not find the answer in what it was
     shown, or took the wrong one of two alike), the echo with a note that it is not the answer (or, when
     the question offers options, to answer with one of them), the pick with the options in the other
-    order (a small model picks the first name it is offered); a supported reply that gives no time or number where
-    the question asks for one (`gives_kind`), or one that gives a time or number the context does not hold, is
-    asked again from the sentences that give one (`of_kind`), and a step on the way (`a_step`), or a reply beside
-    the point (`beside_the_point`: what the context says of a thing the question names, not what the question asks
-    of it), from those that say what was asked: if that second reply fails too, the first of those sentences that
-    passes the check is the answer (`next_hop`), and a pick of the weaker option made again gives way to the other
-    option, with the sentence that says it (`stronger_option`: "Pellora (Pellora is a genus of four species)"); any
-    other second reply that fails is declined. An answer the context does not hold, or holds only in a part about
-    something else, is declined at once (the model had nothing to find, and a second ask would only make it pick
-    some other words from the context)."""
+    order (a small model picks the first name it is offered); a supported reply that gives no time or number
+    where the question asks for one (`gives_kind`), or one that gives a time or number the context does not
+    hold, is asked again from the sentences that give one (`of_kind`), and a step on the way (`a_step`), or a
+    reply beside the point (`beside_the_point`: what the context says of a thing the question names, not what
+    the question asks of it), from those that say what was asked: if that second reply fails too, the first of
+    those sentences that passes the check is the answer (`next_hop`), and a pick of the weaker option made
+    again gives way to the other option, with the sentence that says it (`stronger_option`: "Pellora (Pellora
+    is a genus of four species)"); any other second reply that fails is declined. An answer the context does
+    not hold, or holds only in a part about something else, is declined at once (the model had nothing to
+    find, and a second ask would only make it pick some other words from the context)."""
     shown = format_context(evidence, cite=False)
     source = _together(shown, format_context(ties, cite=False)) if ties else shown
     why = _judged(reply, question, source)
@@ -483,11 +483,11 @@ def _sentences_of(evidence: list) -> list[str]:
 def of_kind(source: str, question: str, reply: str, k: int, why: str = WRONG_KIND) -> list[str]:
     """The `k` sentences of `source` that give the kind of thing the question asks for (a time, a number; for
     a STEP, what it asks for by name, `asked_for`, in those that hold the step's own words when some do; for a
-    reply BESIDE_THE_POINT, what it asks for in any; any, for a reply that makes up a name) and share most terms
-    with the question and `reply`, in the order they come. A reply of the wrong kind often names what the answer is
-    about ("the Canadian Tire Centre" for "When did the arena that hosted the trials open?"), and the sentence that
-    dates it names it too; so does the sentence that says what was asked of a step ("The Saturdays were formed
-    through Fascination Records")."""
+    reply BESIDE_THE_POINT, what it asks for in any; any, for a reply that makes up a name) and share most
+    terms with the question and `reply`, in the order they come. A reply of the wrong kind often names what
+    the answer is about ("the Canadian Tire Centre" for "When did the arena that hosted the trials open?"),
+    and the sentence that dates it names it too; so does the sentence that says what was asked of a step ("The
+    Saturdays were formed through Fascination Records")."""
     if why in (STEP, BESIDE_THE_POINT):
         # ...the sentences that say what was asked of the step itself, when some do: a 0.5B model shown
         # the book's other lines about writing copies the step again.

@@ -566,14 +566,14 @@ def a_step(reply: str, question: str, context: str, share: float = 0.5, tie: flo
 
 def beside_the_point(reply: str, question: str, context: str, share: float = 0.5, most: int = 3,
                      links: int = 3) -> bool:
-    """Whether `reply` says something else of what the question names than what it asks: neither it nor a sentence
-    it comes from holds what the question asks for (`asked_for`), and another sentence does, naming something new,
-    is linked to the reply's sentences by no name the question lacks (it would be a hop before them: `_linked`),
-    and is itself an answer tied to the question (`unsupported`, tried on the `most` that share most of the
-    question's words). "Franklin National Bank was the United States' 20th largest bank." for "Who wrote the book
-    Power in Earth detailing the connections between ... the Franklin National Bank?", where "Power on Earth is
-    written by Nick Tosches" says who wrote it: a small model copies the sentence that shares the question's
-    names, whatever it says of them."""
+    """Whether `reply` says something else of what the question names than what it asks: neither it nor a
+    sentence it comes from holds what the question asks for (`asked_for`), and another sentence does, naming
+    something new, is linked to the reply's sentences by no name the question lacks (it would be a hop before
+    them: `_linked`), and is itself an answer tied to the question (`unsupported`, tried on the `most` that
+    share most of the question's words). "Franklin National Bank was the United States' 20th largest bank."
+    for "Who wrote the book Power in Earth detailing the connections between ... the Franklin National Bank?",
+    where "Power on Earth is written by Nick Tosches" says who wrote it: a small model copies the sentence
+    that shares the question's names, whatever it says of them."""
     plainly, known = without_known(question)
     after, before, last = _asked_around(plainly)
     wanted, asked = _wanted(after, before, last), terms(plainly)
