@@ -491,9 +491,11 @@ def of_kind(source: str, question: str, reply: str, k: int, why: str = WRONG_KIN
     if why in (STEP, BESIDE_THE_POINT):
         # ...the sentences that say what was asked of the step itself, when some do: a 0.5B model shown
         # the book's other lines about writing copies the step again.
-        wanted, own = asked_for(question), terms(reply) - terms(question)
+        wanted = asked_for(question)
         found = [s for s in sentences(source) if terms(s) & wanted]
-        found = [s for s in found if terms(s) & own] or found if why == STEP else found
+        if why == STEP:
+            own = terms(reply) - terms(question)
+            found = [s for s in found if terms(s) & own] or found
     elif why == INVENTED:
         found = sentences(source)
     else:
