@@ -72,3 +72,32 @@ def test_processes_sharing_the_reply_cache_keep_their_locks(tmp_path):
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         results = pool.starmap(_open_and_write, [(str(path), w) for w in range(4)])
     assert results == ["ok"] * 4
+
+
+def _open_new_caches(folder: str, rounds: int, start, errors) -> None:
+    """One process opening, at the same moment as the others, each of `rounds` caches no one made yet."""
+    from pathlib import Path
+    for i in range(rounds):
+        start.wait()
+        try:
+            cache = ReplyCache(Path(folder) / f"{i}.sqlite")
+            cache.put("k", "v")
+            cache.close()
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            errors.put(repr(exc))
+
+
+def test_processes_opening_a_new_reply_cache_at_once_all_get_it(tmp_path):
+    """Ray workers starting on a fresh cache race to make it a WAL database, and SQLite answers the loser
+    "database is locked" without waiting: each of them must still get the cache. (Before the wait, about
+    one opening in thirty failed here, and the document it was for was lost.)"""
+    import multiprocessing
+    ctx = multiprocessing.get_context("fork")
+    start, errors = ctx.Barrier(4, timeout=60), ctx.Queue()
+    workers = [ctx.Process(target=_open_new_caches, args=(str(tmp_path), 40, start, errors)) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+    assert [w.exitcode for w in workers] == [0] * 4
+    assert errors.empty(), errors.get()
