@@ -25,10 +25,10 @@ def test_ray_and_local_executors_give_the_same_samples(tmp_path, monkeypatch):
                          server.base_url, "--executor", executor, "--workers", "2", *FAST])
             assert code == 0
             assert server.stats.calls > 0
+        summary = json.loads((tmp_path / executor / "data.summary.json").read_text())
+        assert summary["documents_done_now"] == 12 and not summary["documents_failed"], executor
     local, ray_ = samples_of(tmp_path / "local" / "data.jsonl"), samples_of(tmp_path / "ray" / "data.jsonl")
     assert local and local == ray_
-    summary = json.loads((tmp_path / "ray" / "data.summary.json").read_text())
-    assert summary["documents_done_now"] == 12 and not summary["documents_failed"]
 
 
 def test_without_ray_the_ray_executor_says_what_to_install(tmp_path, monkeypatch, capsys):
