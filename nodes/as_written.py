@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .grounding import NAME_JOIN, NOT_IN_NAMES, sentences, terms, zh_numerals
+from .grounding import NAME_JOIN, NOT_IN_NAMES, ordinary_terms, sentences, terms, zh_numerals
 from .lang import CJK_RANGES
 
 # A part of one: up to six characters, none of those that join or follow names ("是", "的"...).
@@ -31,10 +31,12 @@ def as_written(reply: str, context: str, question: str = "") -> str:
     "《Loud》中的歌曲"); a name in Latin letters that is part of exactly one longer one, as for a Chinese name
     ("Thomas Friedman" of "Thomas Loren Friedman", "Rangers" of "Rangers Football Club"), written in a
     sentence that shares a word with the `question`, when one is given: "London" is not "London Bridge" of
-    a line of the book about something else."""
+    a line of the book about something else; a year alone, for a question that asks when (not which
+    year), as the one date of that year the context writes in a sentence tied to the question (`_date`)."""
     answer = reply.strip().rstrip("。.")
     if _BARE_NUMBER.match(answer) or _DIGITS_AND_UNIT.match(answer):
-        return _numerals(answer, context) or _with_unit(answer, context) or reply
+        return _date(answer, context, question) or _numerals(answer, context) or _with_unit(answer, context) \
+            or reply
     title = f"《{_QUOTES.sub('', answer)}》"
     if len(title) > 2 and title in context and title != answer:
         return title
@@ -71,6 +73,33 @@ def _latin_names(context: str, question: str) -> set[str]:
             ends = name.end() == len(sentence.rstrip()) and text.endswith(".") and len(text.split()[-1]) > 3
             found.add(text[:-1] if ends else text)
     return found
+
+
+# A question that asks when, or on what date or day, and not for a year, a decade or a century.
+_ASKS_WHEN = re.compile(r"^\W*when\b|\b(?:what|which)\s+(?:date|day)\b|什么时候|何时|哪一?天|什么时间|几月几[日号]",
+                        re.IGNORECASE)
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+
+
+def _date(answer: str, context: str, question: str) -> str | None:
+    """A year alone ("1985", "1985年"), asked when, as the one date of that year the context writes
+    ("December 9, 1985", "9 December 1985", "1985年12月9日") in a sentence tied to the question: one that
+    shares a word with it, or a name with a sentence that does and writes the year. "Alice in Wonderland
+    was first telecast on December 9, 1985" is tied to "When was the movie ... adapted from a Lewis Carroll
+    book ...?" through "Alice in Wonderland (1985 film) is a 1985 two-part ... adaptation of Lewis
+    Carroll's books", from which a 0.5B model takes the year."""
+    year = answer.removesuffix("年")
+    if not (question and re.fullmatch(r"1\d{3}|20\d{2}", year) and _ASKS_WHEN.search(question)):
+        return None
+    dated = re.compile(rf"(?:\b\d{{1,2}}\s+)?\b{_MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?{year}\b"
+                       rf"|(?<!\d){year}年\d{{1,2}}月(?:\d{{1,2}}[日号])?", re.IGNORECASE)
+    asked, said = terms(question), sentences(context)
+    # The names of the sentences that write the year and speak of what the question asks about.
+    named = set().union(*(terms(s) - ordinary_terms(s) - {year} for s in said
+                          if year in terms(s) and (terms(s) - {year}) & asked))
+    dates = {date.group() for s in said for date in dated.finditer(s)
+             if (terms(s) - terms(date.group())) & (asked | named)}
+    return dates.pop() if len(dates) == 1 else None
 
 
 def _with_unit(number: str, context: str) -> str | None:

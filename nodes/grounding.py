@@ -307,7 +307,7 @@ def unsupported(reply: str, question: str, context: str, share: float = 0.5, tie
         # "week" are as rare as any name, and chained "On seeing Alpátych he went" to a needle through
         # "Princess Mary did not see her father for a whole week" and "At the end of the week...".
         candidates = {t for t in sentence - unlinking if seen[t] <= links + 1}
-        for t in candidates - _ordinary(texts[j]) if candidates else ():
+        for t in candidates - ordinary_terms(texts[j]) if candidates else ():
             rare.setdefault(t, []).append(j)
     if any(_chained(i, each, around, asked, holding, rare, ties, links, own) for i in holding):
         return ""
@@ -600,8 +600,8 @@ def beside_the_point(reply: str, question: str, context: str, share: float = 0.5
 def _linked(start: set[int], cut: tuple[str, ...], each: tuple[frozenset[str], ...], asked: set[str],
             links: int) -> set[int]:
     """The sentences `start` and those linked to them through at most `links` others, each sharing with the
-    one before it a term the question (`asked`) lacks that is no ordinary word (`_ordinary`)."""
-    linking = [got - asked - _ordinary(text) for text, got in zip(cut, each)]
+    one before it a term the question (`asked`) lacks that is no ordinary word (`ordinary_terms`)."""
+    linking = [got - asked - ordinary_terms(text) for text, got in zip(cut, each)]
     reached, frontier = set(start), set().union(*(linking[i] for i in start))
     for _ in range(links):
         new = {j for j, got in enumerate(linking) if j not in reached and got & frontier}
@@ -924,7 +924,7 @@ def _chained(i: int, each: tuple[frozenset[str], ...], around: list[set[str]], a
     return False
 
 
-def _ordinary(text: str) -> set[str]:
+def ordinary_terms(text: str) -> set[str]:
     """The terms `text` writes only in words that start with a small letter: ordinary words, not names
     (digits and Chinese have no small letters, and stay)."""
     words = WORD.findall(text)

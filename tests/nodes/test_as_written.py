@@ -58,3 +58,32 @@ def test_a_longer_name_is_read_from_a_sentence_about_the_question():
     context = "Orla Venn was born in Brask.\nBrask Bridge was built in 1890."
     assert as_written("Brask", context, "Where was Orla Venn born?") == "Brask"
     assert as_written("Brask", context, "When was the bridge at Brask built?") == "Brask Bridge"
+
+
+_FERRY = ("Tam Vorley ran the Gull Point ferry for the Harrow Line.\n"
+          "The Gull Point ferry (1962 boat) was a 1962 paddle steamer built for the Harrow Line.\n"
+          "Gull Point first sailed on June 4, 1962.\n"
+          "The Brask lighthouse was lit on March 3, 1962.")
+
+
+@pytest.mark.parametrize("reply, question, written", [
+    # asked when: the one date of that year written in a sentence tied to the question, here through the
+    # name its sentence shares with the one that writes the year ("Gull Point")
+    ("1962", "When did the paddle steamer built for the Harrow Line begin service?", "June 4, 1962"),
+    ("1962", "On what date did the Harrow Line's paddle steamer start?", "June 4, 1962"),
+    # not asked for a year, nor for a year the sentences tied to the question do not write
+    ("1962", "In what year was the paddle steamer built for the Harrow Line?", "1962"),
+    ("1963", "When did the paddle steamer built for the Harrow Line first carry passengers?", "1963"),
+    # two dates tied to the question: not known which
+    ("1962", "When was the paddle steamer of the Harrow Line near the Brask lighthouse?", "1962"),
+])
+def test_a_year_asked_when_is_the_one_date_of_it_the_context_writes(reply, question, written):
+    assert as_written(reply, _FERRY, question) == written
+
+
+def test_a_year_is_not_a_date_of_a_sentence_about_something_else():
+    # the lighthouse's sentence shares no word with the question, and no name with the steamer's
+    context = _FERRY.replace("Gull Point first sailed on June 4, 1962.\n", "")
+    assert as_written("1962", context, "When did the paddle steamer built for the Harrow Line first sail?") == "1962"
+    zh = "海鸥角渡轮（1962年船）是为哈罗航线建造的明轮船。\n海鸥角号于1962年6月4日首航。"
+    assert as_written("1962年", zh, "为哈罗航线建造的明轮船是什么时候首航的？") == "1962年6月4日"
