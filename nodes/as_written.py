@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from .grounding import NAME_JOIN, NOT_IN_NAMES, ordinary_terms, sentences, terms, zh_numerals
-from .lang import CJK_RANGES
+from .lang import CJK_RANGES, MONTH
 
 # A part of one: up to six characters, none of those that join or follow names ("是", "的"...).
 _PART = rf"(?:(?!{NOT_IN_NAMES.pattern})[{CJK_RANGES}]){{1,6}}?"
@@ -78,7 +78,6 @@ def _latin_names(context: str, question: str) -> set[str]:
 # A question that asks when, or on what date or day, and not for a year, a decade or a century.
 _ASKS_WHEN = re.compile(r"^\W*when\b|\b(?:what|which)\s+(?:date|day)\b|什么时候|何时|哪一?天|什么时间|几月几[日号]",
                         re.IGNORECASE)
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 
 
 def _date(answer: str, context: str, question: str) -> str | None:
@@ -91,7 +90,7 @@ def _date(answer: str, context: str, question: str) -> str | None:
     year = answer.removesuffix("年")
     if not (question and re.fullmatch(r"1\d{3}|20\d{2}", year) and _ASKS_WHEN.search(question)):
         return None
-    dated = re.compile(rf"(?:\b\d{{1,2}}\s+)?\b{_MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?{year}\b"
+    dated = re.compile(rf"(?:\b\d{{1,2}}\s+)?\b{MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?{year}\b"
                        rf"|(?<!\d){year}年\d{{1,2}}月(?:\d{{1,2}}[日号])?", re.IGNORECASE)
     asked, said = terms(question), sentences(context)
     # The names of the sentences that write the year and speak of what the question asks about.

@@ -12,7 +12,7 @@ import re
 from .bm25_text import analyze, tagged_names
 from .grounding import (asks_whether, names, option_texts, options, sentence_terms, terms,
                         written_name_texts)
-from .lang import CJK_CHAR, CJK_RUN
+from .lang import CJK_CHAR, CJK_RUN, MONTH
 from .tokens import language_of
 
 # What a question compares, by the words that ask it. Time: the option whose year is smaller (born,
@@ -32,9 +32,8 @@ _FEWER = re.compile(r"\b(?:fewer|fewest|less|least|smaller|smallest|shorter|shor
                     r"|更少|最少|较少|更小|最小|更短|最短|更低|最低", re.IGNORECASE)
 
 _YEAR = re.compile(r"(?<![\d,.])(1\d{3}|20\d{2})(?![\d,])")
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 # A day of a date is no count: "born September 10, 1974", "10 September 1974", "9月10日".
-_DAY = re.compile(rf"{_MONTH}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTH}|\d{{1,2}}\s*[月日号]", re.IGNORECASE)
+_DAY = re.compile(rf"{MONTH}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{MONTH}|\d{{1,2}}\s*[月日号]", re.IGNORECASE)
 _COUNT = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?![\d,])|(?<![\d,.])\d+(?:\.\d+)?(?![\d,])")
 _WORDS = ("two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
           "seventeen eighteen nineteen twenty").split()

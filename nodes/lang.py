@@ -15,6 +15,10 @@ CJK_RANGES = ("\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_CHAR = re.compile(f"[{CJK_RANGES}]")
 CJK_RUN = re.compile(f"[{CJK_RANGES}]+")
 
+# An English month's name, in full or cut short ("December", "Dec."): what makes a number a date's day.
+MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
+         r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b\.?")
+
 # English function words (BM25's idf handles the rest).
 STOP_EN = frozenset("""
 a about above after again against all am an and any are aren as at be because been before being below
