@@ -2,7 +2,8 @@
 家在《精选集1》中被列为贝斯手？" it answers "斯图尔特" from "斯图尔特·斯图克雷是一位英国画家兼音乐家", and asked
 "哪一年...对公众开放了参观？" it answers "1981" from "自1981年起对公众开放参观". The name in full, the number
 with the unit the context gives it (in the context's numerals: "五天", not "5天"), and a title in the 《》 the
-context writes it in, are the answer the document holds; so is "Thomas Loren Friedman" for "Thomas Friedman"."""
+context writes it in, are the answer the document holds; so are "Thomas Loren Friedman" for "Thomas Friedman",
+"eight" for "8" where the context writes the word, and "December 9, 1985" for "1985" asked when."""
 from __future__ import annotations
 
 import re
@@ -27,7 +28,7 @@ def as_written(reply: str, context: str, question: str = "") -> str:
     of the context, with the same first part and (when it has two or more) the same last part
     ("布拉德利·库珀" of "布拉德利·查尔斯·库珀"); a number alone that the context writes with exactly one unit
     ("1400" of "全程为1400英里"); a number in digits that the context writes only in Chinese numerals ("5天"
-    of "战斗持续了五天"); a title the context writes in 《》, without them or in other quotes ("Loud" of
+    of "战斗持续了五天") or only in English words ("8" of "killed eight people"); a title the context writes in 《》, without them or in other quotes ("Loud" of
     "《Loud》中的歌曲"); a name in Latin letters that is part of exactly one longer one, as for a Chinese name
     ("Thomas Friedman" of "Thomas Loren Friedman", "Rangers" of "Rangers Football Club"), written in a
     sentence that shares a word with the `question`, when one is given: "London" is not "London Bridge" of
@@ -35,8 +36,8 @@ def as_written(reply: str, context: str, question: str = "") -> str:
     year), as the one date of that year the context writes in a sentence tied to the question (`_date`)."""
     answer = reply.strip().rstrip("。.")
     if _BARE_NUMBER.match(answer) or _DIGITS_AND_UNIT.match(answer):
-        return _date(answer, context, question) or _numerals(answer, context) or _with_unit(answer, context) \
-            or reply
+        return _date(answer, context, question) or _numerals(answer, context) or _in_words(answer, context) \
+            or _with_unit(answer, context) or reply
     title = f"《{_QUOTES.sub('', answer)}》"
     if len(title) > 2 and title in context and title != answer:
         return title
@@ -122,6 +123,26 @@ def _numerals(answer: str, context: str) -> str | None:
     # not inside a longer numeral: "五" of "二十五"
     found = re.finditer(rf"(?<![零一二三四五六七八九十两百千万])(?:{spelled})(?:{counted})", context)
     written = {m.group() for m in found}
+    return written.pop() if len(written) == 1 else None
+
+
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+         "sixteen seventeen eighteen nineteen").split()
+_TENS = dict(zip(range(2, 10), "twenty thirty forty fifty sixty seventy eighty ninety".split()))
+
+
+def _in_words(answer: str, context: str) -> str | None:
+    """A number from 1 to 99 in digits as the context writes it in English words, when it writes it so in
+    exactly one way and never in digits: "8" of "Anders Behring Breivik killed eight people"."""
+    if not answer.isdigit() or not 0 < int(answer) < 100 or _ends(answer, context):
+        return None
+    tens, ones = divmod(int(answer), 10)
+    spelled = [_ONES[int(answer)]] if tens < 2 else [_TENS[tens]] if not ones else \
+        [f"{_TENS[tens]}-{_ONES[ones]}", f"{_TENS[tens]} {_ONES[ones]}"]
+    # not the start of a longer number: "twenty" of "twenty-one"
+    found = re.finditer(rf"\b(?:{'|'.join(spelled)})\b(?![- ](?:{'|'.join(_ONES[1:10])})\b)", context,
+                        re.IGNORECASE)
+    written = {m.group().lower() for m in found}
     return written.pop() if len(written) == 1 else None
 
 

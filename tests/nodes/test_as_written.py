@@ -34,6 +34,13 @@ from longflow.nodes.as_written import as_written
     # ...not where it also writes the digits, nor inside a longer numeral ("二十五")
     ("5天", "持续了五天，后来又过了5天", "5天"),
     ("5", "二十五名成员", "5"),
+    # ...or only in English words, in one way; not where it also writes the digits, nor "twenty" of
+    # "twenty-one"
+    ("8", "The Harrow crew caught eight wolves", "eight"),
+    ("5", "Ruslan is an opera in Five acts. It has five scenes.", "five"),
+    ("21", "The ship fired twenty-one guns", "twenty-one"),
+    ("20", "The ship fired twenty-one guns", "20"),
+    ("8", "eight wolves, and 8 more", "8"),
     # a title the context writes in 《》, given without them or in other quotes
     ("Loud", "他因《Loud》中的歌曲获奖", "《Loud》"),
     ('"死侍2"', "《死侍2》由大卫执导", "《死侍2》"),
