@@ -101,8 +101,9 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     when the context writes exactly one longer form ("斯图尔特" → "斯图尔特·斯图克雷", "Thomas Friedman" →
     "Thomas Loren Friedman", the latter from a sentence that shares a word with the question); in Chinese,
     a number alone with the one unit the context gives it ("1981" → "1981年") or in the numerals it writes
-    ("5天" → "五天"), a title in its 《》, and a bare yes as "是的"; a year alone, asked when, as the one
-    date of that year the context writes about what was asked ("1985" → "December 9, 1985").
+    ("5天" → "五天"), a title in its 《》, and a bare yes as "是的"; in English, a number in the words the
+    context writes it in ("8" → "eight"); a year alone, asked when, as the one date of that year the
+    context writes about what was asked ("1985" → "December 9, 1985").
 
     Several questions in one (a line each, with question marks: "Answer each of these: 1. ...? 2. ...?")
     are answered and checked one by one, and the answers numbered: a small model asked three at once
