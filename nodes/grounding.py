@@ -669,7 +669,8 @@ def _one_letter_apart(a: str, b: str) -> bool:
 
 def invents(reply: str, question: str, context: str) -> bool:
     """Whether `reply`, to an English question, holds a name (`names`) that neither the question nor the
-    context writes, accents aside ("Besiktas" for "Beşiktaş" is written). The check's share lets half of a
+    context writes, accents aside ("Besiktas" for "Beşiktaş" is written), nor a word of five letters or more
+    one letter from a written one ("South Korea" of "a South Korean actress"). The check's share lets half of a
     reply's own words come from elsewhere: "...Jamaal Charles attended the University of Pennsylvania",
     where the document says "Jamaal Charles play for the University of Texas", shares the player's name
     with it. A name is what an answer is; one the document never writes was made up. (A Chinese question's
@@ -678,7 +679,8 @@ def invents(reply: str, question: str, context: str) -> bool:
         return False
     # Terms drop accents already (`bm25_text`): "besiktas" is a term of "Beşiktaş".
     written = terms(question) | terms(context)
-    return any(t not in written for name in names(reply) for t in name)
+    return any(t not in written and not (len(t) >= 5 and any(_one_letter_apart(t, w) for w in written))
+               for name in names(reply) for t in name)
 
 
 def _beyond(text: str, question: str, least: int = 4) -> str:

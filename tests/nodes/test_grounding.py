@@ -731,6 +731,10 @@ def test_a_reply_that_makes_up_a_name():
     assert invents(made_up, question, context)
     assert not invents("Tom Ashdown attended the University of Leeds.", question, context)
     assert not invents("Malmo", "Which city?", "The ferry sails for Malmö at noon.")   # accents aside
+    # a country for the people the context writes of, a letter apart; not a short name a letter apart
+    assert not invents("Tom Ashdown is from Austria.", question, "Tom Ashdown is an Austrian bowler.")
+    assert invents("Tom Ashdown is from Lees.", question, context)
+    assert invents("Tom Ashdown is from Spain.", question, "Tom Ashdown is an Austrian bowler.")
     assert not invents("牛津大学", "哈里斯队最好的投球手上的是哪所大学？", context)        # not judged in Chinese
 
 
