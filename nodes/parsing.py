@@ -7,6 +7,8 @@ import json
 import re
 from typing import Any
 
+from longflow.core.pyast import parse as parse_python
+
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.S)
 _NONE_FORMS = {"none", "<none>", "[none]", "(none)", "null", "n/a", "无", "没有", "无相关内容", "无关",
                "无相关信息", "没有相关内容", "没有相关信息", "不相关", "none."}
@@ -60,7 +62,7 @@ def _loads(snippet: str) -> Any | None:
         except ValueError:
             pass
         try:  # single quotes, True/False/None
-            value = ast.literal_eval(attempt)
+            value = ast.literal_eval(parse_python(attempt, mode="eval"))
             if isinstance(value, (dict, list)):
                 return value
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):  # TypeError: {{}: 1}

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from longflow.core.pyast import parse
+
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {  # folder -> (its module prefix, the prefixes it must not import)
     "engine/core": ("longflow.core", ("longflow.nodes", "longflow.apps", "longflow.testing")),
@@ -17,7 +19,7 @@ LAYERS = {  # folder -> (its module prefix, the prefixes it must not import)
 def imports_of(path: Path, package: str) -> set[str]:
     """Absolute names of every module `path` imports, relative imports resolved against `package`."""
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):

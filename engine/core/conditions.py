@@ -20,6 +20,8 @@ import operator
 from dataclasses import dataclass
 from typing import Any
 
+from . import pyast
+
 _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
             ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b,
             ast.NotIn: lambda a, b: a not in b}
@@ -60,7 +62,7 @@ class Condition:
 
 def parse_condition(text: str) -> Condition:
     try:
-        tree = ast.parse(str(text).strip(), mode="eval").body
+        tree = pyast.parse(str(text).strip(), mode="eval").body
     except SyntaxError as exc:
         raise ConditionError(f"cannot parse condition {text!r}: {exc.msg}", (exc.offset or 1) - 1) from None
     names = set()
