@@ -50,6 +50,9 @@ def as_written(reply: str, context: str, question: str = "") -> str:
         return reply
     longer = {name for name in re.findall(_longer_name(parts), context)
               if _extends(parts, NAME_JOIN.split(name))}
+    # Chinese runs a name on into the text: "达林·汉森出生于..." gives "达林·汉森出生" beside the "达林·汉森" a
+    # line ends with, and the one that goes on from another is that name and the words after it.
+    longer = {name for name in longer if not any(name != other and name.startswith(other) for other in longer)}
     return longer.pop() if len(longer) == 1 else reply
 
 

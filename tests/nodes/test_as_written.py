@@ -18,6 +18,8 @@ from longflow.nodes.as_written import as_written
     ("35,000", "该党有35,000名党员", "35,000名"),
     # ...not a number inside a longer one
     ("3", "他在2003年出生", "3"),
+    # ...the name, not the name run on into the words after it elsewhere ("...·韦恩布里出生")
+    ("奥斯卡", "《灯塔》主演奥斯卡·韦恩布里\n奥斯卡·韦恩布里出生于1972年", "奥斯卡·韦恩布里"),
     # two longer names, or two units: not known which, the reply stays
     ("奥斯卡", "奥斯卡·韦恩布里是画家，奥斯卡·布朗是歌手", "奥斯卡"),
     ("5", "他有5个孩子，5年后离开了港口", "5"),
