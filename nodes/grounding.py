@@ -556,7 +556,7 @@ def a_step(reply: str, question: str, context: str, share: float = 0.5, tie: flo
     tying = _tying(question, asked)
     holding = [(text, got) for text, got in zip(*sentence_terms(context)) if len(own & got) >= share * len(own)]
     said = asked | terms(reply)
-    around = [terms(" ".join(after)), terms(" ".join(before))]
+    around = _beside_question_word(after, before)
     # ...and another says what was asked of it, naming something else: the answer ("Fascination Records").
     # A sentence that names nothing new ("Donovan is a Scottish singer, songwriter and guitarist") makes
     # the reply the answer to both halves of the question, not a step.
@@ -584,7 +584,7 @@ def beside_the_point(reply: str, question: str, context: str, share: float = 0.5
     holding = {i for i, got in enumerate(each) if len(own & got) >= share * len(own)}
     if not holding or any(each[i] & wanted for i in holding):
         return False
-    said, around = asked | terms(reply), [terms(" ".join(after)), terms(" ".join(before))]
+    said, around = asked | terms(reply), _beside_question_word(after, before)
     # A sentence linked to the reply's by names the question lacks is a hop before it ("Tam Orrin got his
     # doctorate from Carrow College" before "Carrow College stands in Lindford"; "Where Danger Lives stars
     # Faith Domergue", "Domergue is Howard Hughes' protege" before "Howard Hughes has OCD"): the reply goes
@@ -618,6 +618,13 @@ def _says_what_was_asked(text: str, got: frozenset[str], wanted: set[str], said:
     a name no term of `said` (the question's and the reply's) holds, or in Chinese, which marks no names by
     capitals, a word in the question word's place (`_in_its_place`)."""
     return bool(got & wanted) and (any(name - said for name in names(text)) or _in_its_place(text, around, said))
+
+
+def _beside_question_word(after: list[str], before: list[str]) -> list[set[str]]:
+    """The terms of the word right after the question word and of the words before it (`_in_its_place`):
+    a later word of what is asked ("韩国" of "哪部是基于韩国...的故事？") has another in front of it in a
+    sentence ("根据", where the question says "基于"), not the answer."""
+    return [terms(after[0]) if after else set(), terms(" ".join(before))]
 
 
 def _in_its_place(text: str, around: list[set[str]], said: set[str]) -> bool:

@@ -723,6 +723,13 @@ def test_a_chinese_step_is_told_by_the_word_in_the_question_words_place(second, 
     assert not a_step("利兹大学", question, context)
 
 
+def test_a_chinese_answer_whose_sentence_words_a_later_part_of_the_question_otherwise_is_no_step():
+    # "依据" stands before "北海" where the question has "取材于": the answer's own sentence, not a next hop
+    question = "林岚主演的电影中，哪部是取材于北海渔村的一场大火？"
+    context = "林岚在《灯下渔火》中担任主演\n《灯下渔火》是依据北海渔村的一场大火改编的"
+    assert not a_step("《灯下渔火》", question, context)
+
+
 def test_a_reply_that_makes_up_a_name():
     context = "The Harriers' best bowler was Tom Ashdown.\nTom Ashdown studied at the University of Leeds."
     question = "Which university did the Harriers' best bowler attend?"
