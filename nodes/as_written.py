@@ -28,12 +28,13 @@ def as_written(reply: str, context: str, question: str = "") -> str:
     of the context, with the same first part and (when it has two or more) the same last part
     ("布拉德利·库珀" of "布拉德利·查尔斯·库珀"); a number alone that the context writes with exactly one unit
     ("1400" of "全程为1400英里"); a number in digits that the context writes only in Chinese numerals ("5天"
-    of "战斗持续了五天") or only in English words ("8" of "killed eight people"); a title the context writes in 《》, without them or in other quotes ("Loud" of
-    "《Loud》中的歌曲"); a name in Latin letters that is part of exactly one longer one, as for a Chinese name
-    ("Thomas Friedman" of "Thomas Loren Friedman", "Rangers" of "Rangers Football Club"), written in a
-    sentence that shares a word with the `question`, when one is given: "London" is not "London Bridge" of
-    a line of the book about something else; a year alone, for a question that asks when (not which
-    year), as the one date of that year the context writes in a sentence tied to the question (`_date`)."""
+    of "战斗持续了五天") or only in English words ("8" of "killed eight people"); a title the context writes
+    in 《》, without them or in other quotes ("Loud" of "《Loud》中的歌曲"); a name in Latin letters that is
+    part of exactly one longer one, as for a Chinese name ("Thomas Friedman" of "Thomas Loren Friedman",
+    "Rangers" of "Rangers Football Club"), written in a sentence that shares a word with the `question`,
+    when one is given: "London" is not "London Bridge" of a line of the book about something else; a year
+    alone, for a question that asks when (not which year), as the one date of that year the context writes
+    in a sentence tied to the question (`_date`)."""
     answer = reply.strip().rstrip("。.")
     if _BARE_NUMBER.match(answer) or _DIGITS_AND_UNIT.match(answer):
         return _date(answer, context, question) or _numerals(answer, context) or _in_words(answer, context) \

@@ -676,11 +676,11 @@ def _one_letter_apart(a: str, b: str) -> bool:
 
 def invents(reply: str, question: str, context: str) -> bool:
     """Whether `reply`, to an English question, holds a name (`names`) that neither the question nor the
-    context writes, accents aside ("Besiktas" for "Beşiktaş" is written), nor a word of five letters or more
-    one letter from a written one ("South Korea" of "a South Korean actress"). The check's share lets half of a
-    reply's own words come from elsewhere: "...Jamaal Charles attended the University of Pennsylvania",
-    where the document says "Jamaal Charles play for the University of Texas", shares the player's name
-    with it. A name is what an answer is; one the document never writes was made up. (A Chinese question's
+    context writes, accents aside ("Besiktas" for "Beşiktaş" is written), nor a word of five letters or
+    more one letter from a written one ("South Korea" of "a South Korean actress"). The check's share lets
+    half of a reply's own words come from elsewhere: "...Jamaal Charles attended the University of
+    Pennsylvania", where the document says "Jamaal Charles play for the University of Texas", shares the
+    player's name with it. A name is what an answer is; one the document never writes was made up. (A Chinese question's
     Latin words are its translation's leftovers, and a reply may translate them: not judged.)"""
     if language_of(question) != "en":
         return False

@@ -62,7 +62,7 @@ def _loads(snippet: str) -> Any | None:
         except ValueError:
             pass
         try:  # single quotes, True/False/None
-            value = ast.literal_eval(parse_python(attempt, mode="eval"))
+            value = ast.literal_eval(parse_python(attempt.lstrip(" \t"), mode="eval"))   # as literal_eval does
             if isinstance(value, (dict, list)):
                 return value
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):  # TypeError: {{}: 1}
