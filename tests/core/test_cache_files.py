@@ -92,7 +92,7 @@ def test_processes_opening_a_new_reply_cache_at_once_all_get_it(tmp_path):
     "database is locked" without waiting: each of them must still get the cache. (Before the wait, about
     one opening in thirty failed here, and the document it was for was lost.)"""
     import multiprocessing
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("spawn")     # no fork of a process that runs threads
     start, errors = ctx.Barrier(4, timeout=60), ctx.Queue()
     workers = [ctx.Process(target=_open_new_caches, args=(str(tmp_path), 40, start, errors)) for _ in range(4)]
     for w in workers:
