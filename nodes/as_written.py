@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 
-from .grounding import NAME_JOIN, NOT_IN_NAMES, ordinary_terms, sentences, terms, zh_numerals
-from .lang import CJK_RANGES, MONTH
+from .grounding import (NAME_JOIN, NOT_IN_NAMES, ordinary_terms, sentence_terms, sentences, terms,
+                        zh_numerals)
+from .lang import CJK_RANGES, MONTH, NUMBER_WORDS, TENS_WORDS
 
 # A part of one: up to six characters, none of those that join or follow names ("是", "的"...).
 _PART = rf"(?:(?!{NOT_IN_NAMES.pattern})[{CJK_RANGES}]){{1,6}}?"
@@ -97,12 +98,12 @@ def _date(answer: str, context: str, question: str) -> str | None:
         return None
     dated = re.compile(rf"(?:\b\d{{1,2}}\s+)?\b{MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?{year}\b"
                        rf"|(?<!\d){year}年\d{{1,2}}月(?:\d{{1,2}}[日号])?", re.IGNORECASE)
-    asked, said = terms(question), sentences(context)
+    asked, (said, each) = terms(question), sentence_terms(context)
     # The names of the sentences that write the year and speak of what the question asks about.
-    named = set().union(*(terms(s) - ordinary_terms(s) - {year} for s in said
-                          if year in terms(s) and (terms(s) - {year}) & asked))
-    dates = {date.group() for s in said for date in dated.finditer(s)
-             if (terms(s) - terms(date.group())) & (asked | named)}
+    named = set().union(*(got - ordinary_terms(s) - {year} for s, got in zip(said, each)
+                          if year in got and (got - {year}) & asked))
+    dates = {date.group() for s, got in zip(said, each) for date in dated.finditer(s)
+             if (got - terms(date.group())) & (asked | named)}
     return dates.pop() if len(dates) == 1 else None
 
 
@@ -130,22 +131,17 @@ def _numerals(answer: str, context: str) -> str | None:
     return written.pop() if len(written) == 1 else None
 
 
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-         "sixteen seventeen eighteen nineteen").split()
-_TENS = dict(zip(range(2, 10), "twenty thirty forty fifty sixty seventy eighty ninety".split()))
-
-
 def _in_words(answer: str, context: str) -> str | None:
     """A number from 1 to 99 in digits as the context writes it in English words, when it writes it so in
     exactly one way and never in digits: "8" of "Anders Behring Breivik killed eight people"."""
     if not answer.isdigit() or not 0 < int(answer) < 100 or _ends(answer, context):
         return None
     tens, ones = divmod(int(answer), 10)
-    spelled = [_ONES[int(answer)]] if tens < 2 else [_TENS[tens]] if not ones else \
-        [f"{_TENS[tens]}-{_ONES[ones]}", f"{_TENS[tens]} {_ONES[ones]}"]
+    spelled = [NUMBER_WORDS[int(answer)]] if tens < 2 else [TENS_WORDS[tens]] if not ones else \
+        [f"{TENS_WORDS[tens]}-{NUMBER_WORDS[ones]}", f"{TENS_WORDS[tens]} {NUMBER_WORDS[ones]}"]
     # not the start of a longer number: "twenty" of "twenty-one"
-    found = re.finditer(rf"\b(?:{'|'.join(spelled)})\b(?![- ](?:{'|'.join(_ONES[1:10])})\b)", context,
-                        re.IGNORECASE)
+    digit = "|".join(NUMBER_WORDS[1:10])
+    found = re.finditer(rf"\b(?:{'|'.join(spelled)})\b(?![- ](?:{digit})\b)", context, re.IGNORECASE)
     written = {m.group().lower() for m in found}
     return written.pop() if len(written) == 1 else None
 

@@ -12,7 +12,7 @@ import re
 from .bm25_text import analyze, tagged_names
 from .grounding import (asks_whether, names, option_texts, options, sentence_terms, terms,
                         written_name_texts)
-from .lang import CJK_CHAR, CJK_RUN, MONTH
+from .lang import CJK_CHAR, CJK_RUN, MONTH, NUMBER_WORDS, TENS_WORDS
 from .tokens import language_of
 
 # What a question compares, by the words that ask it. Time: the option whose year is smaller (born,
@@ -35,8 +35,7 @@ _YEAR = re.compile(r"(?<![\d,.])(1\d{3}|20\d{2})(?![\d,])")
 # A day of a date is no count: "born September 10, 1974", "10 September 1974", "9月10日".
 _DAY = re.compile(rf"{MONTH}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{MONTH}|\d{{1,2}}\s*[月日号]", re.IGNORECASE)
 _COUNT = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?![\d,])|(?<![\d,.])\d+(?:\.\d+)?(?![\d,])")
-_WORDS = ("two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-          "seventeen eighteen nineteen twenty").split()
+_WORDS = [*NUMBER_WORDS[2:], TENS_WORDS[2]]   # two to twenty: a count is its index + 2
 _COUNT_WORD = re.compile(rf"\b({'|'.join(_WORDS)})\b", re.IGNORECASE)
 # A Chinese count is a numeral before a measure word ("四名成员", "三次"); "一" alone is mostly "a".
 _ZH_COUNT = re.compile(r"([零〇一二两三四五六七八九十百千万]+)(?=[名个位次张部本座种家项届首条人岁只支件场])")

@@ -19,6 +19,11 @@ CJK_RUN = re.compile(f"[{CJK_RANGES}]+")
 MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
          r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b\.?")
 
+# English numbers in words: 0-19, and the tens from 20 ("twenty-one" is the two joined).
+NUMBER_WORDS = tuple("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+                     "fifteen sixteen seventeen eighteen nineteen".split())
+TENS_WORDS = dict(zip(range(2, 10), "twenty thirty forty fifty sixty seventy eighty ninety".split()))
+
 # English function words (BM25's idf handles the rest).
 STOP_EN = frozenset("""
 a about above after again against all am an and any are aren as at be because been before being below
