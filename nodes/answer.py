@@ -74,8 +74,8 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     (`cloze.in_its_place`: "新加坡（…美国驻新加坡大使）" for "…美国驻哪个国家的大使？"), or the echo was given twice
     and the sentences that do not hold it give an answer that passes the check, asked once more (the
     answer is in what the question does not say: "《左轮手枪》由盖·里奇执导"). Asked again too is
-    an answer that gives no time where the question asks when (or no number where it asks how many): a
-    0.5B model answers "When did the arena that hosted the trials open?" with the arena, and is then shown
+    an answer that gives no time where the question asks when (no number where it asks how many, no
+    nationality where an English question asks for one): a 0.5B model answers "When did the arena that hosted the trials open?" with the arena, and is then shown
     the sentences that give a time and name the question's words or the arena. A step on the way (the
     first hop of a two-hop question) is asked again from the sentences that say what was asked of it, and
     when the model gives the step again, the first of them that passes the check answers: "Tartuffe was
@@ -119,7 +119,9 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     ones the reader kept: Lv2 adds them to its evidence (`out: {sources: evidence}`), so that Lv3
     remembers the document's sentences, not only the model's words, and for a first hop ("Northwestern
     University" for "In what city did Duane Swank get his PhD?") the sentence that names it again, where
-    the next hop starts ("Northwestern University is in Evanston, Illinois").
+    the next hop starts ("Northwestern University is in Evanston, Illinois"). A declined answer has sources
+    too when the model named a step on the way that the check turned down ("Oliver Messel" for "What was
+    the nationality of the costume designer of ...?"): the sentences it was taken from are what Lv3 found.
     """
     lang = language_of(question)
     # The instructions wait for the second call: the first one is asked the information alone.
@@ -135,9 +137,10 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
         ctx.record.note(ctx.node, "nothing relevant to answer from: the document does not say")
         return {"answer": NOT_FOUND[lang], "sources": []}
     questions = separate_questions(asked, information)
+    on_the_way: list[str] = []   # replies declined as a step on the way to what was asked
     if len(questions) == 1:
         reply = _in_full(lang, asked, _answer_one(ctx, lang, prompt, asked, found, passages, answered, check,
-                                                  focus), found, passages)
+                                                  focus, on_the_way), found, passages)
     else:
         # A small model asked three questions at once answers one of them, and its answer then shares
         # too few words with the whole to pass the check: each is asked, and checked, on its own.
@@ -145,16 +148,18 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
         for q in questions:
             own = strongest(readable, q, evidence_tokens, also=answered)
             replies.append(_in_full(lang, q, _answer_one(ctx, lang, prompt, q, own, passages, answered, check,
-                                                         focus), own, passages))
+                                                         focus, on_the_way), own, passages))
         ctx.record.note(ctx.node, f"{len(questions)} questions in one: each answered on its own",
                         answered=sum(not is_decline(r) for r in replies))
         reply = "\n".join(f"{i}. {r}" for i, r in enumerate(replies, 1)) \
             if any(not is_decline(r) for r in replies) else NOT_FOUND[lang]
     # The sentences the answer was taken from, among those the model was shown (Lv2 adds them to its
     # evidence: Lv3 then remembers the document's words, not only the model's, and a first hop's
-    # sentences name where the next hop starts).
-    sources = [] if is_decline(reply) else taken_from(
-        reply, asked, [*found, *(p for p in passages if not _looked_up(p))], readable)
+    # sentences name where the next hop starts). A declined answer has none, unless the model named a step
+    # on the way: its sentences are where the next hop starts.
+    taken = reply if not is_decline(reply) else " ".join(on_the_way)
+    sources = taken_from(taken, asked, [*found, *(p for p in passages if not _looked_up(p))], readable) \
+        if taken else []
     if instructions and not is_decline(reply):   # a small model told to format a decline invents an answer
         reply = _follow(ctx, lang, instructions_prompt, question, reply, instructions)
     return {"answer": reply, "sources": sources}
@@ -173,9 +178,9 @@ def _in_full(lang: str, question: str, reply: str, found: list, passages: list) 
 
 
 def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list, passages: list,
-                answered: list[str], check: bool, focus: int) -> str:
+                answered: list[str], check: bool, focus: int, on_the_way: list[str]) -> str:
     """An answer from the reader's sentences (asked with what Lv3's lookups `answered`), else from the
-    passages, else a decline."""
+    passages, else a decline (the replies declined as a step on the way go to `on_the_way`)."""
     reply = NOT_FOUND[lang]
     if found:
         # Echoes go straight to the passages below, which have their own second ask. The answer may be
@@ -186,11 +191,11 @@ def _answer_one(ctx: Context, lang: str, prompt: str, question: str, found: list
         # names they repeat would no longer count as rare.
         reply = _answer_from(ctx, lang, prompt, question, found, check, focus=0,
                              ties=[p for p in passages if not _looked_up(p)],
-                             known=answered)
+                             known=answered, on_the_way=on_the_way)
         if is_decline(reply) and passages:
             ctx.record.note(ctx.node, "no answer from the reader's sentences: asking from the passages")
     if is_decline(reply) and passages:
-        reply = _answer_from(ctx, lang, prompt, question, passages, check, focus)
+        reply = _answer_from(ctx, lang, prompt, question, passages, check, focus, on_the_way=on_the_way)
     if is_decline(reply) and (whole := _whole_looked_up(passages, question)):
         # Lv3 looked the question itself up (that lookup is Lv2's own run, or the question asked again with
         # what was found) and it answered: Lv3 does not know less than the Lv2 it asked.
@@ -293,10 +298,10 @@ def separate_questions(asked: str, information: list | None = None) -> list[str]
 
 
 def _answer_from(ctx: Context, lang: str, prompt: str, question: str, items: list, check: bool,
-                 focus: int, ties: list = (), known: list = ()) -> str:
+                 focus: int, ties: list = (), known: list = (), on_the_way: list | None = None) -> str:
     # The model may be asked with what Lv3's lookups answered; the reply is checked against the question.
     reply = _ask(ctx, lang, prompt, with_known(question, known, lang) if known else question, items)
-    return _checked(ctx, lang, prompt, question, items, reply, focus, ties) \
+    return _checked(ctx, lang, prompt, question, items, reply, focus, ties, on_the_way) \
         if check and not is_decline(reply) else reply
 
 
@@ -306,15 +311,15 @@ def _ask(ctx: Context, lang: str, prompt: str, question: str, evidence: list) ->
 
 
 def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list, reply: str,
-             focus: int, ties: list = ()) -> str:
+             focus: int, ties: list = (), on_the_way: list | None = None) -> str:
     """`reply` if the context supports it (`evidence`, what the model was shown, with `ties`, more of
     the document that may tie it to the question). An echo of the question, an answer taken from a
     look-alike of the sentence about what was asked, or the pick of the option the context says less of,
     is asked again from the most relevant sentences (the model did not find the answer in what it was
     shown, or took the wrong one of two alike), the echo with a note that it is not the answer (or, when
     the question offers options, to answer with one of them), the pick with the options in the other
-    order (a small model picks the first name it is offered); a supported reply that gives no time or number
-    where the question asks for one (`gives_kind`), or one that gives a time or number the context does not
+    order (a small model picks the first name it is offered); a supported reply that gives no time, number or
+    nationality where the question asks for one (`gives_kind`), or one that gives one the context does not
     hold, is asked again from the sentences that give one (`of_kind`), and a step on the way (`a_step`), or a
     reply beside the point (`beside_the_point`: what the context says of a thing the question names, not what
     the question asks of it), from those that say what was asked: if that second reply fails too, the first of
@@ -322,7 +327,8 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     again gives way to the other option, with the sentence that says it (`stronger_option`: "Pellora (Pellora
     is a genus of four species)"); any other second reply that fails is declined. An answer the context does
     not hold, or holds only in a part about something else, is declined at once (the model had nothing to
-    find, and a second ask would only make it pick some other words from the context)."""
+    find, and a second ask would only make it pick some other words from the context). A declined step, or
+    reply of the wrong kind, goes to `on_the_way`."""
     shown = format_context(evidence, cite=False)
     source = _together(shown, format_context(ties, cite=False)) if ties else shown
     why = _judged(reply, question, source)
@@ -399,6 +405,10 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     if not why:
         return reply
     ctx.record.note(ctx.node, f"the answer {reply[:200]!r} {why}: declined")
+    if on_the_way is not None and why.startswith((STEP, WRONG_KIND)):
+        # The model named a step on the way (the first hop, or what the question asks a time or a
+        # nationality of): declined, it is still what was found, and where the next hop starts.
+        on_the_way.append(reply)
     return NOT_FOUND[lang]
 
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from .bm25_text import WORD, analyze, lone_content_characters, segment
-from .lang import (ASKING_ZH, CJK_CHAR, CJK_RANGES, CJK_RUN, EN_QUESTION_WORD, STOP_EN, STOP_ZH,
-                   ZH_QUESTION_WORD)
+from .lang import (ASKING_ZH, CJK_CHAR, CJK_RANGES, CJK_RUN, EN_QUESTION_WORD, NATIONALITY_EN, STOP_EN,
+                   STOP_ZH, ZH_QUESTION_WORD)
 from .tokens import language_of
 
 # A sentence ends after 。！？； at once, and after .!?; (and a closing quote or bracket) where a blank
@@ -31,7 +31,7 @@ NOT_IN_CONTEXT = "is not in the context"
 NOT_ASKED = "comes from a part of the context about something else"
 LOOK_ALIKE = "comes from a sentence built like the one about what was asked"
 WEAKER_CHOICE = "picks the option the context says less of what was asked about"
-WRONG_KIND = "gives no time or number, which the question asks for"
+WRONG_KIND = "gives no time, number or nationality, which the question asks for"
 STEP = "names a step on the way to what was asked, not the answer"
 INVENTED = "names something the context never writes"
 BESIDE_THE_POINT = "says something else of what was asked about than what the question asks"
@@ -92,6 +92,11 @@ _UNIT = re.compile(rf"{CJK_CHAR.pattern}|[^\s{CJK_RANGES}]+")
 _ASKS_TIME = re.compile(r"^\W*when\b|\b(?:what|which)\s+(?:year|date|month|day|century|decade)\b"
                         r"|\bhow\s+long\s+ago\b|什么时候|何时|何年|哪一?年|哪一?天|哪个?月|几月|什么时间|什么年代|哪个世纪",
                         re.IGNORECASE)
+# A nationality, asked in English (`NATIONALITY_EN` says what gives one). Not in Chinese: a Chinese
+# country's name has no form of its own ("丹麦", "新加坡"), and a question there says "国籍" before or
+# after its question word, which `asked_for` reads as what is asked.
+_ASKS_NATIONALITY = re.compile(r"\bnationality\b|\b(?:what|which)\s+(?:country|nation)\b"
+                               r"(?!\s+(?:music|singers?|songs?|club|house|star|artists?))", re.IGNORECASE)
 _ASKS_NUMBER = re.compile(r"\bhow\s+(?:many|much|old|far|tall|high)\b|多少", re.IGNORECASE)
 # "几个" asks how many only in a question with no other question word: else it is "a few" ("出现在几个节目中").
 _ASKS_HOW_MANY_ZH = re.compile(r"几[个岁次位名座人种家部本条层]")
@@ -446,8 +451,9 @@ def _tying(question: str, asked: set[str]) -> set[str]:
 
 def asked_kind(question: str) -> str:
     """"time" when the question asks for one ("When...?", "In what year...?", "哪一年"), "number" when it
-    asks how many ("How many...?", "多少", "几个"), else "" (and for a question that offers options: it
-    is answered by one of them)."""
+    asks how many ("How many...?", "多少", "几个"), "nationality" when an English question asks for one ("What
+    was the nationality of ...?", "...from what country?"), else "" (and for a question that offers options:
+    it is answered by one of them)."""
     if options(question):
         return ""
     if _ASKS_TIME.search(question):
@@ -455,17 +461,24 @@ def asked_kind(question: str) -> str:
     if _ASKS_NUMBER.search(question) or (_ASKS_HOW_MANY_ZH.search(question)
                                          and not ZH_QUESTION_WORD.search(question)):
         return "number"
-    return ""
+    # "Are A and B of the same nationality?" asks for a yes or no.
+    return "nationality" if _ASKS_NATIONALITY.search(question) and not asks_whether(question) else ""
 
 
 def gives_kind(text: str, question: str, kind: str | None = None) -> bool:
     """Whether `text`, where it does not repeat the question, holds the kind of thing the question asks
-    for (`kind`, else `asked_kind`; True when it asks for neither). Generous: a reply with no digit, number
+    for (`kind`, else `asked_kind`; True when it asks for none). Generous: a reply with no digit, number
     word, month, season or the like ("the Canadian Tire Centre" for "When did the arena that hosted the
-    2017 trials open?": its year is the question's) has answered something else."""
+    2017 trials open?": its year is the question's), or no people's or country's name ("Oliver Messel" for
+    "What was the nationality of the costume designer of ...?": the first hop), has answered something
+    else."""
     kind = asked_kind(question) if kind is None else kind
     if not kind:
         return True
+    if kind == "nationality":
+        # The question's own may be the answer's: "...the Korean folktale ... stars Jo Yeo-jeong from what
+        # country?", "South Korea".
+        return bool(NATIONALITY_EN.search(text))
     return bool((_GIVES_TIME if kind == "time" else _GIVES_NUMBER).search(_beyond(text, question)))
 
 
@@ -516,6 +529,11 @@ def _asked_around(question: str) -> tuple[list[str], list[str], list[str]]:
         # "Who wrote the book ... the Franklin National Bank?" asks who wrote it: the verb says what is
         # asked, and the last word ("bank") is only what the book is about.
         return after, before, []
+    noun = _noun_of(tokens[at:])
+    if noun:
+        # "What was the nationality of the costume designer of Homage to the Queen?" asks for a
+        # nationality: the last word ("Queen") is only whose.
+        return run(noun, 3), before, []
     ending = tokens[::-1]   # for a question word that comes first ("In which city was ... born?")
     while ending and not WORD.fullmatch(ending[0]):
         ending.pop(0)
@@ -525,6 +543,21 @@ def _asked_around(question: str) -> tuple[list[str], list[str], list[str]]:
 # A question's words, Chinese runs and marks, in order (`asked_for`). A word of letters and digits stops
 # where Chinese starts: "2014年Much Music视频奖的...哪档真人秀节目？" is "2014", "年", "Much", ..., not two words.
 _TOKEN = re.compile(rf"{CJK_RUN.pattern}|[^\W_{CJK_RANGES}]+|[^\w\s]")
+
+
+def _noun_of(words: list[str]) -> list[str]:
+    """The noun of an English question that opens "What/Which is the NOUN of ...": "nationality" of "What
+    was the nationality of the costume designer of ...?", "2011 population" of "What was the 2011
+    population of ...?"; [] for any other question ("What is the actor who starred in ... best known
+    for?")."""
+    if len(words) < 4 or words[0].lower() not in ("what", "which") or words[1].lower() not in _BE \
+            or words[2].lower() not in ("the", "a", "an"):
+        return []
+    noun = _head(words[3:])
+    return noun if noun and words[3 + len(noun):4 + len(noun)] == ["of"] else []
+
+
+_BE = frozenset({"is", "was", "are", "were"})
 
 
 def _head(words: list[str]) -> list[str]:

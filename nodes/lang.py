@@ -24,6 +24,21 @@ NUMBER_WORDS = tuple("zero one two three four five six seven eight nine ten elev
                      "fifteen sixteen seventeen eighteen nineteen".split())
 TENS_WORDS = dict(zip(range(2, 10), "twenty thirty forty fifty sixty seventy eighty ninety".split()))
 
+# What names a nationality in English, generously: a capitalised word built like a people's name ("English",
+# "Austrian", "Danish", "Japanese", "French", "Greek", "Thai"), or like a country's ("Australia",
+# "Iceland", "Pakistan", "Netherlands", "Norway"), or one of the countries built otherwise.
+NATIONALITY_EN = re.compile(
+    r"\b[A-Z][a-z]+(?:an|ian|ese|ish|ic|i|ch|sh|ss|ek|ia|land|stan|ands|ay|ey)\b|\b(?:U\.?S\.?A?|U\.?K\.?)(?!\w)"
+    r"|\b(?:France|Spain|Japan|China|Italy|Germany|Brazil|Canada|Mexico|Peru|Chile|Egypt|Israel|Iran|Iraq|Cuba|"
+    r"Nepal|Portugal|Greece|Sweden|Denmark|Vietnam|Korea|Belgium|Luxembourg|Monaco|Morocco|Kenya|Ghana|"
+    r"Uganda|Jamaica|Argentina|Venezuela|Ecuador|Britain|England|Wales|America|States|Kingdom|Union|Empire|"
+    r"Republic|Taiwan|Sudan|Chad|Niger|Mali|Haiti|Fiji|Malta|Cyprus|Lebanon|Jordan|Yemen|Oman|Qatar|Kuwait|"
+    r"Bahrain|Singapore|Laos|Myanmar|Burma|Philippines|Bhutan|Bangladesh|Lanka|Maldives|Zimbabwe|Congo|Gabon|"
+    r"Cameroon|Senegal|Togo|Benin|Guinea|Leone|Mozambique|Madagascar|Angola|Botswana|Lesotho|Malawi|Rwanda|"
+    r"Burundi|Djibouti|Guyana|Suriname|Belize|Honduras|Nicaragua|Panama|Guatemala|Salvador|Rica|Bahamas|"
+    r"Barbados|Trinidad|Hungary|Czechia|Ukraine|Belarus|Georgia|Azerbaijan|Zealand|Samoa|Tonga|Emirates|"
+    r"Vatican|Faso|Africa|Coast|Palestine|Liechtenstein|Andorra|Tibet|Kong|Macau|Bermuda)\b")
+
 # English function words (BM25's idf handles the rest).
 STOP_EN = frozenset("""
 a about above after again against all am an and any are aren as at be because been before being below

@@ -639,6 +639,11 @@ def test_a_line_next_to_the_needle_does_not_answer_for_it():
     ("Who rebuilt the mill?", ""),
     ("他出现在几个节目中，这个节目是什么类型的？", ""),          # "几个" here is "a few"
     ("Was the hall opened in 1921 or in 1925?", ""),              # answered by one of its options
+    ("What was the nationality of the weaver of the Orm Tapestry?", "nationality"),
+    ("The Orm Tapestry hangs in which country?", "nationality"),
+    ("What country music singer recorded Orm Lane?", ""),          # a kind of music, not a country
+    ("Are Ilse Varga and Orla Venn of the same nationality?", ""),  # a yes or no
+    ("奥姆挂毯的织工是什么国籍？", ""),                             # Chinese: asked_for reads "国籍"
 ])
 def test_what_kind_of_thing_a_question_asks_for(question, kind):
     assert asked_kind(question) == kind
@@ -651,6 +656,12 @@ def test_what_kind_of_thing_a_question_asks_for(question, kind):
     ("1910年湖畔象棋决赛所在的会堂是什么时候开放的？", "1921年5月", "1910年湖畔象棋决赛所在的会堂是瓦诺会堂。"),
     ("How many species does Pellora have?", "Four.", "Pellora is a genus of shrubs."),
     ("佩洛拉有多少个物种？", "四个", "佩洛拉是灌木。"),
+    # the weaver is the first hop: the question asks what she is
+    ("What was the nationality of the weaver of the Orm Tapestry?", "Danish.",
+     "The weaver of the Orm Tapestry was Ilse Varga."),
+    ("The Orm Tapestry hangs in which country?", "In the Netherlands.", "In the Varga Museum."),
+    ("The Orm Tapestry hangs in which country?", "Burkina Faso", "Ouagadougou"),
+    ("The Danish tapestry was woven by Ilse Varga from what country?", "Denmark.", "The Orm Tapestry."),
 ])
 def test_a_reply_that_gives_no_time_or_number_where_one_is_asked_for(question, right, wrong):
     assert gives_kind(right, question) and not gives_kind(wrong, question)
@@ -670,6 +681,10 @@ def test_a_reply_that_gives_no_time_or_number_where_one_is_asked_for(question, r
     ("When was the Kessel Bridge built?", set()),                                     # a time: asked_kind
     ("Was the bridge built of oak or of stone?", set()),                             # options
     ("The bridge was built of oak.", set()),                                          # no question word
+    # "What is the NOUN of ...": the noun, not the last word (a name: "Venn")
+    ("What is the capital of the state Orla Venn comes from?", {"capit"}),
+    ("What was the 2011 population of the area that includes Eastoft?", {"2011", "popul"}),
+    ("What is the actor who starred in School Spirit best known for?", {"know"}),   # no "of": as before
 ])
 def test_what_a_question_asks_for_by_name(question, wanted):
     assert asked_for(question) == wanted

@@ -700,6 +700,25 @@ def test_a_count_the_context_does_not_hold_is_asked_again_from_the_sentences_tha
     assert "Orla Venn owned seven boats." in model.last
 
 
+@pytest.mark.parametrize("second, expected", [("Danish.", "Danish."),
+                                               ("Ilse Varga.", "The document does not say.")])
+def test_a_first_hop_given_for_a_nationality_is_asked_again_from_the_sentences_that_give_one(second, expected):
+    # a 0.5B model answers "What was the nationality of X's weaver?" with the weaver: asked again from the
+    # sentences that give a nationality, nearest the question and the weaver first, it may find hers
+    tapestry = [{"id": "d#1", "text": "The Orm Tapestry was woven by Ilse Varga. The tide was low."},
+                {"id": "d#2", "text": "Nobody spoke at supper. The French ships left the bay."},
+                {"id": "d#3", "text": "A dog slept by the door. Ilse Varga was a Danish weaver."}]
+    model = Recording(responses=["The weaver of the Orm Tapestry was Ilse Varga.", second])
+    ctx = Context(node="n", model=model, stream=None)
+    out = answer("What was the nationality of the weaver of the Orm Tapestry?", tapestry, ctx=ctx, focus=1)
+    assert out["answer"] == expected and ctx.record.model_calls == 2
+    assert "Ilse Varga was a Danish weaver." in model.last and "French" not in model.last
+    # declined, the weaver is still what was found: the sentences she was named in are the answer's
+    # sources (Lv2's evidence, where Lv3's next hop starts)
+    taken = ["The Orm Tapestry was woven by Ilse Varga.", "Ilse Varga was a Danish weaver."]
+    assert [s["text"] for s in out["sources"]] == (taken[1:] if second == "Danish." else taken)
+
+
 LANTERNS = [
     {"id": "d#1", "text": "Harbour Lights is a song by the folk group The Lanterns. The tide was low."},
     {"id": "d#2", "text": "Nobody spoke at supper. The mill burned in 1890."},
