@@ -12,7 +12,7 @@ from .cloze import in_its_place
 from .compare import alike, compared, in_common, one_sided
 from .grounding import (BESIDE_THE_POINT, ECHO, INVENTED, LOOK_ALIKE, NOT_IN_CONTEXT, STEP, WEAKER_CHOICE,
                         WRONG_KIND, a_step, asked_for, asked_kind, beside_the_point, closest, gives_kind, invents,
-                        named_option, option_texts, picked, plain, says_yes, sentences, stronger_option, swapped,
+                        named_option, naming, option_texts, picked, plain, says_yes, sentences, stronger_option, swapped,
                         terms, unsupported, weaker_pick, with_known, without_known, yes_or_no)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
@@ -157,9 +157,9 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     # evidence: Lv3 then remembers the document's words, not only the model's, and a first hop's
     # sentences name where the next hop starts). A declined answer has none, unless the model named a step
     # on the way: its sentences are where the next hop starts.
+    shown = [*found, *(p for p in passages if not _looked_up(p))]
     taken = reply if not is_decline(reply) else " ".join(on_the_way)
-    sources = taken_from(taken, asked, [*found, *(p for p in passages if not _looked_up(p))], readable) \
-        if taken else []
+    sources = taken_from(taken, asked, shown, readable) if taken else naming_sentences(asked, shown, readable)
     if instructions and not is_decline(reply):   # a small model told to format a decline invents an answer
         reply = _follow(ctx, lang, instructions_prompt, question, reply, instructions)
     return {"answer": reply, "sources": sources}
@@ -567,8 +567,29 @@ def taken_from(reply: str, question: str, items: list, known: list = (), most: i
                       key=lambda text: -len(held[text] & asked))[:most]
         for text in best:
             taken.setdefault(text, holding[text][1])
-    return [{"chunk": item.get("chunk", item.get("id")), "doc": item.get("doc"), "start": item.get("start"),
-             "end": item.get("end"), "text": text} for text, item in taken.items()]
+    return [_evidence(text, item) for text, item in taken.items()]
+
+
+def naming_sentences(question: str, items: list, known: list = (), most: int = 3) -> list[dict]:
+    """The sentences of `items` that name what the question names (`grounding.naming`), the `most` that
+    share most of its words, as evidence items; none already in `known`. What a lookup that found no answer
+    still found: "Vitol is a larger oil trader than Trafigura" for "In which city was this ... company
+    larger than Trafigura as an oil trader formed?", a sentence a reader asked the whole question drops
+    (it does not say where), and where Lv3's next hop starts."""
+    seen = [" ".join(_text(item).split()) for item in known]
+    candidates = [(" ".join(sentence.split()), item) for item in items
+                  if isinstance(item, dict) and str(item.get("text") or "").strip()
+                  for sentence in sentences(str(item["text"]))]
+    candidates = [(text, item) for text, item in candidates if not any(text in known_text for known_text in seen)]
+    named = [candidates[i] for i in naming(without_known(question)[0], [text for text, _ in candidates])]
+    return [_evidence(text, item) for text, item in
+            (named[i] for i in closest([text for text, _ in named], question, most))]
+
+
+def _evidence(text: str, item: dict) -> dict:
+    """A sentence of an evidence item or a chunk, as an evidence item."""
+    return {"chunk": item.get("chunk", item.get("id")), "doc": item.get("doc"), "start": item.get("start"),
+            "end": item.get("end"), "text": text}
 
 
 def _text(item: Any) -> str:

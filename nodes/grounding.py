@@ -677,6 +677,16 @@ def _in_its_place(text: str, around: list[set[str]], said: set[str]) -> bool:
     return False
 
 
+def naming(question: str, texts: list[str]) -> list[int]:
+    """The indices of `texts` that name one of an English question's names (`_names_it`: every word of it);
+    none for a Chinese question, whose names are not marked."""
+    if language_of(question) != "en":
+        return []
+    wanted = _name_words(question)
+    return [i for i, text in enumerate(texts)
+            if any(_names_it(frozenset(terms(text)), name, text) for name in wanted)]
+
+
 def _name_words(question: str) -> list[list[tuple[str, set[str]]]]:
     """Each name the question holds (`name_texts`) as its words, each with its terms (words with none left
     out)."""
