@@ -12,8 +12,8 @@ from .cloze import in_its_place
 from .compare import alike, compared, in_common, one_sided
 from .grounding import (BESIDE_THE_POINT, ECHO, INVENTED, LOOK_ALIKE, NOT_IN_CONTEXT, STEP, WEAKER_CHOICE,
                         WRONG_KIND, a_step, asked_for, asked_kind, beside_the_point, closest, gives_kind, invents,
-                        named_option, naming, option_texts, picked, plain, says_yes, sentences, stronger_option, swapped,
-                        terms, unsupported, weaker_pick, with_known, without_known, yes_or_no)
+                        named_option, naming, option_texts, picked, plain, says_yes, sentences, stronger_option,
+                        swapped, terms, unsupported, weaker_pick, with_known, without_known, yes_or_no)
 from .llm import bullet_list
 from .parsing import is_decline, string_list
 from .templates import fill, quoted
@@ -75,8 +75,9 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     and the sentences that do not hold it give an answer that passes the check, asked once more (the
     answer is in what the question does not say: "《左轮手枪》由盖·里奇执导"). Asked again too is
     an answer that gives no time where the question asks when (no number where it asks how many, no
-    nationality where an English question asks for one): a 0.5B model answers "When did the arena that hosted the trials open?" with the arena, and is then shown
-    the sentences that give a time and name the question's words or the arena. A step on the way (the
+    nationality where an English question asks for one): a 0.5B model answers "When did the arena that
+    hosted the trials open?" with the arena, and is then shown the sentences that give a time and name the
+    question's words or the arena. A step on the way (the
     first hop of a two-hop question) is asked again from the sentences that say what was asked of it, and
     when the model gives the step again, the first of them that passes the check answers: "Tartuffe was
     written by Molière" for "Who wrote the comedy referenced in the subtitle of The Guilty Mother?".
@@ -120,8 +121,9 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     remembers the document's sentences, not only the model's words, and for a first hop ("Northwestern
     University" for "In what city did Duane Swank get his PhD?") the sentence that names it again, where
     the next hop starts ("Northwestern University is in Evanston, Illinois"). A declined answer has sources
-    too when the model named a step on the way that the check turned down ("Oliver Messel" for "What was
-    the nationality of the costume designer of ...?"): the sentences it was taken from are what Lv3 found.
+    too: when the model named a step on the way that the check turned down ("Oliver Messel" for "What was
+    the nationality of the costume designer of ...?"), the sentences it was taken from; else the sentences
+    that name what an English question names (`naming_sentences`). They are what a lookup still found.
     """
     lang = language_of(question)
     # The instructions wait for the second call: the first one is asked the information alone.
@@ -155,8 +157,8 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
             if any(not is_decline(r) for r in replies) else NOT_FOUND[lang]
     # The sentences the answer was taken from, among those the model was shown (Lv2 adds them to its
     # evidence: Lv3 then remembers the document's words, not only the model's, and a first hop's
-    # sentences name where the next hop starts). A declined answer has none, unless the model named a step
-    # on the way: its sentences are where the next hop starts.
+    # sentences name where the next hop starts). A declined answer still found the sentences of a step on
+    # the way it named, or those naming what the question names.
     shown = [*found, *(p for p in passages if not _looked_up(p))]
     taken = reply if not is_decline(reply) else " ".join(on_the_way)
     sources = taken_from(taken, asked, shown, readable) if taken else naming_sentences(asked, shown, readable)

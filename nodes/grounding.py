@@ -531,8 +531,8 @@ def _asked_around(question: str) -> tuple[list[str], list[str], list[str]]:
         return after, before, []
     noun = _noun_of(tokens[at:])
     if noun:
-        # "What was the nationality of the costume designer of Homage to the Queen?" asks for a
-        # nationality: the last word ("Queen") is only whose.
+        # "What was the 2011 population of the area that includes the village Eastoft?" asks for a
+        # population: the last word ("Eastoft") is only whose.
         return run(noun, 3), before, []
     ending = tokens[::-1]   # for a question word that comes first ("In which city was ... born?")
     while ending and not WORD.fullmatch(ending[0]):
@@ -546,10 +546,9 @@ _TOKEN = re.compile(rf"{CJK_RUN.pattern}|[^\W_{CJK_RANGES}]+|[^\w\s]")
 
 
 def _noun_of(words: list[str]) -> list[str]:
-    """The noun of an English question that opens "What/Which is the NOUN of ...": "nationality" of "What
-    was the nationality of the costume designer of ...?", "2011 population" of "What was the 2011
-    population of ...?"; [] for any other question ("What is the actor who starred in ... best known
-    for?")."""
+    """The noun of an English question that opens "What/Which is the NOUN of ...": "capital" of "What is
+    the capital of the state Curly Ray Cline is from?", "2011 population" of "What was the 2011 population
+    of ...?"; [] for any other question ("What is the actor who starred in ... best known for?")."""
     if len(words) < 4 or words[0].lower() not in ("what", "which") or words[1].lower() not in _BE \
             or words[2].lower() not in ("the", "a", "an"):
         return []

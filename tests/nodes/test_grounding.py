@@ -663,7 +663,7 @@ def test_what_kind_of_thing_a_question_asks_for(question, kind):
     ("The Orm Tapestry hangs in which country?", "Burkina Faso", "Ouagadougou"),
     ("The Danish tapestry was woven by Ilse Varga from what country?", "Denmark.", "The Orm Tapestry."),
 ])
-def test_a_reply_that_gives_no_time_or_number_where_one_is_asked_for(question, right, wrong):
+def test_a_reply_that_gives_no_time_number_or_nationality_where_one_is_asked_for(question, right, wrong):
     assert gives_kind(right, question) and not gives_kind(wrong, question)
     assert gives_kind(wrong, "Who rebuilt the mill?")   # a question that asks for neither
 

@@ -407,7 +407,7 @@ def test_answer_gives_the_sentences_it_was_taken_from_and_those_that_go_on_from_
     read = [{"chunk": "d#0", "doc": "d", "start": 0, "text": source}]
     assert [s["text"] for s in answer(question, passages, evidence=read, ctx=ctx_with(step))["sources"]] == \
         [next_hop]
-    # a decline was taken from nothing: what it still found are the sentences that name what the question
+    # a decline was taken from nothing; what it still found are the sentences that name what the question
     # names (an English question's names: a Chinese one marks none), not those the reader kept already
     declined = answer(question, passages, ctx=ctx_with(NOT_FOUND[lang]))["sources"]
     assert [s["text"] for s in declined] == ([source] if lang == "en" else [])
