@@ -552,10 +552,8 @@ def taken_from(reply: str, question: str, items: list, known: list = (), most: i
     Swank got his PhD from Northwestern University." has "Northwestern University" of its own, held by
     the sentence it came from and by "Northwestern University is in Evanston, Illinois"."""
     asked = terms(without_known(question)[0])
-    seen = [" ".join(_text(item).split()) for item in known]
-    candidates = [(" ".join(sentence.split()), item) for item in items
-                  if isinstance(item, dict) and str(item.get("text") or "").strip()
-                  for sentence in sentences(str(item["text"]))]
+    seen = _texts(known)
+    candidates = _item_sentences(items)
     held = {text: terms(text) for text, _ in candidates}
     taken = {}
     for part in sentences(reply) or [reply]:
@@ -565,7 +563,7 @@ def taken_from(reply: str, question: str, items: list, known: list = (), most: i
         # Only those that hold as many as any: "The college bell rang." holds half of "Harwick College".
         most_held = max((n for n, _ in holding.values()), default=0)
         best = sorted((text for text, (n, _) in holding.items()
-                       if n == most_held and not any(text in known_text for known_text in seen)),
+                       if n == most_held and not _within(text, seen)),
                       key=lambda text: -len(held[text] & asked))[:most]
         for text in best:
             taken.setdefault(text, holding[text][1])
@@ -578,14 +576,28 @@ def naming_sentences(question: str, items: list, known: list = (), most: int = 3
     still found: "Vitol is a larger oil trader than Trafigura" for "In which city was this ... company
     larger than Trafigura as an oil trader formed?", a sentence a reader asked the whole question drops
     (it does not say where), and where Lv3's next hop starts."""
-    seen = [" ".join(_text(item).split()) for item in known]
-    candidates = [(" ".join(sentence.split()), item) for item in items
-                  if isinstance(item, dict) and str(item.get("text") or "").strip()
-                  for sentence in sentences(str(item["text"]))]
-    candidates = [(text, item) for text, item in candidates if not any(text in known_text for known_text in seen)]
+    seen = _texts(known)
+    candidates = [(text, item) for text, item in _item_sentences(items) if not _within(text, seen)]
     named = [candidates[i] for i in naming(without_known(question)[0], [text for text, _ in candidates])]
     return [_evidence(text, item) for text, item in
             (named[i] for i in closest([text for text, _ in named], question, most))]
+
+
+def _item_sentences(items: list) -> list[tuple[str, dict]]:
+    """Each sentence of the evidence items or chunks `items` (its spaces made single), with its item."""
+    return [(" ".join(sentence.split()), item) for item in items
+            if isinstance(item, dict) and str(item.get("text") or "").strip()
+            for sentence in sentences(str(item["text"]))]
+
+
+def _texts(known: list) -> list[str]:
+    """The texts of `known` (evidence items or strings), their spaces made single."""
+    return [" ".join(_text(item).split()) for item in known]
+
+
+def _within(text: str, seen: list[str]) -> bool:
+    """Whether `text` is part of one of the texts `seen` (a sentence already known)."""
+    return any(text in known_text for known_text in seen)
 
 
 def _evidence(text: str, item: dict) -> dict:
