@@ -334,6 +334,7 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     shown = format_context(evidence, cite=False)
     source = _together(shown, format_context(ties, cite=False)) if ties else shown
     why = _judged(reply, question, source)
+    held = why != NOT_IN_CONTEXT     # what the reply says is in the context (of any kind)
     if why == NOT_IN_CONTEXT and asked_kind(question) and gives_kind(reply, question):
         # Asked how many, a 0.5B model writes a count of its own ("1", "10人") where the context gives
         # "seven novels", "八人": the number is made up, not the thing asked about; like a reply that
@@ -342,16 +343,20 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
     if why in (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, STEP, INVENTED, BESIDE_THE_POINT):
         # A pick of the weaker option is asked again with the options the other way round, from the
         # sentences shown when there are no fewer to show; a reply of the wrong kind, a step on the way
-        # (with itself as a fact found: the second hop starts from it) or a reply beside the point, from the
-        # sentences that hold the kind, or the thing, asked for; one that makes up a name, from those closest
-        # to the question and to the words of it that are written.
+        # or a reply beside the point, from the sentences that hold the kind, or the thing, asked for; one
+        # that makes up a name, from those closest to the question and to the words of it that are written.
+        # A step, and a reply of the wrong kind the context holds, go with themselves as a fact found: the
+        # next hop starts from them ("Oliver Messel designed the costumes", asked a nationality, and shown
+        # "Oliver Messel is an English artist" without it, a 0.5B model names the designer again).
         again_asked = (swapped(question) if why == WEAKER_CHOICE
                        else _one_of(question, lang) or _not_this(question, reply, lang) if why == ECHO
-                       else with_known(question, [reply], lang) if why == STEP else None) or question
+                       else with_known(question, [reply], lang) if why == STEP or why == WRONG_KIND and held
+                       else None) or question
         by_kind = why in (WRONG_KIND, STEP, INVENTED, BESIDE_THE_POINT)
-        kind = of_kind(source, question, reply, focus, why) if by_kind else []
+        kind = of_kind(source, question, reply, focus, why, held) if by_kind else []
+        # (with nothing of the kind asked for in the context, a reply of the wrong kind is declined at once)
         narrowed = (kind if by_kind else focused(evidence, question, focus)) \
-            or (evidence if again_asked != question else [])
+            or (evidence if again_asked != question and why != WRONG_KIND else [])
         if narrowed and (format_context(narrowed, cite=False) != shown or again_asked != question):
             ctx.record.count("answers_asked_again")
             first, reply = reply, _ask(ctx, lang, prompt, again_asked, narrowed)
@@ -363,7 +368,9 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
                 again = "picks neither option"
             if not declined and not again:
                 return reply
-            hop = next_hop(kind, question, source) if why in (STEP, BESIDE_THE_POINT) else None
+            hop = next_hop(kind, question, source) if why in (STEP, BESIDE_THE_POINT) \
+                else next_hop(_going_on(kind, first, question, source), question, source) \
+                if why == WRONG_KIND and held else None
             if hop:
                 # A 0.5B model asked again from "Tartuffe was written by Molière", with the step known,
                 # copies the step: the sentence that goes on from the step, and passes the check, answers.
@@ -433,6 +440,24 @@ def _one_of(question: str, lang: str) -> str | None:
     return _ONE_OF[lang].format(question=question, a=offered[0], b=offered[1]) if offered else None
 
 
+def _naming(found: list[str], reply: str, question: str) -> list[str]:
+    """The sentences of `found` that hold a word of `reply` the question does not."""
+    own = terms(reply) - terms(question)
+    return [s for s in found if terms(s) & own]
+
+
+def _going_on(found: list[str], reply: str, question: str, source: str) -> list[str]:
+    """The sentences of `found` that go on from `reply`, a step: they name what it named (`_naming`), and
+    are not where it was taken from (of the sentences of `source` that name it, those that share most of
+    the question's terms). "Varno Hall opened in May 1921" goes on from "Varno Hall", "The 1910 Lakeside
+    Chess Finals were held at Varno Hall" is its source; "Crespo每年举办的啤酒节基于慕尼黑啤酒节" gives a time to
+    the generous test ("每年"), and is where "慕尼黑啤酒节" came from."""
+    asked = terms(question)
+    naming = _naming(sentences(source), reply, question)
+    most = max((len(terms(s) & asked) for s in naming), default=0)
+    return [s for s in _naming(found, reply, question) if len(terms(s) & asked) < most]
+
+
 def _apart(evidence: list, *echoes: str) -> list[str]:
     """The sentences of `evidence` that hold none of `echoes` (a reply's words that the question has);
     [] when every sentence, or none, holds one."""
@@ -494,27 +519,28 @@ def _sentences_of(evidence: list) -> list[str]:
     return [s for item in evidence for s in sentences(format_context([item], cite=False)) if terms(s)]
 
 
-def of_kind(source: str, question: str, reply: str, k: int, why: str = WRONG_KIND) -> list[str]:
-    """The `k` sentences of `source` that give the kind of thing the question asks for (a time, a number; for
-    a STEP, what it asks for by name, `asked_for`, in those that hold the step's own words when some do; for a
-    reply BESIDE_THE_POINT, what it asks for in any; any, for a reply that makes up a name) and share most
-    terms with the question and `reply`, in the order they come. A reply of the wrong kind often names what
-    the answer is about ("the Canadian Tire Centre" for "When did the arena that hosted the trials open?"),
-    and the sentence that dates it names it too; so does the sentence that says what was asked of a step ("The
-    Saturdays were formed through Fascination Records")."""
+def of_kind(source: str, question: str, reply: str, k: int, why: str = WRONG_KIND,
+            held: bool = False) -> list[str]:
+    """The `k` sentences of `source` that give the kind of thing the question asks for (a time, a number, a
+    nationality; for a STEP, what it asks for by name, `asked_for`; for a reply BESIDE_THE_POINT, what it
+    asks for in any; any, for a reply that makes up a name) and share most terms with the question and
+    `reply`, in the order they come; for a STEP, and a reply of the wrong kind that the context holds
+    (`held`), in those that hold the reply's own words when some do. A reply of the wrong kind often names
+    what the answer is about ("the Canadian Tire Centre" for "When did the arena that hosted the trials
+    open?"), and the sentence that dates it names it too; so does the sentence that says what was asked of a
+    step ("The Saturdays were formed through Fascination Records")."""
     if why in (STEP, BESIDE_THE_POINT):
         # ...the sentences that say what was asked of the step itself, when some do: a 0.5B model shown
         # the book's other lines about writing copies the step again.
         wanted = asked_for(question)
         found = [s for s in sentences(source) if terms(s) & wanted]
-        if why == STEP:
-            own = terms(reply) - terms(question)
-            found = [s for s in found if terms(s) & own] or found
     elif why == INVENTED:
         found = sentences(source)
     else:
         kind = asked_kind(question)   # once: it reads the question's options, with jieba for Chinese
         found = [s for s in sentences(source) if gives_kind(s, question, kind)]
+    if why == STEP or why == WRONG_KIND and held:
+        found = _naming(found, reply, question) or found
     return [found[i] for i in closest(found, f"{question}\n{reply}", k)]
 
 

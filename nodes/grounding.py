@@ -105,9 +105,10 @@ _NUMBER = (r"\d|[〇零一二三四五六七八九十百千万亿两半]|\b(?:on
            r"million|billion|dozen|several|none|no|half|once|twice|thrice|first|second|third|"
            r"(?:four|fif|six|seven|eigh|nin|ten|eleven|twelf|\w+teen|\w+tie|hundred|thousand|million)th)\b")
 _GIVES_NUMBER = re.compile(_NUMBER, re.IGNORECASE)
+# (A Roman numeral is capitals: the "i" of "is" that `_beyond` leaves of "...is named after..." is no time.)
 _GIVES_TIME = re.compile(_NUMBER + r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
                          r"|\b(?:century|decade|years?|spring|summer|autumn|fall|winter|before|after|during|"
-                         r"since|until|ago|today|yesterday|morning|evening|night|\w+day|[IVX]+)\b"
+                         r"since|until|ago|today|yesterday|morning|evening|night|\w+day|(?-i:[IVX]+))\b"
                          r"|[年月日时春夏秋冬朝代前后期]", re.IGNORECASE)
 # A name in a question: capitalised Latin words in a row ("the Fifth Symphony", "Dance Gavin Dance").
 _NAME = re.compile(r"[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*(?:\s+[A-ZÀ-Þ][A-Za-z0-9À-ɏ'’.-]*)*")

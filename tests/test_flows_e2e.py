@@ -68,9 +68,10 @@ def test_lv2_with_a_fake_model_reads_every_chunk(tmp_path):
     doc = haystack_with(tmp_path, BICYCLE)
     n = chunk_count(doc)
     reads = ["None"] * n
-    model = FakeListChatModel(responses=['{"information": ["When was the bicycle invented?"]}', *reads,
+    # "invented" alone is not a third of a question's terms: no sentence is kept from a None
+    model = FakeListChatModel(responses=['{"information": ["When was it invented?"]}', *reads,
                                          '{"keywords_en": ["bicycle"]}', "In 1817."])
-    result = run_flow(FLOWS / "lv2.yaml", documents=[doc], question="When was the bicycle invented?",
+    result = run_flow(FLOWS / "lv2.yaml", documents=[doc], question="When was it invented?",
                       model=model, runtime=fast_runtime(), overrides={"read.concurrency": 1})
     # every chunk read, none kept: the answer comes from keyword retrieval, which finds the needle's chunk
     # (a question the document does not cover would get "does not say": test_absent_information...)
@@ -82,6 +83,19 @@ def test_lv2_with_a_fake_model_reads_every_chunk(tmp_path):
     assert any("nothing relevant" in n_["message"] for n_ in result.record["notes"])
 
 
+def test_lv2_keeps_the_sentences_of_the_question_from_chunks_its_readers_said_none_to(tmp_path):
+    doc = haystack_with(tmp_path, BICYCLE)
+    n = chunk_count(doc)
+    model = FakeListChatModel(responses=['{"information": ["When was the bicycle invented?"]}', *["None"] * n,
+                                         '{"keywords_en": ["bicycle"]}', "In 1817."])
+    result = run_flow(FLOWS / "lv2.yaml", documents=[doc], question="When was the bicycle invented?",
+                      model=model, runtime=fast_runtime(), overrides={"read.concurrency": 1})
+    assert result.answer == "In 1817."
+    assert result.record["counters"]["reads_kept_on_none"] == 1
+    assert not any("keyword retrieval alone" in note["message"] for note in result.record["notes"])
+    assert [e["text"] for e in result.outputs["evidence"]] == [BICYCLE]
+
+
 @pytest.mark.parametrize("tool_calling", [True, False], ids=["native tools", "no tools"])
 def test_lv3_in_process_asks_the_second_hop_with_what_the_first_found(tmp_path, tool_calling):
     doc = haystack_with(tmp_path, SYMPHONY, BICYCLE)
@@ -89,7 +103,10 @@ def test_lv3_in_process_asks_the_second_hop_with_what_the_first_found(tmp_path, 
     result = run_flow(FLOWS / "lv3.yaml", documents=[doc], question=TWO_HOP, model=model,
                       runtime=fast_runtime(), overrides={"ask.read.concurrency": 2})
     assert [m["question"] for m in result.outputs["memory"]] == ASKED
-    assert [m["answer"] for m in result.outputs["memory"]] == [SYMPHONY, BICYCLE]
+    first, second = (m["answer"] for m in result.outputs["memory"])
+    # the second lookup's readers keep the symphony's sentence too (it holds "19th century"), and the
+    # scripted answer gives every sentence that shares half the best one's words
+    assert first == SYMPHONY and second.endswith(BICYCLE)
     assert "bicycle" in result.answer.lower()
     refused = [f for f in result.record["fallbacks"] if "rejected tools" in f["reason"]]
     assert len(refused) == (0 if tool_calling else 1)

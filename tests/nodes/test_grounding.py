@@ -662,6 +662,9 @@ def test_what_kind_of_thing_a_question_asks_for(question, kind):
     ("The Orm Tapestry hangs in which country?", "In the Netherlands.", "In the Varga Museum."),
     ("The Orm Tapestry hangs in which country?", "Burkina Faso", "Ouagadougou"),
     ("The Danish tapestry was woven by Ilse Varga from what country?", "Denmark.", "The Orm Tapestry."),
+    # a Roman numeral is a time, the "i" of "is" left between the question's words is not
+    ("When was the poet after whom Varno Road was named born?", "In the reign of George III.",
+     "Varno Road is named after Ilse Varga."),
 ])
 def test_a_reply_that_gives_no_time_number_or_nationality_where_one_is_asked_for(question, right, wrong):
     assert gives_kind(right, question) and not gives_kind(wrong, question)
