@@ -183,9 +183,11 @@ def held(text: str, source: str | set[str]) -> float:
     return len(own & (source if isinstance(source, set) else terms(source))) / len(own)
 
 
-def closest(texts: list[str], question: str, k: int, least: int = 1) -> list[int]:
-    """The places of the `k` texts that share most terms with the question (at least `least`), in order."""
-    asked = terms(question)
+def closest(texts: list[str], question: str, k: int, least: int = 1,
+            asked: set[str] | None = None) -> list[int]:
+    """The places of the `k` texts that share most terms with the question (at least `least`; `asked`, its
+    terms, when not all of `terms`), in order."""
+    asked = terms(question) if asked is None else asked
     shared = [len(terms(t) & asked) for t in texts]
     return sorted(sorted((i for i, n in enumerate(shared) if n >= least), key=lambda i: -shared[i])[:max(k, 0)])
 
@@ -433,6 +435,12 @@ def _said(reply: str, question: str) -> set[str]:
     reply's own."""
     chars, words = set(CJK_CHAR.findall(question)) | _STOP_CHARS, set(analyze(reply)) | _letters_joined(reply)
     return words | {p for p in _pairs(reply) if p in words or not (p[0] in chars and p[1] in chars)}
+
+
+def question_terms(question: str) -> set[str]:
+    """The question's terms that a sentence answering it can hold (`_tying`): in Chinese, its words and the
+    character pairs inside them, not those where a word meets a function word or the question word."""
+    return _tying(question, terms(question))
 
 
 def _tying(question: str, asked: set[str]) -> set[str]:

@@ -7,7 +7,7 @@ from typing import Annotated
 from longflow.core.context import Context
 from longflow.core.registry import Range, node
 
-from .grounding import closest, sentences, terms, word_terms
+from .grounding import closest, question_terms, sentences, terms, word_terms
 from .parsing import is_decline, is_none_reply, string_list
 from .templates import fill, quoted
 from .tokens import language_of, truncate_to_tokens
@@ -23,7 +23,9 @@ def read_chunk(chunk: dict, question: str, information: list | None = None, *,
     """Ask the model to answer the question from one chunk; keep the chunk's sentences that hold its answer.
 
     "None", "<None>", an empty reply, a reply saying the passage does not tell, and the Chinese forms
-    (无, 没有...) all mean irrelevant. Otherwise the evidence is the chunk's own sentences that hold the
+    (无, 没有...) all mean that the chunk does not answer: its sentences that hold a third of the question's
+    terms (at least two; `question_terms`) are still kept, since a reader says None to the first hop of a multi-hop question,
+    and without it is irrelevant. Otherwise the evidence is the chunk's own sentences that hold the
     reply's words (so it is never text the model made up) and share a word with the question. A small
     model answers from a passage far more readily than it quotes one, and invents answers for passages
     that hold none: the check against the chunk catches those. When the chunk does not hold the reply,
@@ -44,8 +46,9 @@ def read_chunk(chunk: dict, question: str, information: list | None = None, *,
         # Asked a multi-hop question, a reader says None to the passage that holds its first hop ("X was
         # the costume designer of Y" does not give X's nationality), and without it nothing leads the
         # search to the next hop. A sentence that holds a third of the question's terms is about the
-        # question: in 80 absent and multi-needle 32k documents no book sentence does.
-        kept = closest_sentences(chunk["text"], asked, share=ABOUT_THE_QUESTION)
+        # question: in 80 absent and multi-needle 32k documents of each language no book sentence does,
+        # and of 40 reasoning chains, the first needle does in 30 (English) and 22 (Chinese).
+        kept = closest_sentences(chunk["text"], asked, share=ABOUT_THE_QUESTION, terms_of=question_terms)
         if not kept:
             return {"evidence": None}
         ctx.record.count("reads_kept_on_none")
@@ -92,9 +95,9 @@ def supporting(reply: str, chunk: str, question: str, share: float = 0.6) -> str
     return " ".join(own_sentences[i] for i in sorted(kept))
 
 
-def closest_sentences(chunk: str, question: str, share: float = 0.15, most: int = 3) -> str:
-    """The sentences of `chunk` that hold at least two of the question's terms and `share` of them (the
-    `most` that hold most), in chunk order; '' when none do."""
-    own = sentences(chunk)
-    least = max(2, math.ceil(share * len(terms(question))))
-    return " ".join(own[i] for i in closest(own, question, most, least))
+def closest_sentences(chunk: str, question: str, share: float = 0.15, most: int = 3, terms_of=terms) -> str:
+    """The sentences of `chunk` that hold at least two of the question's terms (`terms_of` it) and `share`
+    of them (the `most` that hold most), in chunk order; '' when none do."""
+    own, asked = sentences(chunk), terms_of(question)
+    least = max(2, math.ceil(share * len(asked)))
+    return " ".join(own[i] for i in closest(own, question, most, least, asked))

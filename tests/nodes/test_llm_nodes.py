@@ -151,6 +151,11 @@ def test_a_chunk_the_reader_says_none_to_keeps_the_sentences_that_hold_a_third_o
     zh_hop = {"id": "doc0#6", "doc": "doc0", "start": 0, "end": 40, "text": "那天风很大。《玻璃果园》的服装由林默设计。晚上下了雨。"}
     assert read_chunk(zh_hop, "《玻璃果园》的服装设计师是哪国人？", ctx=ctx_with("无"))["evidence"]["text"] == \
         "《玻璃果园》的服装由林默设计。"
+    # a Chinese question's third is of its words and the pairs inside them (`question_terms`), not of the
+    # pairs where a word meets a function word or the question word ("州看", "到唯" of "...和州看到唯一...")
+    bird = {"id": "doc0#8", "doc": "doc0", "start": 0, "end": 40, "text": "那天风很大。唯一的莫拉鸟样本收藏在青石博物馆中。晚上下了雨。"}
+    assert read_chunk(bird, "你能在哪个城市和州看到唯一已知的莫拉鸟的遗骸？", ctx=ctx_with("None"))["evidence"]["text"] == \
+        "唯一的莫拉鸟样本收藏在青石博物馆中。"
 
 
 def test_read_chunk_keeps_relevant_text_capped():
