@@ -340,20 +340,21 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
         # "seven novels", "八人": the number is made up, not the thing asked about; like a reply that
         # gives no number, it is asked again from the sentences that give one.
         why = WRONG_KIND
+    # A reply of the wrong kind that the context holds is a step on the way too: "The costume designer of
+    # Homage to the Queen was Oliver Messel." for "What was the nationality of ...?".
+    onward = why == STEP or why == WRONG_KIND and held
     if why in (ECHO, LOOK_ALIKE, WEAKER_CHOICE, WRONG_KIND, STEP, INVENTED, BESIDE_THE_POINT):
         # A pick of the weaker option is asked again with the options the other way round, from the
         # sentences shown when there are no fewer to show; a reply of the wrong kind, a step on the way
         # or a reply beside the point, from the sentences that hold the kind, or the thing, asked for; one
         # that makes up a name, from those closest to the question and to the words of it that are written.
-        # A step, and a reply of the wrong kind the context holds, go with themselves as a fact found: the
-        # next hop starts from them ("Oliver Messel designed the costumes", asked a nationality, and shown
-        # "Oliver Messel is an English artist" without it, a 0.5B model names the designer again).
+        # A step goes with itself as a fact found: the next hop starts from it (shown "Oliver Messel is an
+        # English artist" without what ties him to the question, a 0.5B model names the designer again).
         again_asked = (swapped(question) if why == WEAKER_CHOICE
                        else _one_of(question, lang) or _not_this(question, reply, lang) if why == ECHO
-                       else with_known(question, [reply], lang) if why == STEP or why == WRONG_KIND and held
-                       else None) or question
+                       else with_known(question, [reply], lang) if onward else None) or question
         by_kind = why in (WRONG_KIND, STEP, INVENTED, BESIDE_THE_POINT)
-        kind = of_kind(source, question, reply, focus, why, held) if by_kind else []
+        kind = of_kind(source, question, reply, focus, why, onward) if by_kind else []
         # (with nothing of the kind asked for in the context, a reply of the wrong kind is declined at once)
         narrowed = (kind if by_kind else focused(evidence, question, focus)) \
             or (evidence if again_asked != question and why != WRONG_KIND else [])
@@ -369,8 +370,7 @@ def _checked(ctx: Context, lang: str, prompt: str, question: str, evidence: list
             if not declined and not again:
                 return reply
             hop = next_hop(kind, question, source) if why in (STEP, BESIDE_THE_POINT) \
-                else next_hop(_going_on(kind, first, question, source), question, source) \
-                if why == WRONG_KIND and held else None
+                else next_hop(_going_on(kind, first, question, source), question, source) if onward else None
             if hop:
                 # A 0.5B model asked again from "Tartuffe was written by Molière", with the step known,
                 # copies the step: the sentence that goes on from the step, and passes the check, answers.
@@ -520,12 +520,12 @@ def _sentences_of(evidence: list) -> list[str]:
 
 
 def of_kind(source: str, question: str, reply: str, k: int, why: str = WRONG_KIND,
-            held: bool = False) -> list[str]:
+            onward: bool = False) -> list[str]:
     """The `k` sentences of `source` that give the kind of thing the question asks for (a time, a number, a
     nationality; for a STEP, what it asks for by name, `asked_for`; for a reply BESIDE_THE_POINT, what it
     asks for in any; any, for a reply that makes up a name) and share most terms with the question and
-    `reply`, in the order they come; for a STEP, and a reply of the wrong kind that the context holds
-    (`held`), in those that hold the reply's own words when some do. A reply of the wrong kind often names
+    `reply`, in the order they come; for a step on the way (`onward`: a STEP, or a reply of the wrong kind
+    that the context holds), in those that hold the reply's own words when some do. A reply of the wrong kind often names
     what the answer is about ("the Canadian Tire Centre" for "When did the arena that hosted the trials
     open?"), and the sentence that dates it names it too; so does the sentence that says what was asked of a
     step ("The Saturdays were formed through Fascination Records")."""
@@ -539,7 +539,7 @@ def of_kind(source: str, question: str, reply: str, k: int, why: str = WRONG_KIN
     else:
         kind = asked_kind(question)   # once: it reads the question's options, with jieba for Chinese
         found = [s for s in sentences(source) if gives_kind(s, question, kind)]
-    if why == STEP or why == WRONG_KIND and held:
+    if onward or why == STEP:
         found = _naming(found, reply, question) or found
     return [found[i] for i in closest(found, f"{question}\n{reply}", k)]
 

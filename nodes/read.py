@@ -24,8 +24,8 @@ def read_chunk(chunk: dict, question: str, information: list | None = None, *,
 
     "None", "<None>", an empty reply, a reply saying the passage does not tell, and the Chinese forms
     (无, 没有...) all mean that the chunk does not answer: its sentences that hold a third of the question's
-    terms (at least two; `question_terms`) are still kept, since a reader says None to the first hop of a multi-hop question,
-    and without it is irrelevant. Otherwise the evidence is the chunk's own sentences that hold the
+    terms (at least two; `question_terms`) are still kept, since a reader says None to the first hop of a
+    multi-hop question, and without them the chunk is irrelevant. Otherwise the evidence is the chunk's own sentences that hold the
     reply's words (so it is never text the model made up) and share a word with the question. A small
     model answers from a passage far more readily than it quotes one, and invents answers for passages
     that hold none: the check against the chunk catches those. When the chunk does not hold the reply,
@@ -95,7 +95,8 @@ def supporting(reply: str, chunk: str, question: str, share: float = 0.6) -> str
     return " ".join(own_sentences[i] for i in sorted(kept))
 
 
-def closest_sentences(chunk: str, question: str, share: float = 0.15, most: int = 3, terms_of=terms) -> str:
+def closest_sentences(chunk: str, question: str, share: float = 0.15, most: int = 3,
+                      terms_of=terms) -> str:
     """The sentences of `chunk` that hold at least two of the question's terms (`terms_of` it) and `share`
     of them (the `most` that hold most), in chunk order; '' when none do."""
     own, asked = sentences(chunk), terms_of(question)
