@@ -53,7 +53,7 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     which would invent one.
 
     `evidence`, the sentences Lv2's reader kept (`{"chunk", "text", ...}`, from every chunk and every
-    lookup), is asked from first, alone: a 0.5B model that misses the answer in 5,000 tokens of retrieved
+    lookup; not those kept from a chunk its reader said None to, `said_none`), is asked from first, alone: a 0.5B model that misses the answer in 5,000 tokens of retrieved
     chunks finds it in the 100 tokens of two sentences that hold it. Only when that answer is declined
     (by the model or by the check) is the model asked again from `context`.
     With Lv3's memory as `context`, that first ask adds what the lookups answered to the question ("...
@@ -128,7 +128,12 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     lang = language_of(question)
     # The instructions wait for the second call: the first one is asked the information alone.
     asked = " ".join(string_list(information)) if instructions and information else question
-    readable, passages = usable(evidence), usable(context)
+    # Sentences kept from a chunk whose reader said None (`read_chunk`: a first hop) lead the search to the
+    # next hop; they are no reader's answer, and asked from alone a 0.5B model answers with the first hop
+    # ("Nickelodeon" for "Where is the network that first aired Digimon Fusion located?").
+    kept = usable(evidence)
+    readable = [e for e in kept if not (isinstance(e, dict) and e.get("said_none"))]
+    passages = usable(context)
     # Lv3's final step keeps the sentences read that share words with what its lookups answered, as well as
     # with the question: at 1M tokens its readers keep more than the budget, and the sentence where the
     # next hop starts shares none of the question's words ("Northwestern University is in Evanston,
@@ -161,7 +166,7 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     # the way it named, or those naming what the question names.
     shown = [*found, *(p for p in passages if not _looked_up(p))]
     taken = reply if not is_decline(reply) else " ".join(on_the_way)
-    sources = taken_from(taken, asked, shown, readable) if taken else naming_sentences(asked, shown, readable)
+    sources = taken_from(taken, asked, shown, kept) if taken else naming_sentences(asked, shown, kept)
     if instructions and not is_decline(reply):   # a small model told to format a decline invents an answer
         reply = _follow(ctx, lang, instructions_prompt, question, reply, instructions)
     return {"answer": reply, "sources": sources}

@@ -34,7 +34,8 @@ def read_chunk(chunk: dict, question: str, information: list | None = None, *,
     question's own words ("Ajax"), or with the wrong one of two options, far more often than a passage
     about something else holds the question's words.
     Evidence is `{"chunk", "doc", "start", "end", "text"}`, `text` capped at `max_evidence_tokens`, plus
-    the chunk's `section` ("page 3") when its document has sections.
+    the chunk's `section` ("page 3") when its document has sections, and `said_none: true` when the reader
+    said None (the answer step does not answer from those sentences alone; retrieval searches with them).
     Used with `map:` over the chunks; a chunk whose read fails after retries is recorded as a failure.
     """
     asked = " ".join(string_list(information)) or question
@@ -52,7 +53,7 @@ def read_chunk(chunk: dict, question: str, information: list | None = None, *,
         if not kept:
             return {"evidence": None}
         ctx.record.count("reads_kept_on_none")
-        return {"evidence": _evidence(chunk, kept, max_evidence_tokens)}
+        return {"evidence": {**_evidence(chunk, kept, max_evidence_tokens), "said_none": True}}
     kept = supporting(reply, chunk["text"], f"{asked} {question}")
     if not kept:
         ctx.record.count("reads_not_in_chunk")

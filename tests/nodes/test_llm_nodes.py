@@ -142,8 +142,8 @@ def test_a_chunk_the_reader_says_none_to_keeps_the_sentences_that_hold_a_third_o
     # found only through the name this sentence gives.
     ctx = ctx_with(reply)
     question = "What was the nationality of the costume designer of The Glass Orchard?"
-    assert read_chunk(HOP_CHUNK, question, ctx=ctx)["evidence"]["text"] == \
-        "Mara Quill designed the costumes of The Glass Orchard."
+    evidence = read_chunk(HOP_CHUNK, question, ctx=ctx)["evidence"]
+    assert evidence["text"] == "Mara Quill designed the costumes of The Glass Orchard." and evidence["said_none"]
     assert ctx.record.counters["reads_kept_on_none"] == 1
     # one term of the question ("costume") in six is not a third of it
     assert read_chunk(HOP_CHUNK, "What nationality was the costume maker of the Copper Bay ballet?",
@@ -380,6 +380,17 @@ def test_answer_asks_from_the_passages_when_the_sentences_give_no_answer(first):
     ctx = Context(node="n", model=model, stream=None)
     assert answer("Who rebuilt the mill?", MILL, evidence=READ, ctx=ctx)["answer"] == "Anna."
     assert "river" in model.last and ctx.record.model_calls == 2
+
+
+def test_sentences_kept_from_a_chunk_the_reader_said_none_to_are_not_asked_from_alone():
+    # they are a first hop kept for the search, and asked from alone a small model answers with it: the
+    # passages, where the search brought the next hop, are asked
+    first_hop = [{"chunk": "d#1", "doc": "d", "start": 300, "text": "Anna rebuilt the old mill in 1820.",
+                  "said_none": True}]
+    model = Recording(responses=["Anna."])
+    ctx = Context(node="n", model=model, stream=None)
+    assert answer("Who rebuilt the mill?", MILL, evidence=first_hop, ctx=ctx)["answer"] == "Anna."
+    assert "river" in model.last and ctx.record.model_calls == 1
 
 
 # A two-hop chain: the reader kept the sentence that answers, retrieval brought the one naming its subject.
