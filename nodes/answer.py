@@ -53,8 +53,9 @@ def answer(question: str, context: Any = None, instructions: list | None = None,
     which would invent one.
 
     `evidence`, the sentences Lv2's reader kept (`{"chunk", "text", ...}`, from every chunk and every
-    lookup; not those kept from a chunk its reader said None to, `said_none`), is asked from first, alone: a 0.5B model that misses the answer in 5,000 tokens of retrieved
-    chunks finds it in the 100 tokens of two sentences that hold it. Only when that answer is declined
+    lookup; not those kept from a chunk its reader said None to, `said_none`), is asked from first, alone:
+    a 0.5B model that misses the answer in 5,000 tokens of retrieved chunks finds it in the 100 tokens of
+    two sentences that hold it. Only when that answer is declined
     (by the model or by the check) is the model asked again from `context`.
     With Lv3's memory as `context`, that first ask adds what the lookups answered to the question ("...
     (Known: ...)", the last answer first): a small model shown the sentences its last lookup answered from,
