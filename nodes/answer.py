@@ -531,10 +531,10 @@ def of_kind(source: str, question: str, reply: str, k: int, why: str = WRONG_KIN
     nationality; for a STEP, what it asks for by name, `asked_for`; for a reply BESIDE_THE_POINT, what it
     asks for in any; any, for a reply that makes up a name) and share most terms with the question and
     `reply`, in the order they come; for a step on the way (`onward`: a STEP, or a reply of the wrong kind
-    that the context holds), in those that hold the reply's own words when some do. A reply of the wrong kind often names
-    what the answer is about ("the Canadian Tire Centre" for "When did the arena that hosted the trials
-    open?"), and the sentence that dates it names it too; so does the sentence that says what was asked of a
-    step ("The Saturdays were formed through Fascination Records")."""
+    that the context holds), in those that hold the reply's own words when some do. A reply of the wrong
+    kind often names what the answer is about ("the Canadian Tire Centre" for "When did the arena that
+    hosted the trials open?"), and the sentence that dates it names it too; so does the sentence that says
+    what was asked of a step ("The Saturdays were formed through Fascination Records")."""
     if why in (STEP, BESIDE_THE_POINT):
         # ...the sentences that say what was asked of the step itself, when some do: a 0.5B model shown
         # the book's other lines about writing copies the step again.
